@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .transform((v) => (v.trim() === '' ? undefined : v.trim()))
+  .optional();
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(?:[A-Fa-f0-9]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex characters or base64')
+      .optional(),
+  ),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  NODE_ENV: z.string().default('development'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /** Seconds a reservation may stay open before recovery settles it. */
+  STALE_RESERVATION_SECONDS: z.coerce.number().int().positive().default(900),
+  DEMO_PROJECT_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal amount').default('10'),
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  GEMINI_API_KEY: optionalString,
+  DEEPSEEK_API_KEY: optionalString,
+});
+
+const SECRET_VARS = new Set(['ADMIN_TOKEN', 'ENCRYPTION_KEY', 'DATABASE_URL', 'REDIS_URL']);
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment; the error names the first wrong variable in one line. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (result.success) {
+    if (result.data.DATABASE_URL && !result.data.ENCRYPTION_KEY) {
+      throw new ConfigError('ENCRYPTION_KEY: required when DATABASE_URL is set (32 bytes as 64 hex characters)');
+    }
+    return result.data;
+  }
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? 'environment');
+  // Never echo a secret back into a log line.
+  const shown = SECRET_VARS.has(name) ? '' : ` (got ${JSON.stringify(env[name] ?? null)})`;
+  throw new ConfigError(`${name}: ${issue.message}${shown}`);
+}

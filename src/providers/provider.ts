@@ -1,0 +1,65 @@
+// The one interface every upstream adapter implements (openai, anthropic,
+// gemini, mock). Adapters translate an OpenAI-shaped request into their
+// provider's wire format, send it with one upstream key, and give back
+// OpenAI-shaped results or a classified ProviderError.
+import type { ChatRequest } from '../core/chat/chat-request.js';
+import type { EmbeddingRequest } from '../core/embeddings/embedding-request.js';
+import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from './openai-shapes.js';
+
+export interface UpstreamTarget {
+  /** Upstream key id (`upk_…`), or `mock` for test mode. */
+  keyId: string;
+  provider: string;
+  /** Base URL as the provider's official SDK takes it. */
+  baseUrl: string;
+  apiKey: string;
+  upstreamModel: string;
+}
+
+export interface CallContext {
+  target: UpstreamTarget;
+  /** Aborted on client disconnect or when the request's deadline passes. */
+  signal: AbortSignal;
+  /** The gateway's request id, forwarded for correlation. */
+  requestId: string;
+  /** Request headers the client sent that an adapter may honour (the mock's fault triggers). */
+  hints?: Record<string, string | undefined>;
+}
+
+export interface ChatStream {
+  /** OpenAI chunks; usage (when known) on the last one. Throws ProviderError mid-stream. */
+  chunks: AsyncIterable<ChatCompletionChunk>;
+}
+
+export interface ProviderAdapter {
+  readonly id: string;
+  chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion>;
+  /** Resolves once the upstream accepted the call (status known), so pre-stream errors can fail over. */
+  chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream>;
+  embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+}
+
+export type ProviderErrorClass =
+  /** Try another key: connect errors, timeouts, 408/409/429/5xx/529. */
+  | 'retryable'
+  /** The key itself is bad: disable it and try another (401/403, Gemini API_KEY_INVALID). */
+  | 'key_fatal'
+  /** The client's request is wrong; another key would fail the same way. */
+  | 'client'
+  /** The upstream answered something the gateway cannot use. */
+  | 'bad_response';
+
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly errorClass: ProviderErrorClass,
+    readonly upstreamStatus: number | undefined,
+    /** From retry-after / RetryInfo, in milliseconds. */
+    readonly retryAfterMs?: number,
+    /** Status the client should see if this error is final. */
+    readonly clientStatus?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
