@@ -1,0 +1,43 @@
+import type { ChatCompletionChunk } from '../openai-shapes.js';
+import { ProviderError } from '../provider.js';
+import type { UpstreamBody } from './post-json.js';
+import { readServerSentEvents } from './read-server-sent-events.js';
+import type { StreamTranslator } from './stream-translator.js';
+import { transportError } from './transport-error.js';
+
+/**
+ * Reads an upstream SSE body through a translator. Every failure surfaces as
+ * a ProviderError; a failure before the first chunk is always retryable, since
+ * nothing reached the client yet and another key may do better. The socket is
+ * released however the iteration ends, including the consumer stopping early.
+ */
+export async function* translateEventStream(
+  body: UpstreamBody,
+  translator: StreamTranslator,
+  provider: string,
+  signal: AbortSignal,
+): AsyncGenerator<ChatCompletionChunk> {
+  let yielded = 0;
+  try {
+    for await (const event of readServerSentEvents(body, provider)) {
+      for (const chunk of translator.push(event)) {
+        yielded++;
+        yield chunk;
+      }
+      if (translator.done) break;
+    }
+    if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
+    for (const chunk of translator.end()) {
+      yielded++;
+      yield chunk;
+    }
+  } catch (err) {
+    const error = transportError(err, provider, signal);
+    if (yielded === 0 && error.errorClass === 'bad_response') {
+      throw new ProviderError(error.message, 'retryable', error.upstreamStatus, error.retryAfterMs);
+    }
+    throw error;
+  } finally {
+    body.destroy();
+  }
+}

@@ -1,0 +1,17 @@
+import { ProviderError } from '../provider.js';
+
+/**
+ * A failure below HTTP (refused connection, reset socket, timeout, our own
+ * abort) as a retryable ProviderError. Only the error code reaches the
+ * message: undici errors can carry request details we do not want to show.
+ */
+export function transportError(err: unknown, provider: string, signal: AbortSignal): ProviderError {
+  if (err instanceof ProviderError) return err;
+  if (signal.aborted) return new ProviderError(`${provider} call aborted`, 'retryable', undefined);
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  const name = err instanceof Error ? err.name : 'Error';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new ProviderError(`${provider} timed out (${code})`, 'retryable', undefined);
+  }
+  return new ProviderError(`could not reach ${provider} (${code ?? name})`, 'retryable', undefined);
+}

@@ -1,0 +1,35 @@
+import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
+import { countTextTokens } from '../../core/tokens/count-tokens.js';
+import type { EmbeddingResponse } from '../openai-shapes.js';
+import { embeddingToBase64 } from './embedding-base64.js';
+import { withoutGatewayFields } from './gateway-fields.js';
+import type { openaiEmbeddingResponseSchema } from './openai-response-schema.js';
+import type { z } from 'zod';
+
+/** Pass-through, always asking for floats: base64 is encoded by the gateway, so usage and dimensions stay checkable. */
+export function toOpenAIEmbeddingBody(req: EmbeddingRequest, upstreamModel: string): Record<string, unknown> {
+  return { ...withoutGatewayFields(req), model: upstreamModel, encoding_format: 'float' };
+}
+
+export function convertOpenAIEmbeddingResponse(
+  res: z.infer<typeof openaiEmbeddingResponseSchema>,
+  req: EmbeddingRequest,
+  upstreamModel: string,
+): EmbeddingResponse {
+  const base64 = req.encoding_format === 'base64';
+  const data = res.data
+    .map((item, position) => ({ index: item.index ?? position, values: item.embedding }))
+    .sort((a, b) => a.index - b.index)
+    .map((item) => ({
+      object: 'embedding' as const,
+      index: item.index,
+      embedding: base64 ? embeddingToBase64(item.values) : item.values,
+    }));
+  const prompt = res.usage?.prompt_tokens ?? embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
+  return {
+    object: 'list',
+    data,
+    model: res.model ?? upstreamModel,
+    usage: { prompt_tokens: prompt, total_tokens: res.usage?.total_tokens ?? prompt },
+  };
+}

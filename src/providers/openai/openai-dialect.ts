@@ -1,0 +1,49 @@
+import type { ChatRequest } from '../../core/chat/chat-request.js';
+import { ProviderError } from '../provider.js';
+
+/**
+ * How an OpenAI-wire upstream spells the gateway's `think` and `deepsearch`
+ * switches. The wire format is shared; these two are not.
+ */
+export interface OpenAIDialect {
+  /** Adapter id and registry key. */
+  id: string;
+  /** Name used in error messages. */
+  label: string;
+  /** Extra body fields for `think: true`. */
+  think(req: ChatRequest): Record<string, unknown>;
+  /** Extra body fields for `deepsearch: true`; throws when the upstream cannot search. */
+  deepsearch(req: ChatRequest): Record<string, unknown>;
+}
+
+const reasoningEffortMedium = (req: ChatRequest): Record<string, unknown> =>
+  req.reasoning_effort ? {} : { reasoning_effort: 'medium' };
+
+const webSearchOptions = (req: ChatRequest): Record<string, unknown> =>
+  'web_search_options' in req && req.web_search_options ? {} : { web_search_options: {} };
+
+export const openaiDialect: OpenAIDialect = {
+  id: 'openai',
+  label: 'openai',
+  think: reasoningEffortMedium,
+  deepsearch: webSearchOptions,
+};
+
+/** Any other server speaking the OpenAI wire format (vLLM, Ollama, Together, …). */
+export const openaiCompatibleDialect: OpenAIDialect = {
+  id: 'openai-compatible',
+  label: 'openai-compatible upstream',
+  think: reasoningEffortMedium,
+  deepsearch: webSearchOptions,
+};
+
+// DeepSeek switches thinking with its own `thinking` object (api-docs.deepseek.com,
+// "Thinking Mode") and has no web search on its API.
+export const deepseekDialect: OpenAIDialect = {
+  id: 'deepseek',
+  label: 'deepseek',
+  think: () => ({ thinking: { type: 'enabled' } }),
+  deepsearch: () => {
+    throw new ProviderError('deepsearch is not supported by deepseek', 'client', undefined, undefined, 400);
+  },
+};
