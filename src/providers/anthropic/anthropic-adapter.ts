@@ -1,0 +1,65 @@
+import type { ChatRequest } from '../../core/chat/chat-request.js';
+import { newId } from '../../core/ids.js';
+import { joinUrl } from '../http/join-url.js';
+import { parseUpstream } from '../http/parse-upstream.js';
+import { readJsonBody } from '../http/read-body.js';
+import { sendUpstream } from '../http/send-upstream.js';
+import { translateEventStream } from '../http/translate-event-stream.js';
+import type { ChatCompletion, EmbeddingResponse } from '../openai-shapes.js';
+import { ProviderError, type CallContext, type ChatStream, type ProviderAdapter } from '../provider.js';
+import { anthropicErrorDetails } from './anthropic-error.js';
+import { anthropicMessageSchema } from './anthropic-response-schema.js';
+import { toAnthropicRequest } from './convert-request.js';
+import { convertAnthropicResponse } from './convert-response.js';
+import { AnthropicStreamTranslator } from './stream-translator.js';
+
+export const ANTHROPIC_VERSION = '2023-06-01';
+const PROVIDER = 'anthropic';
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function send(body: unknown, ctx: CallContext, accept?: string) {
+  return sendUpstream(joinUrl(ctx.target.baseUrl, '/v1/messages'), {
+    provider: PROVIDER,
+    headers: { 'x-api-key': ctx.target.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
+    body,
+    signal: ctx.signal,
+    apiKey: ctx.target.apiKey,
+    errorDetails: anthropicErrorDetails,
+    ...(accept ? { accept } : {}),
+  });
+}
+
+export function createAnthropicAdapter(): ProviderAdapter {
+  return {
+    id: PROVIDER,
+
+    async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, false);
+      const res = await send(plan.body, ctx);
+      const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
+      const message = parseUpstream(anthropicMessageSchema, json, PROVIDER);
+      return convertAnthropicResponse(message, {
+        upstreamModel: ctx.target.upstreamModel,
+        now: nowSeconds(),
+        ...(plan.jsonToolName ? { jsonToolName: plan.jsonToolName } : {}),
+      });
+    },
+
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
+      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, true);
+      const res = await send(plan.body, ctx, 'text/event-stream');
+      const translator = new AnthropicStreamTranslator({
+        upstreamModel: ctx.target.upstreamModel,
+        now: nowSeconds(),
+        fallbackId: newId('msg', 24),
+        ...(plan.jsonToolName ? { jsonToolName: plan.jsonToolName } : {}),
+      });
+      return { chunks: translateEventStream(res.body, translator, PROVIDER, ctx.signal) };
+    },
+
+    async embed(): Promise<EmbeddingResponse> {
+      throw new ProviderError('embeddings are not offered by anthropic', 'client', undefined, undefined, 400);
+    },
+  };
+}
