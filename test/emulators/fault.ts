@@ -108,13 +108,19 @@ export function splitText(text: string, n: number): string[] {
   return out;
 }
 
-/** Collect every string reachable in a JSON value whose key is text-like (for token estimates). */
+const NON_TEXT_KEYS = new Set([
+  'role', 'type', 'id', 'tool_call_id', 'tool_use_id', 'detail', 'cache_control', 'signature',
+  'data', 'url', 'image_url', 'input_audio', 'source', 'inlineData', 'fileData', 'mimeType', 'media_type',
+  'thoughtSignature',
+]);
+
+/** Collect the text strings of a prompt (message contents, tool arguments...; not roles, ids or blobs). */
 export function collectText(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) collectText(v, out);
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'data' || k === 'url' || k === 'image_url' || k === 'inlineData') continue; // skip blobs
+      if (NON_TEXT_KEYS.has(k)) continue;
       collectText(v, out);
     }
   }
