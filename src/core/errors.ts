@@ -49,14 +49,12 @@ export class GatewayError extends Error {
 
   /** The seed's error body: `code` is the HTTP status number. */
   toBody(): OpenAIErrorBody {
-    const error: OpenAIErrorBody['error'] = { message: this.message, type: this.type, code: this.status };
-    if (this.param !== undefined) error.param = this.param;
-    return { error };
+    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.status } };
   }
 }
 
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; code: number; param?: string };
+  error: { message: string; type: string; param: string | null; code: number };
 }
 
 export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError;

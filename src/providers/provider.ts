@@ -24,6 +24,8 @@ export interface CallContext {
   requestId: string;
   /** Request headers the client sent that an adapter may honour (the mock's fault triggers). */
   hints?: Record<string, string | undefined>;
+  /** The catalogue's vector size for embedding models, when the request sets no `dimensions`. */
+  defaultDimensions?: number;
 }
 
 export interface ChatStream {

@@ -29,7 +29,7 @@ export function countPromptTokens(messages: ChatMessage[], tools?: FunctionTool[
   let total = TOKENS_PER_REPLY;
   for (const message of messages) {
     total += TOKENS_PER_MESSAGE + contentTokens(message.content);
-    if ('name' in message && message.name) total += countTextTokens(message.name);
+    if ('name' in message && typeof message.name === 'string') total += countTextTokens(message.name);
     if (message.role === 'assistant' && message.tool_calls) {
       for (const call of message.tool_calls) {
         total += countTextTokens(call.function.name) + countTextTokens(call.function.arguments);

@@ -1,0 +1,44 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { Gateway } from './core/gateway.js';
+import { randomBase62 } from './core/ids.js';
+import { installErrorHandlers } from './rest/error-handler.js';
+import { balanceRoutes } from './rest/routes/balance.js';
+import { chatRoutes } from './rest/routes/chat.js';
+import { embeddingRoutes } from './rest/routes/embeddings.js';
+import { healthRoutes } from './rest/routes/health.js';
+import { modelRoutes } from './rest/routes/models.js';
+
+export interface BuildAppOptions {
+  /** A pino logger instance; Fastify's own request logging stays off (no per-request log lines). */
+  logger?: import('fastify').FastifyBaseLogger;
+}
+
+/** Builds the HTTP app (REST, health) around a gateway; never listens. */
+export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : {}),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: gateway.config.BODY_LIMIT_BYTES,
+    genReqId: () => `req_${randomBase62(24)}`,
+    requestIdHeader: false,
+    trustProxy: true,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandlers(app);
+
+  healthRoutes(app, gateway);
+  for (const prefix of ['/v1', '/api/v1']) {
+    await app.register(
+      async (scope) => {
+        chatRoutes(scope, gateway);
+        embeddingRoutes(scope, gateway);
+        modelRoutes(scope, gateway);
+      },
+      { prefix },
+    );
+  }
+  await app.register(async (scope) => balanceRoutes(scope, gateway), { prefix: '/api' });
+  return app;
+}

@@ -1,0 +1,77 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/open-database.js';
+import { apiKeys, projects, usageRecords } from '../../db/schema.js';
+import { GatewayError } from '../errors.js';
+import { formatMoney, type Prices } from '../money.js';
+
+export interface Reservation {
+  requestId: string;
+  projectId: string;
+  apiKeyId: string;
+  endpoint: 'chat' | 'embeddings';
+  modelId: string;
+  /** Worst-case cost in pico-units. */
+  cost: bigint;
+  promptTokens: number;
+  prices: Prices;
+  priceText: { input: string; output: string; cachedInput: string };
+  stream: boolean;
+  test: boolean;
+  replicaId: string;
+}
+
+// Monthly limits restart at the first of the month without a job: the
+// period columns roll over lazily in the same statements that use them.
+const periodSpentNow = sql`(CASE WHEN ${apiKeys.spendLimitPeriod} = 'monthly' AND ${apiKeys.periodStart} < date_trunc('month', now()) THEN 0 ELSE ${apiKeys.periodSpent} END)`;
+
+/**
+ * Holds the worst-case cost against the project's balance and the key's spend
+ * limit and writes the request's `reserved` usage row, atomically: either all
+ * three happen or none does. Concurrent reservations can never together
+ * exceed the balance, because each one re-checks the row it locks.
+ */
+export async function reserve(db: Db, r: Reservation): Promise<void> {
+  const cost = formatMoney(r.cost);
+  await db.transaction(async (tx) => {
+    const project = await tx
+      .update(projects)
+      .set({ reserved: sql`${projects.reserved} + ${cost}::numeric` })
+      .where(and(eq(projects.id, r.projectId), sql`${projects.balance} - ${projects.reserved} >= ${cost}::numeric`))
+      .returning({ id: projects.id });
+    if (project.length === 0) {
+      throw new GatewayError(
+        'insufficient_quota',
+        `Insufficient balance: this request may cost up to ${cost} and the project's available balance cannot cover it. Top up the balance or lower max_tokens.`,
+      );
+    }
+    const key = await tx
+      .update(apiKeys)
+      .set({ reserved: sql`${apiKeys.reserved} + ${cost}::numeric` })
+      .where(
+        and(
+          eq(apiKeys.id, r.apiKeyId),
+          sql`(${apiKeys.spendLimit} IS NULL OR ${periodSpentNow} + ${apiKeys.reserved} + ${cost}::numeric <= ${apiKeys.spendLimit})`,
+        ),
+      )
+      .returning({ id: apiKeys.id });
+    if (key.length === 0) {
+      throw new GatewayError('insufficient_quota', "This request would exceed the API key's spend limit.");
+    }
+    await tx.insert(usageRecords).values({
+      id: r.requestId,
+      projectId: r.projectId,
+      apiKeyId: r.apiKeyId,
+      endpoint: r.endpoint,
+      modelId: r.modelId,
+      status: 'reserved',
+      promptTokens: r.promptTokens,
+      reservedCost: cost,
+      inputPrice: r.priceText.input,
+      outputPrice: r.priceText.output,
+      cachedInputPrice: r.priceText.cachedInput,
+      stream: r.stream,
+      test: r.test,
+      replicaId: r.replicaId,
+    });
+  });
+}

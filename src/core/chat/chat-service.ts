@@ -1,0 +1,163 @@
+import type { CatalogueModel, Catalogue } from '../catalogue/catalogue.js';
+import type { Meter, Metering, UsageCounts } from '../billing/metering.js';
+import { GatewayError } from '../errors.js';
+import type { PermissionStore } from '../permissions/permission-store.js';
+import type { RequestContext } from '../request-context.js';
+import { type Dispatcher, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
+import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
+import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
+import { validate } from '../validate.js';
+import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers/openai-shapes.js';
+import { ProviderError } from '../../providers/provider.js';
+import { type ChatRequest, chatRequestSchema, requestedMaxTokens } from './chat-request.js';
+import { resolveModel } from './resolve-model.js';
+
+export type ChatResponse =
+  | { kind: 'json'; body: ChatCompletion; headers: Record<string, string> }
+  | { kind: 'stream'; headers: Record<string, string>; events: AsyncGenerator<string, void, undefined> };
+
+export interface ChatServiceDeps {
+  catalogue: Catalogue;
+  permissions: PermissionStore;
+  metering: Metering;
+  dispatcher: Dispatcher;
+  /** Used when the request sets no `timeout`. */
+  defaultDeadlineMs: number;
+}
+
+const usageCounts = (u: Usage | null | undefined): UsageCounts | undefined =>
+  u
+    ? {
+        promptTokens: u.prompt_tokens,
+        completionTokens: u.completion_tokens,
+        cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+        reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+      }
+    : undefined;
+
+const routeHeaders = (route: RouteInfo): Record<string, string> => ({
+  'x-gateway-route': `${route.provider}/${route.upstreamModel}`,
+  'x-gateway-attempts': String(route.attempts),
+  ...(route.modelId ? { 'x-gateway-model': route.modelId } : {}),
+});
+
+const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
+
+/** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
+export class ChatService {
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  async complete(ctx: RequestContext, body: unknown): Promise<ChatResponse> {
+    const req = validate(chatRequestSchema, body);
+    const stream = req.stream === true;
+    const model = await resolveModel(this.deps, ctx, req.model, 'chat', stream);
+    const promptTokens = countPromptTokens(req.messages, req.tools);
+    const maxCompletion = (requestedMaxTokens(req) ?? model.maxOutputTokens) * (req.n ?? 1);
+    const meter = await this.deps.metering.open(ctx, model, 'chat', { promptTokens, maxCompletionTokens: maxCompletion }, stream);
+    const deadline = this.#deadline(ctx, req);
+    try {
+      if (!stream) return await this.#json(ctx, req, model, meter, deadline.signal);
+      return await this.#stream(ctx, req, model, meter, deadline.signal, deadline.clear);
+    } catch (e) {
+      deadline.clear();
+      const error = toGatewayError(deadline.timedOut() ? new DeadlineError(req.timeout != null) : e);
+      meter.close({ status: ctx.clientSignal.aborted ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
+      throw error;
+    }
+  }
+
+  #deadline(ctx: RequestContext, req: ChatRequest) {
+    const ms = req.timeout != null ? req.timeout * 1000 : this.deps.defaultDeadlineMs;
+    const timer = new AbortController();
+    const handle = setTimeout(() => timer.abort(new DeadlineError(req.timeout != null)), ms);
+    return {
+      signal: AbortSignal.any([ctx.clientSignal, timer.signal]),
+      timedOut: () => timer.signal.aborted,
+      clear: () => clearTimeout(handle),
+    };
+  }
+
+  async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, signal: AbortSignal): Promise<ChatResponse> {
+    const { value, route } = await this.deps.dispatcher.chat(model, req, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
+    const usage = usageCounts(value.usage) ?? {
+      promptTokens: countPromptTokens(req.messages, req.tools),
+      completionTokens: value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0),
+      cachedTokens: 0,
+      reasoningTokens: 0,
+    };
+    meter.close({ status: 'ok', httpStatus: 200, usage, route });
+    return { kind: 'json', body: { ...value, model: req.model }, headers: routeHeaders(route) };
+  }
+
+  async #stream(
+    ctx: RequestContext,
+    req: ChatRequest,
+    model: CatalogueModel,
+    meter: Meter,
+    signal: AbortSignal,
+    clearDeadline: () => void,
+  ): Promise<ChatResponse> {
+    const { value: opened, route } = await this.deps.dispatcher.chatStream(model, req, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
+    return { kind: 'stream', headers: routeHeaders(route), events: this.#events(ctx, req, meter, opened, route, signal, clearDeadline) };
+  }
+
+  async *#events(
+    ctx: RequestContext,
+    req: ChatRequest,
+    meter: Meter,
+    opened: OpenedStream,
+    route: RouteInfo,
+    signal: AbortSignal,
+    clearDeadline: () => void,
+  ): AsyncGenerator<string, void, undefined> {
+    const includeUsage = req.stream_options?.include_usage === true;
+    const produced: string[] = [];
+    let upstreamUsage: UsageCounts | undefined;
+    let failure: GatewayError | undefined;
+    let providerFailure: ProviderError | undefined;
+    let completed = false;
+    const ttftMs = Date.now() - meter.startedAt;
+    let next: IteratorResult<ChatCompletionChunk> = { done: false, value: opened.first };
+    try {
+      while (!next.done) {
+        const chunk = next.value;
+        chunk.model = req.model;
+        if (chunk.usage) upstreamUsage = usageCounts(chunk.usage);
+        if (chunk.choices.length === 0) {
+          if (includeUsage && chunk.usage) yield sse(chunk);
+        } else {
+          for (const choice of chunk.choices) {
+            const d = choice.delta;
+            if (d.content) produced.push(d.content);
+            if (d.reasoning_content) produced.push(d.reasoning_content);
+            if (d.tool_calls) for (const t of d.tool_calls) produced.push(t.function?.name ?? '', t.function?.arguments ?? '');
+          }
+          if (includeUsage) chunk.usage = null;
+          else delete chunk.usage;
+          yield sse(chunk);
+        }
+        next = await opened.rest.next();
+      }
+      completed = true;
+      yield 'data: [DONE]\n\n';
+    } catch (e) {
+      if (signal.aborted && !ctx.clientSignal.aborted) failure = toGatewayError(new DeadlineError(req.timeout != null));
+      else if (!ctx.clientSignal.aborted) failure = toGatewayError(e);
+      if (e instanceof ProviderError) providerFailure = e;
+      // Bytes were sent: no retry. The client gets an error event it can see.
+      if (failure) yield sse(failure.toBody());
+    } finally {
+      clearDeadline();
+      opened.finish(providerFailure);
+      if (!completed) void opened.rest.return?.();
+      const usage = upstreamUsage ?? {
+        promptTokens: countPromptTokens(req.messages, req.tools),
+        completionTokens: countTextTokens(produced.join('')),
+        cachedTokens: 0,
+        reasoningTokens: 0,
+      };
+      const status = completed ? 'ok' : ctx.clientSignal.aborted ? 'aborted' : 'error';
+      meter.close({ status, httpStatus: completed ? 200 : (failure?.status ?? 499), errorCode: failure?.type ?? (status === 'aborted' ? 'client_closed' : null), usage, route, ttftMs });
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import type { Catalogue } from '../catalogue/catalogue.js';
+import type { Metering } from '../billing/metering.js';
+import { resolveModel } from '../chat/resolve-model.js';
+import type { PermissionStore } from '../permissions/permission-store.js';
+import type { RequestContext } from '../request-context.js';
+import type { Dispatcher } from '../routing/dispatcher.js';
+import { toGatewayError } from '../routing/to-gateway-error.js';
+import { countTextTokens } from '../tokens/count-tokens.js';
+import { validate } from '../validate.js';
+import type { EmbeddingResponse } from '../../providers/openai-shapes.js';
+import { type EmbeddingRequest, embeddingInputs, embeddingRequestSchema } from './embedding-request.js';
+
+export interface EmbeddingServiceDeps {
+  catalogue: Catalogue;
+  permissions: PermissionStore;
+  metering: Metering;
+  dispatcher: Dispatcher;
+  defaultDeadlineMs: number;
+}
+
+/** OpenAI's base64 embedding: little-endian float32 bytes. */
+export function toBase64Embedding(values: number[]): string {
+  const buffer = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => buffer.writeFloatLE(v, i * 4));
+  return buffer.toString('base64');
+}
+
+/** POST /v1/embeddings: validate, permit, reserve, dispatch, settle. */
+export class EmbeddingService {
+  constructor(private readonly deps: EmbeddingServiceDeps) {}
+
+  async embed(ctx: RequestContext, body: unknown): Promise<{ body: EmbeddingResponse; headers: Record<string, string> }> {
+    const req = validate(embeddingRequestSchema, body);
+    const model = await resolveModel(this.deps, ctx, req.model, 'embeddings', false);
+    const promptTokens = embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
+    const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
+    const signal = AbortSignal.any([ctx.clientSignal, AbortSignal.timeout(this.deps.defaultDeadlineMs)]);
+    const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
+    try {
+      const { value, route } = await this.deps.dispatcher.embed(model, upstreamReq, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
+      const usage = { promptTokens: value.usage?.prompt_tokens ?? promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 };
+      meter.close({ status: 'ok', httpStatus: 200, usage, route });
+      const data =
+        req.encoding_format === 'base64'
+          ? value.data.map((d) => ({ ...d, embedding: typeof d.embedding === 'string' ? d.embedding : toBase64Embedding(d.embedding) }))
+          : value.data;
+      return {
+        body: { ...value, data, model: req.model, usage: { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens } },
+        headers: { 'x-gateway-route': `${route.provider}/${route.upstreamModel}`, 'x-gateway-attempts': String(route.attempts) },
+      };
+    } catch (e) {
+      const error = toGatewayError(e);
+      meter.close({ status: ctx.clientSignal.aborted ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { eq } from 'drizzle-orm';
+import type { Config } from '../config.js';
+import type { Database } from '../db/open-database.js';
+import { upstreamKeys } from '../db/schema.js';
+import { MockAdapter } from '../providers/mock/mock-adapter.js';
+import type { ProviderAdapter } from '../providers/provider.js';
+import { createProviderAdapters, defaultBaseUrl } from '../providers/registry.js';
+import { AdminTokens } from './admin/admin-tokens.js';
+import { Metering } from './billing/metering.js';
+import { recoverStaleReservations } from './billing/recover-stale.js';
+import { Catalogue } from './catalogue/catalogue.js';
+import { ChatService } from './chat/chat-service.js';
+import { EmbeddingService } from './embeddings/embedding-service.js';
+import type { EventBus } from './events/event-bus.js';
+import { createEventBus } from './events/create-event-bus.js';
+import { HealthTracker } from './health/health-tracker.js';
+import { newId } from './ids.js';
+import { KeyStore } from './keys/key-store.js';
+import type { Logger } from './logger.js';
+import { PermissionStore } from './permissions/permission-store.js';
+import { Dispatcher } from './routing/dispatcher.js';
+import { UpstreamPool } from './routing/upstream-pool.js';
+import type { SecretBox } from './secrets/secret-box.js';
+
+export interface GatewayOptions {
+  config: Config;
+  database: Database;
+  secrets: SecretBox;
+  logger: Logger;
+  bus?: EventBus;
+  /** Provider adapters by provider id; the real ones by default. */
+  adapters?: ReadonlyMap<string, ProviderAdapter>;
+}
+
+const DEFAULT_DEADLINE_MS = 10 * 60_000;
+const RECOVERY_INTERVAL_MS = 60_000;
+
+/** Every core service of one gateway process, wired once; both front doors use it. */
+export interface Gateway {
+  readonly config: Config;
+  readonly database: Database;
+  readonly bus: EventBus;
+  readonly secrets: SecretBox;
+  readonly logger: Logger;
+  readonly replicaId: string;
+  readonly keys: KeyStore;
+  readonly adminTokens: AdminTokens;
+  readonly catalogue: Catalogue;
+  readonly permissions: PermissionStore;
+  readonly pool: UpstreamPool;
+  readonly health: HealthTracker;
+  readonly metering: Metering;
+  readonly dispatcher: Dispatcher;
+  readonly chat: ChatService;
+  readonly embeddings: EmbeddingService;
+  /** Settles reservations that outlived any request. */
+  recover(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, database, secrets, logger } = options;
+  const db = database.db;
+  const bus = options.bus ?? (await createEventBus(config, database));
+  const replicaId = newId('rep', 12);
+  const keys = new KeyStore(db, bus);
+  const adminTokens = new AdminTokens(db, bus);
+  const catalogue = new Catalogue(db, bus);
+  const permissions = new PermissionStore(db, bus);
+  const pool = new UpstreamPool(db, secrets, bus);
+  const health = new HealthTracker(bus);
+  const metering = new Metering(db, bus, replicaId, logger);
+  const dispatcher = new Dispatcher({
+    pool,
+    health,
+    adapters: options.adapters ?? createProviderAdapters(),
+    mock: new MockAdapter(),
+    modelById: (id) => catalogue.get(id),
+    defaultBaseUrl,
+    onKeyFatal: (keyId, reason) => {
+      logger.error({ upstreamKeyId: keyId, reason }, 'upstream rejected the key; disabling it');
+      void db
+        .update(upstreamKeys)
+        .set({ status: 'disabled', disabledReason: reason.slice(0, 500), updatedAt: new Date() })
+        .where(eq(upstreamKeys.id, keyId))
+        .then(() => bus.publish('invalidate', { kind: 'upstream-keys' }))
+        .catch((err: unknown) => logger.error({ err, upstreamKeyId: keyId }, 'could not disable upstream key'));
+    },
+    logger,
+  });
+  const services = { catalogue, permissions, metering, dispatcher, defaultDeadlineMs: DEFAULT_DEADLINE_MS };
+  const chat = new ChatService(services);
+  const embeddings = new EmbeddingService(services);
+
+  await Promise.all([catalogue.ready(), pool.ready()]);
+
+  const recover = () =>
+    recoverStaleReservations(db, new Date(Date.now() - config.STALE_RESERVATION_SECONDS * 1000), (requestId) =>
+      logger.warn({ requestId }, 'settled a stale reservation'),
+    );
+  const recoveryTimer = setInterval(() => {
+    recover().catch((err: unknown) => logger.error({ err }, 'recovery pass failed'));
+  }, RECOVERY_INTERVAL_MS);
+  recoveryTimer.unref();
+
+  return {
+    config,
+    database,
+    bus,
+    secrets,
+    logger,
+    replicaId,
+    keys,
+    adminTokens,
+    catalogue,
+    permissions,
+    pool,
+    health,
+    metering,
+    dispatcher,
+    chat,
+    embeddings,
+    recover,
+    async close() {
+      clearInterval(recoveryTimer);
+      await metering.idle();
+      for (const part of [keys, adminTokens, catalogue, permissions, pool]) part.close();
+      await bus.close();
+    },
+  };
+}

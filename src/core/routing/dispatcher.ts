@@ -1,0 +1,203 @@
+import type { ChatRequest } from '../chat/chat-request.js';
+import type { EmbeddingRequest } from '../embeddings/embedding-request.js';
+import type { CatalogueModel } from '../catalogue/catalogue.js';
+import type { HealthTracker } from '../health/health-tracker.js';
+import type { Logger } from '../logger.js';
+import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../providers/openai-shapes.js';
+import { type CallContext, type ProviderAdapter, ProviderError } from '../../providers/provider.js';
+import { orderKeys } from './order-keys.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+/** Upper bound on upstream calls per request, across keys and fallback models together. */
+export const MAX_ATTEMPTS = 5;
+
+export interface DispatchOptions {
+  requestId: string;
+  /** Aborts on client disconnect and at the deadline. */
+  signal: AbortSignal;
+  hints?: Record<string, string | undefined>;
+  test: boolean;
+}
+
+export interface RouteInfo {
+  /** The public model that answered (a fallback's id when one was used). */
+  modelId: string;
+  provider: string;
+  upstreamModel: string;
+  upstreamKeyId: string | null;
+  attempts: number;
+}
+
+export interface Dispatched<T> {
+  value: T;
+  route: RouteInfo;
+}
+
+export interface OpenedStream {
+  /** Already received, so a stream that dies before its first chunk could still fail over. */
+  first: ChatCompletionChunk;
+  rest: AsyncIterator<ChatCompletionChunk>;
+  startedAt: number;
+  /** Reports the stream's end to provider health. */
+  finish(error?: ProviderError): void;
+}
+
+interface Candidate {
+  model: CatalogueModel;
+  provider: string;
+  upstreamModel: string;
+  keyId: string;
+  baseUrl: string;
+  apiKey: string;
+  adapter: ProviderAdapter;
+}
+
+export interface DispatcherDeps {
+  pool: UpstreamPool;
+  health: HealthTracker;
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  mock: ProviderAdapter;
+  /** Resolves fallback model ids. */
+  modelById(id: string): CatalogueModel | undefined;
+  defaultBaseUrl(provider: string): string | undefined;
+  /** The upstream rejected a key's credentials: take it out of the pool. */
+  onKeyFatal(keyId: string, reason: string): void;
+  logger: Logger;
+}
+
+export class NoUpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly lastError: ProviderError | undefined,
+    readonly attempts: number,
+  ) {
+    super(message);
+  }
+}
+
+const asProviderError = (e: unknown): ProviderError =>
+  e instanceof ProviderError ? e : new ProviderError(e instanceof Error ? e.message : String(e), 'retryable', undefined);
+
+/**
+ * Picks upstream keys for a model and fails over between them: lowest
+ * priority tier first, weighted within it, skipping keys that health says
+ * are cooling down, down or disabled; then the model's fallback models.
+ * Retries stop at MAX_ATTEMPTS or when the request's signal aborts.
+ */
+export class Dispatcher {
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
+    return this.#run(model, opts, async (c, ctx) => {
+      const started = Date.now();
+      const value = await c.adapter.chat(req, ctx);
+      return { value, onSuccess: () => this.deps.health.onSuccess(c.keyId, c.provider, Date.now() - started) };
+    });
+  }
+
+  embed(model: CatalogueModel, req: EmbeddingRequest, opts: DispatchOptions): Promise<Dispatched<EmbeddingResponse>> {
+    return this.#run(model, opts, async (c, ctx) => {
+      const started = Date.now();
+      const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
+      return { value, onSuccess: () => this.deps.health.onSuccess(c.keyId, c.provider, Date.now() - started) };
+    });
+  }
+
+  chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
+    return this.#run(model, opts, async (c, ctx) => {
+      const startedAt = Date.now();
+      const { chunks } = await c.adapter.chatStream(req, ctx);
+      const rest = chunks[Symbol.asyncIterator]();
+      const head = await rest.next();
+      if (head.done) throw new ProviderError('The upstream stream ended before sending anything.', 'retryable', undefined);
+      const ttft = Date.now() - startedAt;
+      const health = this.deps.health;
+      let finished = false;
+      const value: OpenedStream = {
+        first: head.value,
+        rest,
+        startedAt,
+        finish: (error) => {
+          if (finished || c.keyId === 'mock') return;
+          finished = true;
+          if (error) health.onFailure(c.keyId, c.provider, error, Date.now() - startedAt);
+          else health.onSuccess(c.keyId, c.provider, Date.now() - startedAt, ttft);
+        },
+      };
+      // Health for streams is reported when the stream ends, by finish().
+      return { value, onSuccess: () => {} };
+    });
+  }
+
+  *#candidates(model: CatalogueModel, test: boolean): Generator<Candidate> {
+    if (test) {
+      yield { model, provider: 'mock', upstreamModel: model.id, keyId: 'mock', baseUrl: '', apiKey: '', adapter: this.deps.mock };
+      return;
+    }
+    const seen = new Set<string>();
+    const models = [model, ...model.fallbacks.map((id) => this.deps.modelById(id))];
+    for (const m of models) {
+      if (!m || seen.has(m.id) || m.kind !== model.kind) continue;
+      seen.add(m.id);
+      for (const route of m.routes) {
+        const adapter = this.deps.adapters.get(route.provider);
+        if (!adapter) continue;
+        for (const key of orderKeys(this.deps.pool.keysFor(route.provider, route.upstreamModel))) {
+          const baseUrl = key.baseUrl ?? this.deps.defaultBaseUrl(route.provider);
+          if (!baseUrl) continue;
+          yield { model: m, provider: route.provider, upstreamModel: route.upstreamModel, keyId: key.id, baseUrl, apiKey: key.apiKey, adapter };
+        }
+      }
+    }
+  }
+
+  async #run<T>(
+    model: CatalogueModel,
+    opts: DispatchOptions,
+    call: (c: Candidate, ctx: CallContext) => Promise<{ value: T; onSuccess(): void }>,
+  ): Promise<Dispatched<T>> {
+    const { health, logger } = this.deps;
+    let attempts = 0;
+    let lastError: ProviderError | undefined;
+    for (const c of this.#candidates(model, opts.test)) {
+      if (attempts >= MAX_ATTEMPTS || opts.signal.aborted) break;
+      const isMock = c.keyId === 'mock';
+      if (!isMock && !health.isAvailable(c.keyId)) continue;
+      attempts++;
+      if (!isMock) health.onStart(c.keyId, c.provider);
+      const started = Date.now();
+      const ctx: CallContext = {
+        target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
+        signal: opts.signal,
+        requestId: opts.requestId,
+        ...(opts.hints ? { hints: opts.hints } : {}),
+      };
+      try {
+        const result = await call(c, ctx);
+        if (!isMock) result.onSuccess();
+        return {
+          value: result.value,
+          route: { modelId: c.model.id, provider: c.provider, upstreamModel: c.upstreamModel, upstreamKeyId: isMock ? null : c.keyId, attempts },
+        };
+      } catch (e) {
+        if (opts.signal.aborted) throw opts.signal.reason ?? e;
+        const error = asProviderError(e);
+        lastError = error;
+        if (!isMock) health.onFailure(c.keyId, c.provider, error, Date.now() - started);
+        logger.warn(
+          { requestId: opts.requestId, attempt: attempts, provider: c.provider, upstreamKeyId: c.keyId, upstreamStatus: error.upstreamStatus, errorClass: error.errorClass, err: error.message },
+          'upstream attempt failed',
+        );
+        if (error.errorClass === 'key_fatal' && !isMock) this.deps.onKeyFatal(c.keyId, error.message);
+        if (error.errorClass === 'client' || isMock) throw error;
+      }
+    }
+    throw new NoUpstreamError(
+      attempts === 0
+        ? `No upstream key is available for model ${model.id}: add one, or wait for cooling-down keys.`
+        : `Every upstream attempt for model ${model.id} failed (${attempts} attempt${attempts > 1 ? 's' : ''}).`,
+      lastError,
+      attempts,
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { firstStart } from './core/bootstrap/first-start.js';
+import { createGateway } from './core/gateway.js';
+import { loadEncryptionKey } from './core/secrets/load-encryption-key.js';
+import { openDatabase } from './db/open-database.js';
+import { printTryIt } from './try-it.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../drizzle', import.meta.url));
+const DRAIN_TIMEOUT_MS = 30_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const logger = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
+  const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
+  const gateway = await createGateway({ config, database, secrets, logger });
+  const bootstrap = await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger });
+  await gateway.catalogue.reload();
+  const recovered = await gateway.recover();
+  if (recovered > 0) logger.warn({ recovered }, 'settled stale reservations from an earlier run');
+
+  const app = await buildApp(gateway, { logger });
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ address, database: database.raw.kind, replicaId: gateway.replicaId }, 'gateway listening');
+  printTryIt(address, bootstrap);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    const force = setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS);
+    force.unref();
+    await app.close(); // stops accepting, waits for in-flight requests and streams
+    await gateway.close(); // writes pending settlements
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

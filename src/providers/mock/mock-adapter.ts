@@ -1,0 +1,172 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ChatRequest } from '../../core/chat/chat-request.js';
+import { requestedMaxTokens } from '../../core/chat/chat-request.js';
+import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
+import { countPromptTokens, countTextTokens } from '../../core/tokens/count-tokens.js';
+import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse, FinishReason } from '../openai-shapes.js';
+import { makeUsage } from '../openai-shapes.js';
+import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../provider.js';
+import { mockEmbedding } from './mock-embedding.js';
+import { mockReplyText, mockToolCall, mockToolToCall } from './mock-reply.js';
+import { MOCK_SCENARIO_HEADER, type MockScenario, parseMockScenario } from './mock-scenario.js';
+import { encode, decode } from 'gpt-tokenizer';
+
+const STREAM_PIECES = 5;
+const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
+/** How long the `timeout` scenario waits when the request gave no `timeout` of its own. */
+const MOCK_TIMEOUT_MS = 1000;
+
+const scenarioErrors: Partial<Record<MockScenario, { status: number; message: string; retryAfterMs?: number }>> = {
+  'error-400': { status: 400, message: 'Test mode: simulated invalid request (X-Mock-Scenario: error-400).' },
+  'error-401': { status: 401, message: 'Test mode: simulated authentication failure (X-Mock-Scenario: error-401).' },
+  'error-402': { status: 402, message: 'Test mode: simulated insufficient balance (X-Mock-Scenario: error-402).' },
+  'error-403': { status: 403, message: 'Test mode: simulated permission error (X-Mock-Scenario: error-403).' },
+  'error-429': {
+    status: 429,
+    message: 'Test mode: simulated rate limit (X-Mock-Scenario: error-429).',
+    retryAfterMs: 1000,
+  },
+  'error-500': { status: 500, message: 'Test mode: simulated internal error (X-Mock-Scenario: error-500).' },
+  'error-503': { status: 503, message: 'Test mode: simulated unavailable upstream (X-Mock-Scenario: error-503).' },
+};
+
+interface MockAnswer {
+  text: string;
+  finishReason: FinishReason;
+  toolCall?: ReturnType<typeof mockToolCall>;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Test mode's provider: answers in-process with OpenAI's shapes, never touches the network. */
+export class MockAdapter implements ProviderAdapter {
+  readonly id = 'mock';
+
+  async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    await this.#applyScenario(req, ctx, false);
+    const answer = this.#answer(req);
+    const created = Math.floor(Date.now() / 1000);
+    return {
+      id: `chatcmpl-${ctx.requestId}`,
+      object: 'chat.completion',
+      created,
+      model: req.model,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: answer.toolCall ? null : answer.text,
+            refusal: null,
+            ...(answer.toolCall ? { tool_calls: [answer.toolCall] } : {}),
+          },
+          logprobs: null,
+          finish_reason: answer.finishReason,
+        },
+      ],
+      usage: makeUsage(answer.promptTokens, answer.completionTokens),
+      system_fingerprint: 'fp_gateway_mock',
+    };
+  }
+
+  async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
+    const scenario = await this.#applyScenario(req, ctx, true);
+    const answer = this.#answer(req);
+    return { chunks: this.#chunks(req, ctx, answer, scenario === 'stream-break') };
+  }
+
+  async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    await this.#applyScenario(undefined, ctx, false);
+    const inputs = embeddingInputs(req);
+    const dimensions = req.dimensions ?? ctx.defaultDimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
+    const promptTokens = inputs.reduce((sum, text) => sum + countTextTokens(text), 0);
+    return {
+      object: 'list',
+      data: inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: mockEmbedding(req.model, text, dimensions),
+      })),
+      model: req.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    };
+  }
+
+  #answer(req: ChatRequest): MockAnswer {
+    const promptTokens = countPromptTokens(req.messages, req.tools);
+    const tool = mockToolToCall(req);
+    if (tool) {
+      const toolCall = mockToolCall(tool, req);
+      const completionTokens = countTextTokens(toolCall.function.name) + countTextTokens(toolCall.function.arguments);
+      return { text: '', finishReason: 'tool_calls', toolCall, promptTokens, completionTokens };
+    }
+    let tokens = encode(mockReplyText(req));
+    const max = requestedMaxTokens(req);
+    let finishReason: FinishReason = 'stop';
+    if (max !== undefined && tokens.length > max) {
+      tokens = tokens.slice(0, max);
+      finishReason = 'length';
+    }
+    return { text: decode(tokens), finishReason, promptTokens, completionTokens: tokens.length };
+  }
+
+  async *#chunks(
+    req: ChatRequest,
+    ctx: CallContext,
+    answer: MockAnswer,
+    breakMidway: boolean,
+  ): AsyncGenerator<ChatCompletionChunk> {
+    const base = { id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion.chunk' as const, created: Math.floor(Date.now() / 1000), model: req.model };
+    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null = null): ChatCompletionChunk => ({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    });
+    yield chunk({ role: 'assistant', content: '' });
+    if (answer.toolCall) {
+      const { id, function: fn } = answer.toolCall;
+      yield chunk({ tool_calls: [{ index: 0, id, type: 'function', function: { name: fn.name, arguments: '' } }] });
+      const half = Math.ceil(fn.arguments.length / 2);
+      for (const piece of [fn.arguments.slice(0, half), fn.arguments.slice(half)]) {
+        if (piece) yield chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
+      }
+    } else {
+      const pieces = splitText(answer.text, STREAM_PIECES);
+      for (const [i, piece] of pieces.entries()) {
+        if (breakMidway && i === 2) {
+          throw new ProviderError('Test mode: simulated stream break (X-Mock-Scenario: stream-break).', 'retryable', 500, undefined, 500);
+        }
+        // Yield to the event loop so a client abort can land between pieces.
+        await delay(0, undefined, { signal: ctx.signal });
+        yield chunk({ content: piece });
+      }
+    }
+    yield chunk({}, answer.finishReason);
+    yield { ...base, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens) };
+  }
+
+  async #applyScenario(req: ChatRequest | undefined, ctx: CallContext, streaming: boolean): Promise<MockScenario | undefined> {
+    const scenario = parseMockScenario(ctx.hints?.[MOCK_SCENARIO_HEADER]);
+    if (!scenario) return undefined;
+    const failure = scenarioErrors[scenario];
+    if (failure) {
+      throw new ProviderError(failure.message, 'client', failure.status, failure.retryAfterMs, failure.status);
+    }
+    if (scenario === 'timeout') {
+      const waitMs = req?.timeout ? req.timeout * 1000 + 1000 : MOCK_TIMEOUT_MS;
+      await delay(waitMs, undefined, { signal: ctx.signal });
+      throw new ProviderError('Test mode: simulated upstream timeout (X-Mock-Scenario: timeout).', 'client', 408, undefined, 408);
+    }
+    if (scenario === 'stream-break' && !streaming) {
+      throw new ProviderError('Test mode: stream-break applies to streaming requests only.', 'client', 400, undefined, 400);
+    }
+    return scenario;
+  }
+}
+
+function splitText(text: string, pieces: number): string[] {
+  const words = text.split(/(?<=\s)/);
+  const size = Math.max(1, Math.ceil(words.length / pieces));
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i += size) out.push(words.slice(i, i + size).join(''));
+  return out;
+}

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { GatewayError, isGatewayError } from '../core/errors.js';
+
+/** Fastify's own errors (body parsing, size) in the catalogue's terms. */
+function fromFastify(error: FastifyError): GatewayError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('payload_too_large', 'The request body is larger than the gateway accepts.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError('invalid_request', 'The request body is empty; send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('invalid_request', 'Unsupported Content-Type: send application/json.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new GatewayError('invalid_request', `We could not parse the JSON body of your request: ${error.message}`);
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return new GatewayError('invalid_request', `We could not parse the JSON body of your request: ${error.message}`);
+  }
+  if (error.statusCode === 413) return new GatewayError('payload_too_large', 'The request body is larger than the gateway accepts.');
+  return undefined;
+}
+
+export function toErrorReply(error: unknown): GatewayError {
+  if (isGatewayError(error)) return error;
+  const known = fromFastify(error as FastifyError);
+  return known ?? new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: error });
+}
+
+/** One error handler: the OpenAI error body, the message only when it is safe (below 500 or ours). */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = toErrorReply(error);
+    if (gatewayError.status >= 500 && gatewayError.kind === 'internal') {
+      request.log.error({ err: error, requestId: request.id }, 'unhandled error');
+    }
+    if (gatewayError.retryAfter !== undefined) reply.header('retry-after', String(gatewayError.retryAfter));
+    if (gatewayError.headers) reply.headers(gatewayError.headers);
+    return reply.status(gatewayError.status).send(gatewayError.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new GatewayError('not_found', `Unknown route: ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(error.toBody());
+  });
+}

@@ -1,0 +1,34 @@
+import { once } from 'node:events';
+import type { FastifyInstance } from 'fastify';
+import type { Gateway } from '../../core/gateway.js';
+import { requestContext } from '../request-context.js';
+
+export function chatRoutes(app: FastifyInstance, gateway: Gateway): void {
+  app.post('/chat/completions', async (request, reply) => {
+    const ctx = await requestContext(gateway, request, reply);
+    const result = await gateway.chat.complete(ctx, request.body);
+    if (result.kind === 'json') return reply.headers(result.headers).send(result.body);
+
+    // Streams bypass Fastify's serializer: each event is written as it arrives.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': request.id,
+      ...result.headers,
+    });
+    try {
+      for await (const event of result.events) {
+        if (res.destroyed) break;
+        if (!res.write(event)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+    } catch (err) {
+      request.log.error({ err, requestId: request.id }, 'stream failed');
+    } finally {
+      res.end();
+    }
+  });
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import OpenAI from 'openai';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { firstStart } from '../../src/core/bootstrap/first-start.js';
+import { type Gateway, createGateway } from '../../src/core/gateway.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
+import { SecretBox } from '../../src/core/secrets/secret-box.js';
+import { type Database, openDatabase } from '../../src/db/open-database.js';
+import type { ProviderAdapter } from '../../src/providers/provider.js';
+import { createTestDatabase, onPostgres } from './test-database.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export interface TestGateway {
+  url: string;
+  /** The base URL an OpenAI SDK takes. */
+  baseURL: string;
+  gateway: Gateway;
+  database: Database;
+  app: FastifyInstance;
+  adminToken: string;
+  client(apiKey: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI;
+  /** A project with a balance, permissions and a key of the given mode. */
+  project(options?: { balance?: string; models?: string[]; mode?: 'live' | 'test'; spendLimit?: string }): Promise<{
+    projectId: string;
+    keyId: string;
+    secret: string;
+  }>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  adapters?: ReadonlyMap<string, ProviderAdapter>;
+}
+
+/** The real server on a random loopback port, on PGlite or a fresh Postgres database. */
+export async function startGateway(options: StartOptions = {}): Promise<TestGateway> {
+  const adminToken = `gwa_test_${randomBytes(16).toString('hex')}`;
+  const pg = onPostgres() ? await createTestDatabase() : undefined;
+  const config = loadConfig({
+    DATA_DIR: 'memory://',
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'silent',
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...options.env,
+  });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
+  const secrets = SecretBox.fromString(config.ENCRYPTION_KEY!);
+  const gateway = await createGateway({ config, database, secrets, logger: silentLogger, ...(options.adapters ? { adapters: options.adapters } : {}) });
+  await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger: silentLogger });
+  await gateway.catalogue.reload();
+  const app = await buildApp(gateway);
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url: address,
+    baseURL: `${address}/v1`,
+    gateway,
+    database,
+    app,
+    adminToken,
+    client: (apiKey, clientOptions = {}) => new OpenAI({ apiKey, baseURL: `${address}/v1`, maxRetries: 0, ...clientOptions }),
+    async project({ balance = '10', models = ['*'], mode = 'test', spendLimit } = {}) {
+      const project = await createProject(database.db, { name: `p-${randomBytes(3).toString('hex')}`, initialBalance: balance, actor: 'test' });
+      await setModelPermissions(database.db, gateway.bus, project.id, models);
+      const key = await createApiKey(database.db, gateway.bus, { projectId: project.id, mode, name: 'test', ...(spendLimit ? { spendLimit } : {}) });
+      return { projectId: project.id, keyId: key.apiKey.id, secret: key.secret };
+    },
+    async close() {
+      await app.close();
+      await gateway.close();
+      await database.close();
+      await pg?.drop();
+    },
+  };
+}
