@@ -1,0 +1,51 @@
+import { requestedMaxTokens, type ChatRequest } from '../../core/chat/chat-request.js';
+import { ProviderError } from '../provider.js';
+import { convertToGeminiPrompt } from './convert-contents.js';
+import { toGeminiSchema } from './convert-json-schema.js';
+import { convertToGeminiTools } from './convert-tools.js';
+import { geminiThinkingConfig } from './thinking-config.js';
+import { assertGeminiSupports } from './unsupported-options.js';
+
+/** Google's documented stand-in for a thought signature the history does not have. */
+export const PLACEHOLDER_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
+
+/** Gemini 3 and later validate thought signatures on replayed function calls. */
+const validatesThoughtSignatures = (model: string): boolean => {
+  const match = /gemini-(\d+)/.exec(model);
+  return match !== null && Number(match[1]) >= 3;
+};
+
+export function toGeminiRequest(req: ChatRequest, upstreamModel: string): Record<string, unknown> {
+  assertGeminiSupports(req);
+  const prompt = convertToGeminiPrompt(
+    req.messages,
+    validatesThoughtSignatures(upstreamModel) ? { placeholderThoughtSignature: PLACEHOLDER_THOUGHT_SIGNATURE } : {},
+  );
+  if (prompt.contents.length === 0) {
+    throw new ProviderError('messages must contain at least one non-system message with content', 'client', undefined, undefined, 400);
+  }
+
+  const extra = req as Record<string, unknown>;
+  const config: Record<string, unknown> = {};
+  if (req.temperature != null) config.temperature = req.temperature;
+  if (req.top_p != null) config.topP = req.top_p;
+  if (typeof extra.top_k === 'number') config.topK = extra.top_k;
+  if (req.n != null && req.n > 1) config.candidateCount = req.n;
+  const maxTokens = requestedMaxTokens(req);
+  if (maxTokens !== undefined) config.maxOutputTokens = maxTokens;
+  if (req.stop != null) config.stopSequences = typeof req.stop === 'string' ? [req.stop] : req.stop;
+  if (req.seed != null) config.seed = req.seed;
+  if (req.presence_penalty != null) config.presencePenalty = req.presence_penalty;
+  if (req.frequency_penalty != null) config.frequencyPenalty = req.frequency_penalty;
+  const format = req.response_format;
+  if (format && format.type !== 'text') {
+    config.responseMimeType = 'application/json';
+    if (format.type === 'json_schema' && format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
+  }
+  const thinking = geminiThinkingConfig(req);
+  if (thinking) config.thinkingConfig = thinking;
+
+  const body: Record<string, unknown> = { ...prompt, ...convertToGeminiTools(req) };
+  if (Object.keys(config).length > 0) body.generationConfig = config;
+  return body;
+}

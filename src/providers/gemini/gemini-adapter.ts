@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import type { ChatRequest } from '../../core/chat/chat-request.js';
+import type { EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
+import { newId } from '../../core/ids.js';
+import { joinUrl } from '../http/join-url.js';
+import { parseUpstream } from '../http/parse-upstream.js';
+import { readJsonBody } from '../http/read-body.js';
+import { sendUpstream } from '../http/send-upstream.js';
+import { translateEventStream } from '../http/translate-event-stream.js';
+import type { ChatCompletion, EmbeddingResponse } from '../openai-shapes.js';
+import type { CallContext, ChatStream, ProviderAdapter } from '../provider.js';
+import { convertGeminiEmbeddingResponse, toGeminiBatchEmbedBody } from './convert-embedding.js';
+import { toGeminiRequest } from './convert-request.js';
+import { convertGeminiResponse } from './convert-response.js';
+import { geminiErrorDetails } from './gemini-error.js';
+import { geminiBatchEmbedResponseSchema, geminiResponseSchema } from './gemini-response-schema.js';
+import { GeminiStreamTranslator } from './stream-translator.js';
+
+const PROVIDER = 'gemini';
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const newToolCallId = () => `call_${randomBytes(12).toString('hex')}`;
+
+/** `{base}/v1beta/models/{model}:{method}`; a catalogue name given as `models/x` works too. */
+export function geminiUrl(baseUrl: string, model: string, method: string): string {
+  const name = model.startsWith('models/') ? model.slice('models/'.length) : model;
+  return joinUrl(baseUrl, `/v1beta/models/${encodeURIComponent(name)}:${method}`);
+}
+
+function send(url: string, body: unknown, ctx: CallContext, accept?: string) {
+  return sendUpstream(url, {
+    provider: PROVIDER,
+    headers: { 'x-goog-api-key': ctx.target.apiKey },
+    body,
+    signal: ctx.signal,
+    apiKey: ctx.target.apiKey,
+    errorDetails: geminiErrorDetails,
+    ...(accept ? { accept } : {}),
+  });
+}
+
+export function createGeminiAdapter(): ProviderAdapter {
+  return {
+    id: PROVIDER,
+
+    async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+      const { baseUrl, upstreamModel } = ctx.target;
+      const res = await send(geminiUrl(baseUrl, upstreamModel, 'generateContent'), toGeminiRequest(req, upstreamModel), ctx);
+      const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
+      const parsed = parseUpstream(geminiResponseSchema, json, PROVIDER);
+      return convertGeminiResponse(parsed, { upstreamModel, now: nowSeconds(), fallbackId: newId('chatcmpl', 24), newToolCallId });
+    },
+
+    async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
+      const { baseUrl, upstreamModel } = ctx.target;
+      const url = `${geminiUrl(baseUrl, upstreamModel, 'streamGenerateContent')}?alt=sse`;
+      const res = await send(url, toGeminiRequest(req, upstreamModel), ctx, 'text/event-stream');
+      const translator = new GeminiStreamTranslator({ upstreamModel, now: nowSeconds(), fallbackId: newId('chatcmpl', 24), newToolCallId });
+      return { chunks: translateEventStream(res.body, translator, PROVIDER, ctx.signal) };
+    },
+
+    async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+      const { baseUrl, upstreamModel } = ctx.target;
+      const res = await send(geminiUrl(baseUrl, upstreamModel, 'batchEmbedContents'), toGeminiBatchEmbedBody(req, upstreamModel), ctx);
+      const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
+      const parsed = parseUpstream(geminiBatchEmbedResponseSchema, json, PROVIDER);
+      return convertGeminiEmbeddingResponse(parsed, req, upstreamModel);
+    },
+  };
+}
