@@ -157,6 +157,23 @@ describe('OpenAI emulator', () => {
     }
   });
 
+  it('answers model_not_found for models outside `models`, and cuts non-stream bodies', async () => {
+    const strict = await startOpenAIEmulator({ models: ['gpt-4o'] });
+    try {
+      const c = new OpenAI({ apiKey: 'k', baseURL: strict.url, maxRetries: 0, logLevel: 'off' });
+      const err = (await c.chat.completions
+        .create({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.NotFoundError>;
+      expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(err.code).toBe('model_not_found');
+      strict.enqueue({ cutAfterEvents: 0 });
+      const cut = await c.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      expect(cut).toBeInstanceOf(Error); // headers arrived, the body read fails ("terminated")
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('applies queued faults in order, then the default', async () => {
     emu.enqueue({ status: 429, retryAfter: 2 }, { status: 500 }, { status: 429, code: 'insufficient_quota' });
     const req = () => client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] });

@@ -374,7 +374,9 @@ export function startOpenAIEmulator(options: EmulatorOptions = {}): Promise<Emul
       },
       async handle(ex) {
         const { method } = ex.record;
-        const path = ex.record.path.replace(/\/+$/, '');
+        // OpenAI-compatible services (DeepSeek...) also serve the paths without `/v1`.
+        const trimmed = ex.record.path.replace(/\/+$/, '');
+        const path = trimmed.startsWith('/v1/') ? trimmed : `/v1${trimmed}`;
         if (method === 'POST' && path === '/v1/chat/completions') return chatCompletions(ex);
         if (method === 'POST' && path === '/v1/embeddings') return embeddings(ex);
         if (method === 'GET' && path === '/v1/models')
