@@ -34,8 +34,8 @@ export async function* readServerSentEvents(
     feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
     while (pending.length > 0) yield pending.shift()!;
   }
-  feed(decoder.decode());
-  // A last event without its blank line still counts: some servers end that way.
-  parser.reset({ consume: true });
+  // A last event without its closing blank line still counts: some servers
+  // end that way. Extra blank lines after a complete event dispatch nothing.
+  feed(`${decoder.decode()}\n\n`);
   while (pending.length > 0) yield pending.shift()!;
 }

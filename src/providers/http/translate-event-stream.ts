@@ -1,6 +1,5 @@
 import type { ChatCompletionChunk } from '../openai-shapes.js';
 import { ProviderError } from '../provider.js';
-import type { UpstreamBody } from './post-json.js';
 import { readServerSentEvents } from './read-server-sent-events.js';
 import type { StreamTranslator } from './stream-translator.js';
 import { transportError } from './transport-error.js';
@@ -12,7 +11,7 @@ import { transportError } from './transport-error.js';
  * released however the iteration ends, including the consumer stopping early.
  */
 export async function* translateEventStream(
-  body: UpstreamBody,
+  body: AsyncIterable<Uint8Array | string> & { destroy(): unknown },
   translator: StreamTranslator,
   provider: string,
   signal: AbortSignal,
