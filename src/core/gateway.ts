@@ -21,6 +21,9 @@ import { PermissionStore } from './permissions/permission-store.js';
 import { Dispatcher } from './routing/dispatcher.js';
 import { UpstreamPool } from './routing/upstream-pool.js';
 import type { SecretBox } from './secrets/secret-box.js';
+import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.js';
+import type { RateLimiter } from './rate-limit/rate-limiter.js';
+import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -53,6 +56,7 @@ export interface Gateway {
   readonly dispatcher: Dispatcher;
   readonly chat: ChatService;
   readonly embeddings: EmbeddingService;
+  readonly rateLimiter: RateLimiter;
   /** Settles reservations that outlived any request. */
   recover(): Promise<number>;
   close(): Promise<void>;
@@ -88,7 +92,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     logger,
   });
-  const services = { catalogue, permissions, metering, dispatcher, defaultDeadlineMs: DEFAULT_DEADLINE_MS };
+  const rateLimiter: RateLimiter = config.REDIS_URL ? new RedisRateLimiter(config.REDIS_URL) : new MemoryRateLimiter();
+  const services = { catalogue, permissions, metering, dispatcher, rateLimiter, defaultDeadlineMs: DEFAULT_DEADLINE_MS };
   const chat = new ChatService(services);
   const embeddings = new EmbeddingService(services);
 
@@ -120,11 +125,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     dispatcher,
     chat,
     embeddings,
+    rateLimiter,
     recover,
     async close() {
       clearInterval(recoveryTimer);
       await metering.idle();
       for (const part of [keys, adminTokens, catalogue, permissions, pool]) part.close();
+      await rateLimiter.close();
       await bus.close();
     },
   };

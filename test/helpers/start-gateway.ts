@@ -25,7 +25,7 @@ export interface TestGateway {
   adminToken: string;
   client(apiKey: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI;
   /** A project with a balance, permissions and a key of the given mode. */
-  project(options?: { balance?: string; models?: string[]; mode?: 'live' | 'test'; spendLimit?: string }): Promise<{
+  project(options?: { balance?: string; models?: string[]; mode?: 'live' | 'test'; spendLimit?: string; rpmLimit?: number; tpmLimit?: number }): Promise<{
     projectId: string;
     keyId: string;
     secret: string;
@@ -65,10 +65,10 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     app,
     adminToken,
     client: (apiKey, clientOptions = {}) => new OpenAI({ apiKey, baseURL: `${address}/v1`, maxRetries: 0, ...clientOptions }),
-    async project({ balance = '10', models = ['*'], mode = 'test', spendLimit } = {}) {
+    async project({ balance = '10', models = ['*'], mode = 'test', spendLimit, rpmLimit, tpmLimit } = {}) {
       const project = await createProject(database.db, { name: `p-${randomBytes(3).toString('hex')}`, initialBalance: balance, actor: 'test' });
       await setModelPermissions(database.db, gateway.bus, project.id, models);
-      const key = await createApiKey(database.db, gateway.bus, { projectId: project.id, mode, name: 'test', ...(spendLimit ? { spendLimit } : {}) });
+      const key = await createApiKey(database.db, gateway.bus, { projectId: project.id, mode, name: 'test', ...(spendLimit ? { spendLimit } : {}), rpmLimit: rpmLimit ?? null, tpmLimit: tpmLimit ?? null });
       return { projectId: project.id, keyId: key.apiKey.id, secret: key.secret };
     },
     async close() {

@@ -11,6 +11,8 @@ import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers
 import { ProviderError } from '../../providers/provider.js';
 import { type ChatRequest, chatRequestSchema, requestedMaxTokens } from './chat-request.js';
 import { resolveModel } from './resolve-model.js';
+import { admitRate } from '../rate-limit/admit.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 
 export type ChatResponse =
   | { kind: 'json'; body: ChatCompletion; headers: Record<string, string> }
@@ -21,6 +23,7 @@ export interface ChatServiceDeps {
   permissions: PermissionStore;
   metering: Metering;
   dispatcher: Dispatcher;
+  rateLimiter: RateLimiter;
   /** Used when the request sets no `timeout`. */
   defaultDeadlineMs: number;
 }
@@ -41,6 +44,23 @@ const routeHeaders = (route: RouteInfo): Record<string, string> => ({
   ...(route.modelId ? { 'x-gateway-model': route.modelId } : {}),
 });
 
+/** Rate admission; a refusal still leaves its usage record. */
+export async function admitRateOrReject(
+  deps: { rateLimiter: RateLimiter; metering: Metering },
+  ctx: RequestContext,
+  modelId: string,
+  endpoint: 'chat' | 'embeddings',
+  tokens: number,
+  stream: boolean,
+): Promise<Record<string, string>> {
+  try {
+    return await admitRate(deps.rateLimiter, ctx.key, tokens);
+  } catch (e) {
+    if (e instanceof GatewayError) await deps.metering.reject(ctx, modelId, endpoint, e, stream);
+    throw e;
+  }
+}
+
 const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
@@ -53,11 +73,15 @@ export class ChatService {
     const model = await resolveModel(this.deps, ctx, req.model, 'chat', stream);
     const promptTokens = countPromptTokens(req.messages, req.tools);
     const maxCompletion = (requestedMaxTokens(req) ?? model.maxOutputTokens) * (req.n ?? 1);
+    const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'chat', promptTokens + (requestedMaxTokens(req) ?? 0), stream);
     const meter = await this.deps.metering.open(ctx, model, 'chat', { promptTokens, maxCompletionTokens: maxCompletion }, stream);
     const deadline = this.#deadline(ctx, req);
     try {
-      if (!stream) return await this.#json(ctx, req, model, meter, deadline.signal);
-      return await this.#stream(ctx, req, model, meter, deadline.signal, deadline.clear);
+      const response = stream
+        ? await this.#stream(ctx, req, model, meter, deadline.signal, deadline.clear)
+        : await this.#json(ctx, req, model, meter, deadline.signal);
+      Object.assign(response.headers, limitHeaders);
+      return response;
     } catch (e) {
       deadline.clear();
       const error = toGatewayError(deadline.timedOut() ? new DeadlineError(req.timeout != null) : e);

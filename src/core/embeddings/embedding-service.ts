@@ -1,6 +1,8 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
 import { resolveModel } from '../chat/resolve-model.js';
+import { admitRateOrReject } from '../chat/chat-service.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 import type { Dispatcher } from '../routing/dispatcher.js';
@@ -15,6 +17,7 @@ export interface EmbeddingServiceDeps {
   permissions: PermissionStore;
   metering: Metering;
   dispatcher: Dispatcher;
+  rateLimiter: RateLimiter;
   defaultDeadlineMs: number;
 }
 
@@ -33,6 +36,7 @@ export class EmbeddingService {
     const req = validate(embeddingRequestSchema, body);
     const model = await resolveModel(this.deps, ctx, req.model, 'embeddings', false);
     const promptTokens = embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
+    const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
     const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
     const signal = AbortSignal.any([ctx.clientSignal, AbortSignal.timeout(this.deps.defaultDeadlineMs)]);
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
@@ -46,7 +50,7 @@ export class EmbeddingService {
           : value.data;
       return {
         body: { ...value, data, model: req.model, usage: { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens } },
-        headers: { 'x-gateway-route': `${route.provider}/${route.upstreamModel}`, 'x-gateway-attempts': String(route.attempts) },
+        headers: { ...limitHeaders, 'x-gateway-route': `${route.provider}/${route.upstreamModel}`, 'x-gateway-attempts': String(route.attempts) },
       };
     } catch (e) {
       const error = toGatewayError(e);
