@@ -1,0 +1,38 @@
+import type { Emulator } from '../../emulators/index.js';
+import type { CallContext } from '../../../src/providers/provider.js';
+import type { ChatCompletionChunk } from '../../../src/providers/openai-shapes.js';
+
+export function contextFor(
+  emu: Pick<Emulator, 'url'>,
+  provider: string,
+  upstreamModel: string,
+  signal: AbortSignal = new AbortController().signal,
+  apiKey = 'test-upstream-key',
+): CallContext {
+  return {
+    target: { keyId: 'upk_test', provider, baseUrl: emu.url, apiKey, upstreamModel },
+    signal,
+    requestId: 'req_test',
+  };
+}
+
+/** Drain an async iterable, keeping what arrived before it ended or threw. */
+export async function drain(chunks: AsyncIterable<ChatCompletionChunk>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
+  const out: ChatCompletionChunk[] = [];
+  try {
+    for await (const chunk of chunks) out.push(chunk);
+    return { chunks: out, error: undefined };
+  } catch (error) {
+    return { chunks: out, error };
+  }
+}
+
+/** The rejection of a promise that must fail. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
