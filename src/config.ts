@@ -33,6 +33,8 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   /** Seconds a reservation may stay open before recovery settles it. */
   STALE_RESERVATION_SECONDS: z.coerce.number().int().positive().default(900),
+  /** A replica silent for three heartbeats is dead and its reservations are recovered. */
+  REPLICA_HEARTBEAT_SECONDS: z.coerce.number().positive().max(300).default(10),
   DEMO_PROJECT_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal amount').default('10'),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,

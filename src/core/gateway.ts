@@ -8,6 +8,7 @@ import { createProviderAdapters, defaultBaseUrl } from '../providers/registry.js
 import { AdminTokens } from './admin/admin-tokens.js';
 import { Metering } from './billing/metering.js';
 import { recoverStaleReservations } from './billing/recover-stale.js';
+import { ReplicaHeartbeat } from './billing/replica-heartbeat.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { ChatService } from './chat/chat-service.js';
 import { EmbeddingService } from './embeddings/embedding-service.js';
@@ -99,13 +100,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   await Promise.all([catalogue.ready(), pool.ready()]);
 
+  const heartbeatMs = config.REPLICA_HEARTBEAT_SECONDS * 1000;
+  const heartbeat = new ReplicaHeartbeat(db, replicaId, heartbeatMs, (err) => logger.error({ err }, 'replica heartbeat failed'));
+  await heartbeat.start();
   const recover = () =>
-    recoverStaleReservations(db, new Date(Date.now() - config.STALE_RESERVATION_SECONDS * 1000), (requestId) =>
-      logger.warn({ requestId }, 'settled a stale reservation'),
+    recoverStaleReservations(
+      db,
+      { olderThan: new Date(Date.now() - config.STALE_RESERVATION_SECONDS * 1000), deadBefore: new Date(Date.now() - 3 * heartbeatMs) },
+      (requestId) => logger.warn({ requestId }, 'settled a stale reservation'),
     );
   const recoveryTimer = setInterval(() => {
     recover().catch((err: unknown) => logger.error({ err }, 'recovery pass failed'));
-  }, RECOVERY_INTERVAL_MS);
+  }, Math.min(RECOVERY_INTERVAL_MS, heartbeatMs * 2));
   recoveryTimer.unref();
 
   return {
@@ -130,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       clearInterval(recoveryTimer);
       await metering.idle();
+      await heartbeat.stop();
       for (const part of [keys, adminTokens, catalogue, permissions, pool]) part.close();
       await rateLimiter.close();
       await bus.close();

@@ -252,6 +252,15 @@ export const auditLog = pgTable(
   (t) => [index('audit_time_idx').on(t.createdAt)],
 );
 
+/** Live gateway processes; a replica whose heartbeat stopped has its reservations recovered. */
+export const replicas = pgTable('replicas', {
+  id: text('id').primaryKey(),
+  hostname: text('hostname').notNull().default(''),
+  pid: integer('pid'),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** Small key/value facts about this deployment (first-start markers). */
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),

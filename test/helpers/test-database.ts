@@ -25,3 +25,18 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     },
   };
 }
+
+/** A migrated database of the suite's current backend, for core tests without the HTTP server. */
+export async function openTestDatabase(): Promise<{ database: import('../../src/db/open-database.js').Database; close(): Promise<void> }> {
+  const { openDatabase } = await import('../../src/db/open-database.js');
+  const migrationsFolder = new URL('../../drizzle', import.meta.url).pathname;
+  const pg = onPostgres() ? await createTestDatabase() : undefined;
+  const database = await openDatabase({ databaseUrl: pg?.url, dataDir: 'memory://', migrationsFolder, poolSize: 20 });
+  return {
+    database,
+    async close() {
+      await database.close();
+      await pg?.drop();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { eq, sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeBalance } from '../../src/core/billing/ledger.js';
+import { recoverStaleReservations } from '../../src/core/billing/recover-stale.js';
+import { reserve } from '../../src/core/billing/reserve.js';
+import { settle } from '../../src/core/billing/settle.js';
+import { GatewayError } from '../../src/core/errors.js';
+import { LocalEventBus } from '../../src/core/events/event-bus.js';
+import { newId } from '../../src/core/ids.js';
+import { formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
+import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
+import type { Database } from '../../src/db/open-database.js';
+import { rowsOf } from '../../src/db/rows.js';
+import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
+import { openTestDatabase } from '../helpers/test-database.js';
+
+let handle: { database: Database; close(): Promise<void> };
+let db: Database['db'];
+const bus = new LocalEventBus();
+beforeAll(async () => {
+  handle = await openTestDatabase();
+  db = handle.database.db;
+});
+afterAll(async () => handle?.close());
+
+const prices = { input: parsePrice('1'), output: parsePrice('2'), cachedInput: parsePrice('0.5') };
+const priceText = { input: '1', output: '2', cachedInput: '0.5' };
+
+async function setup(balance: string, spendLimit?: string) {
+  const project = await createProject(db, { name: 'p', initialBalance: balance, actor: 'test' });
+  const { apiKey } = await createApiKey(db, bus, { projectId: project.id, mode: 'live', ...(spendLimit ? { spendLimit } : {}) });
+  return { projectId: project.id, apiKeyId: apiKey.id };
+}
+
+const reservation = (p: { projectId: string; apiKeyId: string }, cost: bigint, requestId = newId('req')) => ({
+  requestId,
+  projectId: p.projectId,
+  apiKeyId: p.apiKeyId,
+  endpoint: 'chat' as const,
+  modelId: 'm',
+  cost,
+  promptTokens: 10,
+  prices,
+  priceText,
+  stream: false,
+  test: false,
+  replicaId: 'rep_test',
+});
+
+const settlement = (requestId: string, cost: bigint) => ({
+  requestId,
+  status: 'ok' as const,
+  httpStatus: 200,
+  promptTokens: 10,
+  completionTokens: 5,
+  cachedTokens: 0,
+  reasoningTokens: 0,
+  cost,
+  attempts: 1,
+});
+
+async function invariants(projectId: string) {
+  const [project] = await db.select().from(projects).where(eq(projects.id, projectId));
+  const [ledger] = rowsOf<{ total: string | null }>(await db.execute(sql`select coalesce(sum(amount), 0)::text as total from ledger_entries where project_id = ${projectId}`));
+  const [open] = rowsOf<{ total: string | null }>(await db.execute(sql`select coalesce(sum(reserved_cost), 0)::text as total from usage_records where project_id = ${projectId} and status = 'reserved'`));
+  return { balance: parseMoney(project!.balance), reserved: parseMoney(project!.reserved), ledger: parseMoney(ledger!.total ?? '0'), open: parseMoney(open!.total ?? '0') };
+}
+
+describe('reserve → settle', () => {
+  it('charges the real cost once, releases the rest and writes one ledger entry', async () => {
+    const p = await setup('1');
+    const id = newId('req');
+    await reserve(db, reservation(p, parseMoney('0.3'), id));
+    expect(await invariants(p.projectId)).toMatchObject({ balance: parseMoney('1'), reserved: parseMoney('0.3') });
+    const first = await settle(db, settlement(id, parseMoney('0.1')));
+    const again = await settle(db, settlement(id, parseMoney('0.1')));
+    expect(first?.charged).toBe(parseMoney('0.1'));
+    expect(again).toBeUndefined();
+    const inv = await invariants(p.projectId);
+    expect(inv).toMatchObject({ balance: parseMoney('0.9'), reserved: 0n, ledger: parseMoney('0.9') });
+    const charges = await db.select().from(ledgerEntries).where(eq(ledgerEntries.requestId, id));
+    expect(charges).toHaveLength(1);
+  });
+
+  it('never charges more than was reserved', async () => {
+    const p = await setup('1');
+    const id = newId('req');
+    await reserve(db, reservation(p, parseMoney('0.2'), id));
+    const result = await settle(db, settlement(id, parseMoney('5')));
+    expect(result?.charged).toBe(parseMoney('0.2'));
+    expect((await invariants(p.projectId)).balance).toBe(parseMoney('0.8'));
+  });
+
+  it('refuses with 402 what the balance or the key limit cannot cover, writing nothing', async () => {
+    const p = await setup('1', '0.5');
+    await expect(reserve(db, reservation(p, parseMoney('1.5')))).rejects.toMatchObject({ status: 402 });
+    await expect(reserve(db, reservation(p, parseMoney('0.6')))).rejects.toBeInstanceOf(GatewayError);
+    const rows = await db.select().from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
+    expect(rows).toHaveLength(0);
+    expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n });
+  });
+
+  it('lets exactly the covered share of concurrent reservations through', async () => {
+    const p = await setup('5');
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => reserve(db, reservation(p, parseMoney('0.5')))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    const inv = await invariants(p.projectId);
+    expect(inv.reserved).toBe(parseMoney('5'));
+    expect(inv.open).toBe(inv.reserved);
+  });
+
+  it('keeps balance = ledger sum ≥ 0 and reserved = open reservations over any sequence of operations', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('reserve' as const), cost: fc.integer({ min: 1, max: 3_000_000 }) }),
+            fc.record({ op: fc.constant('settle' as const), pick: fc.nat(), cost: fc.integer({ min: 0, max: 4_000_000 }) }),
+            fc.record({ op: fc.constant('credit' as const), amount: fc.integer({ min: 1, max: 1_000_000 }) }),
+          ),
+          { maxLength: 25 },
+        ),
+        async (ops) => {
+          const p = await setup('0.00001');
+          const open: string[] = [];
+          for (const o of ops) {
+            if (o.op === 'reserve') {
+              const id = newId('req');
+              try {
+                await reserve(db, reservation(p, BigInt(o.cost), id));
+                open.push(id);
+              } catch (e) {
+                expect(e).toMatchObject({ status: 402 });
+              }
+            } else if (o.op === 'settle' && open.length > 0) {
+              const [id] = open.splice(o.pick % open.length, 1);
+              await settle(db, settlement(id!, BigInt(o.cost)));
+            } else if (o.op === 'credit') {
+              await changeBalance(db, { projectId: p.projectId, amount: BigInt(o.amount), kind: 'credit', reason: 'prop', actor: 'test' });
+            }
+            const inv = await invariants(p.projectId);
+            expect(inv.balance).toBe(inv.ledger);
+            expect(inv.balance - inv.reserved >= 0n).toBe(true);
+            expect(inv.reserved).toBe(inv.open);
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('recovery settles a dead replica’s reservations at the prompt price, exactly once', async () => {
+    const p = await setup('1');
+    const id = newId('req');
+    await reserve(db, { ...reservation(p, parseMoney('0.5'), id), replicaId: 'rep_dead' });
+    const rule = { olderThan: new Date(Date.now() - 3_600_000), deadBefore: new Date() };
+    expect(await recoverStaleReservations(db, rule)).toBeGreaterThanOrEqual(1);
+    expect(await recoverStaleReservations(db, rule)).toBe(0);
+    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, id));
+    // 10 prompt tokens at 1 per 1M tokens.
+    expect(row).toMatchObject({ status: 'aborted', errorCode: 'recovered', cost: formatMoney(10n * prices.input).padEnd(14, '0') });
+    expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n, balance: parseMoney('1') - 10n * prices.input });
+  });
+});

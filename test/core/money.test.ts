@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { promptReserveTokens } from '../../src/core/billing/metering.js';
+import { costOf, formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
+
+const price = fc.integer({ min: 0, max: 100_000_000 }).map((micro) => BigInt(micro)); // up to 100 per 1M tokens
+const prices = fc.record({ input: price, output: price, cachedInput: price });
+
+describe('exact money', () => {
+  it('formats and parses every amount without loss', () => {
+    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (pico) => parseMoney(formatMoney(pico)) === pico));
+  });
+
+  it('parses decimal strings exactly and refuses what is not one', () => {
+    expect(parseMoney('12.5')).toBe(12_500_000_000_000n);
+    expect(formatMoney(parseMoney('0.1') + parseMoney('0.2'))).toBe('0.3');
+    expect(parsePrice('0.15')).toBe(150_000n);
+    expect(() => parseMoney('1e3')).toThrow();
+    expect(() => parsePrice('0.0000001')).toThrow(/decimals/);
+  });
+
+  it('has no rounding drift: many small charges add up to the charge of their sum', () => {
+    fc.assert(
+      fc.property(prices, fc.array(fc.record({ p: fc.nat(5000), c: fc.nat(5000) }), { minLength: 1, maxLength: 200 }), (pr, calls) => {
+        const each = calls.reduce((sum, x) => sum + costOf({ promptTokens: x.p, completionTokens: x.c }, pr), 0n);
+        const total = costOf({ promptTokens: calls.reduce((s, x) => s + x.p, 0), completionTokens: calls.reduce((s, x) => s + x.c, 0) }, pr);
+        return each === total && each >= 0n;
+      }),
+    );
+  });
+
+  it('reserves at least what any settle within the request limits can cost (reserve ≥ settle)', () => {
+    fc.assert(
+      fc.property(prices, fc.nat(100_000), fc.nat(100_000), fc.nat(1000), fc.nat(100), (pr, counted, maxTokens, cached, pct) => {
+        const reserved = costOf({ promptTokens: promptReserveTokens(counted), completionTokens: maxTokens }, pr);
+        const actualPrompt = Math.floor((counted * (100 + pct / 4)) / 100); // up to 25% more than our tokenizer counted
+        const actual = costOf({ promptTokens: actualPrompt, completionTokens: Math.floor((maxTokens * pct) / 100), cachedTokens: Math.min(cached, actualPrompt) }, { ...pr, cachedInput: pr.cachedInput > pr.input ? pr.input : pr.cachedInput });
+        return actual <= reserved;
+      }),
+    );
+  });
+});
