@@ -20,6 +20,8 @@ export async function* translateEventStream(
   try {
     for await (const event of readServerSentEvents(body, provider)) {
       for (const chunk of translator.push(event)) {
+        // Chunks already parsed are not handed out once the caller gave up.
+        if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
         yielded++;
         yield chunk;
       }

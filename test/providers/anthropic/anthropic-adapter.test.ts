@@ -123,7 +123,7 @@ describe('Anthropic adapter against the emulator', () => {
     [{ status: 429, retryAfter: 5 }, 'retryable'],
     [{ status: 500 }, 'retryable'],
     [{ status: 529 }, 'retryable'],
-  ])('classifies %j before the stream starts', async (fault, errorClass) => {
+  ] as Array<[{ status: number; retryAfter?: number }, string]>)('classifies %j before the stream starts', async (fault, errorClass) => {
     emu.enqueue(fault);
     const err = (await rejectionOf(adapter.chatStream(request({ stream: true }), contextFor(emu, 'anthropic', MODEL)))) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
