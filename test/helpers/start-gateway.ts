@@ -23,6 +23,9 @@ export interface TestGateway {
   database: Database;
   app: FastifyInstance;
   adminToken: string;
+  /** The Postgres URL when on Postgres, to start a second replica on the same database. */
+  databaseUrl: string | undefined;
+  encryptionKey: string;
   client(apiKey: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI;
   /** A project with a balance, permissions and a key of the given mode. */
   project(options?: { balance?: string; models?: string[]; mode?: 'live' | 'test'; spendLimit?: string; rpmLimit?: number; tpmLimit?: number }): Promise<{
@@ -35,19 +38,24 @@ export interface TestGateway {
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** Share an existing Postgres database (a second replica); the caller owns and drops it. */
+  databaseUrl?: string;
+  /** With databaseUrl: the first replica's encryption key, so both read the same secrets. */
+  encryptionKey?: string;
   adapters?: ReadonlyMap<string, ProviderAdapter>;
 }
 
 /** The real server on a random loopback port, on PGlite or a fresh Postgres database. */
 export async function startGateway(options: StartOptions = {}): Promise<TestGateway> {
   const adminToken = `gwa_test_${randomBytes(16).toString('hex')}`;
-  const pg = onPostgres() ? await createTestDatabase() : undefined;
+  const pg = !options.databaseUrl && onPostgres() ? await createTestDatabase() : undefined;
   const config = loadConfig({
     DATA_DIR: 'memory://',
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
-    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: options.encryptionKey ?? randomBytes(32).toString('hex'),
     ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   });
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
@@ -64,6 +72,8 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     database,
     app,
     adminToken,
+    databaseUrl: config.DATABASE_URL,
+    encryptionKey: config.ENCRYPTION_KEY!,
     client: (apiKey, clientOptions = {}) => new OpenAI({ apiKey, baseURL: `${address}/v1`, maxRetries: 0, ...clientOptions }),
     async project({ balance = '10', models = ['*'], mode = 'test', spendLimit, rpmLimit, tpmLimit } = {}) {
       const project = await createProject(database.db, { name: `p-${randomBytes(3).toString('hex')}`, initialBalance: balance, actor: 'test' });

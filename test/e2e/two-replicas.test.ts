@@ -1,0 +1,62 @@
+import { eq, sql } from 'drizzle-orm';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promptReserveTokens } from '../../src/core/billing/metering.js';
+import { costOf, formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
+import { countPromptTokens } from '../../src/core/tokens/count-tokens.js';
+import { rowsOf } from '../../src/db/rows.js';
+import { projects } from '../../src/db/schema.js';
+import { type Emulator, startOpenAIEmulator } from '../emulators/index.js';
+import { liveModel } from '../helpers/live-routes.js';
+import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+import { onPostgres } from '../helpers/test-database.js';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+let one: TestGateway;
+let two: TestGateway;
+let upstream: Emulator;
+
+describe.skipIf(!onPostgres())('two gateway replicas on one Postgres', () => {
+  beforeAll(async () => {
+    upstream = await startOpenAIEmulator();
+    one = await startGateway(redisUrl ? { env: { REDIS_URL: redisUrl } } : {});
+    two = await startGateway({ databaseUrl: one.databaseUrl!, encryptionKey: one.encryptionKey, ...(redisUrl ? { env: { REDIS_URL: redisUrl } } : {}) });
+  });
+  afterAll(async () => {
+    await two?.close();
+    await one?.close();
+    await upstream?.close();
+  });
+
+  it('never overspend a balance together: 200 requests split across both, balance for 50', async () => {
+    await liveModel(one, { id: 'replica-model', upstreamModel: 'replica-model', keys: [{ baseUrl: upstream.url }] });
+    await Promise.all([two.gateway.catalogue.reload(), two.gateway.pool.reload()]);
+    const messages = [{ role: 'user' as const, content: 'split me' }];
+    const promptTokens = promptReserveTokens(countPromptTokens(messages));
+    upstream.setDefault({ latencyMs: 100 });
+    upstream.setScript({ text: 'ok', usage: { input: promptTokens, output: 50 } });
+    const perRequest = costOf({ promptTokens, completionTokens: 50 }, { input: parsePrice('1'), output: parsePrice('2'), cachedInput: 0n });
+    const { secret, projectId } = await one.project({ mode: 'live', balance: formatMoney(perRequest * 50n) });
+    const clients = [one.client(secret), two.client(secret)];
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => clients[i % 2]!.chat.completions.create({ model: 'replica-model', messages, max_tokens: 50 })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(50);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => ((r as PromiseRejectedResult).reason as InstanceType<typeof OpenAI.APIError>).status === 402)).toBe(true);
+    await Promise.all([one.gateway.metering.idle(), two.gateway.metering.idle()]);
+    const [p] = await one.database.db.select().from(projects).where(eq(projects.id, projectId));
+    const [sum] = rowsOf<{ total: string }>(await one.database.db.execute(sql`select sum(amount)::text as total from ledger_entries where project_id = ${projectId}`));
+    expect(parseMoney(p!.balance)).toBe(0n);
+    expect(parseMoney(sum!.total)).toBe(0n);
+  });
+
+  it.skipIf(!redisUrl)('holds a key rate limit across both replicas through Redis', async () => {
+    const { secret } = await one.project({ rpmLimit: 6 });
+    const clients = [one.client(secret), two.client(secret)];
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => clients[i % 2]!.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => ((r as PromiseRejectedResult).reason as InstanceType<typeof OpenAI.APIError>).status === 429)).toBe(true);
+  });
+});
