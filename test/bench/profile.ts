@@ -1,0 +1,205 @@
+/**
+ * Reads a V8 `.cpuprofile` (what `node --cpu-prof` writes) and ranks where
+ * the time went: self time per function, total (inclusive) time per
+ * function, and self time per area (our `src/` files, each dependency,
+ * Node internals, GC). Also runnable by itself:
+ * `tsx test/bench/profile.ts <file.cpuprofile> [top]`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  hitCount?: number;
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileEntry {
+  name: string;
+  where: string;
+  area: string;
+  selfMs: number;
+  selfShare: number;
+  totalMs: number;
+  totalShare: number;
+}
+
+export interface ProfileSummary {
+  file: string;
+  /** Sampled time, idle excluded. */
+  busyMs: number;
+  idleMs: number;
+  bySelf: ProfileEntry[];
+  byTotal: ProfileEntry[];
+  byArea: Array<{ area: string; selfMs: number; share: number }>;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function location(frame: CallFrame): string {
+  if (!frame.url) return '';
+  let path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+  if (path.startsWith(ROOT)) path = relative(ROOT, path);
+  path = path.replace(/^.*node_modules\//, '');
+  return `${path}:${frame.lineNumber + 1}`;
+}
+
+/** src/core/billing/settle.ts → src/core/billing; a package by its name; node: internals. */
+function areaOf(frame: CallFrame): string {
+  const url = frame.url;
+  if (!url) {
+    if (frame.functionName === '(garbage collector)') return '(gc)';
+    if (frame.functionName === '(idle)') return '(idle)';
+    if (frame.functionName === '(program)') return '(program: native, not JS)';
+    return '(native)';
+  }
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm) return nm[1]!;
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
+  const rel = path.startsWith(ROOT) ? relative(ROOT, path) : path;
+  const parts = rel.split('/');
+  return parts.length > 2 ? parts.slice(0, parts.length - 1).join('/') : rel;
+}
+
+export function summarizeProfile(file: string, top = 20): ProfileSummary {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const c of node.children ?? []) parent.set(c, node.id);
+  }
+  const key = (f: CallFrame) => `${f.functionName || '(anonymous)'}\u0000${location(f)}`;
+
+  // A sample's duration is the delta to the next sample.
+  const selfUs = new Map<number, number>();
+  const { samples, timeDeltas } = profile;
+  for (let i = 0; i < samples.length; i++) {
+    const dt = timeDeltas[i + 1] ?? 0;
+    selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + Math.max(0, dt));
+  }
+
+  const self = new Map<string, { frame: CallFrame; us: number }>();
+  const total = new Map<string, { frame: CallFrame; us: number }>();
+  const areas = new Map<string, number>();
+  let idleUs = 0;
+  let busyUs = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    const frame = node.callFrame;
+    if (frame.functionName === '(idle)') {
+      idleUs += us;
+      continue;
+    }
+    busyUs += us;
+    const k = key(frame);
+    const s = self.get(k) ?? { frame, us: 0 };
+    s.us += us;
+    self.set(k, s);
+    const area = areaOf(frame);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+    // Inclusive time: once per distinct function on the stack (recursion counted once).
+    const seen = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const f = byId.get(n)!.callFrame;
+      if (f.functionName === '(root)') continue;
+      const fk = key(f);
+      if (seen.has(fk)) continue;
+      seen.add(fk);
+      const t = total.get(fk) ?? { frame: f, us: 0 };
+      t.us += us;
+      total.set(fk, t);
+    }
+  }
+
+  const entry = (frame: CallFrame, selfMs: number, totalMs: number): ProfileEntry => ({
+    name: frame.functionName || '(anonymous)',
+    where: location(frame),
+    area: areaOf(frame),
+    selfMs,
+    selfShare: busyUs ? (selfMs * 1000) / busyUs : 0,
+    totalMs,
+    totalShare: busyUs ? (totalMs * 1000) / busyUs : 0,
+  });
+  const bySelf = [...self.entries()]
+    .sort((a, b) => b[1].us - a[1].us)
+    .slice(0, top)
+    .map(([k, s]) => entry(s.frame, s.us / 1000, (total.get(k)?.us ?? s.us) / 1000));
+  const byTotal = [...total.entries()]
+    .filter(([, t]) => !['(program)', '(garbage collector)'].includes(t.frame.functionName))
+    .sort((a, b) => b[1].us - a[1].us)
+    .slice(0, top * 3)
+    .map(([k, t]) => entry(t.frame, (self.get(k)?.us ?? 0) / 1000, t.us / 1000));
+  const byArea = [...areas.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, us]) => ({ area, selfMs: us / 1000, share: busyUs ? us / busyUs : 0 }));
+  return { file, busyMs: busyUs / 1000, idleMs: idleUs / 1000, bySelf, byTotal, byArea };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function formatProfile(s: ProfileSummary, top = 20): string {
+  const lines: string[] = [];
+  lines.push(`Profile ${s.file}`);
+  lines.push(`busy ${(s.busyMs / 1000).toFixed(2)} s sampled, idle ${(s.idleMs / 1000).toFixed(2)} s; shares are of busy time`);
+  lines.push('');
+  lines.push(`Top ${top} by self time:`);
+  lines.push('   self ms  self%  total%  function  (where)');
+  for (const e of s.bySelf.slice(0, top)) {
+    lines.push(`${e.selfMs.toFixed(0).padStart(10)} ${pct(e.selfShare).padStart(6)} ${pct(e.totalShare).padStart(7)}  ${e.name}  (${e.where || e.area})`);
+  }
+  lines.push('');
+  lines.push('Self time by area:');
+  for (const a of s.byArea.slice(0, 25)) lines.push(`${a.selfMs.toFixed(0).padStart(10)} ${pct(a.share).padStart(6)}  ${a.area}`);
+  lines.push('');
+  lines.push('Inclusive time, our code (src/) and the main entry points:');
+  const ours = s.byTotal.filter((e) => e.where.startsWith('src/')).slice(0, 40);
+  for (const e of ours) lines.push(`${e.totalMs.toFixed(0).padStart(10)} ${pct(e.totalShare).padStart(6)}  ${e.name}  (${e.where})`);
+  return lines.join('\n');
+}
+
+/** The newest `.cpuprofile` in a folder written after `since` (ms epoch). */
+export function newestProfile(dir: string, since: number): string | undefined {
+  let best: { file: string; mtime: number } | undefined;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.cpuprofile')) continue;
+    const file = join(dir, name);
+    const mtime = statSync(file).mtimeMs;
+    if (mtime >= since && (!best || mtime > best.mtime)) best = { file, mtime };
+  }
+  return best?.file;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const file = process.argv[2];
+  if (!file) {
+    process.stderr.write('usage: tsx test/bench/profile.ts <file.cpuprofile> [top]\n');
+    process.exit(2);
+  }
+  const top = Number(process.argv[3] ?? 20);
+  process.stdout.write(`${formatProfile(summarizeProfile(file, top), top)}\n`);
+}

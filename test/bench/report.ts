@@ -1,0 +1,285 @@
+/** The benchmark's results as JSON, a Markdown table and a console table. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import type { Accounting } from './setup-gateway.js';
+import type { LoadResult } from './load.js';
+
+export type TargetId = 'direct' | 'proxy' | 'gateway-pglite' | 'gateway-postgres';
+
+export const TARGET_LABELS: Record<TargetId, string> = {
+  direct: 'direct to mock',
+  proxy: 'bare proxy',
+  'gateway-pglite': 'gateway (PGlite)',
+  'gateway-postgres': 'gateway (Postgres)',
+};
+
+export interface Scenario {
+  id: string;
+  label: string;
+  stream: boolean;
+  connections: number;
+  latencyMs: number;
+}
+
+export interface ServerMeasure {
+  /** CPU seconds of the server process from the run's start until it was idle again (settles included). */
+  cpuSeconds: number;
+  /** CPU seconds per 1,000 successful requests. */
+  cpuPer1k: number;
+  /** Average cores busy during the load window. */
+  cores: number;
+  /** Time after the load stopped until the server was idle (deferred settles). */
+  drainSeconds: number;
+  peakRssMb: number;
+}
+
+export interface RunRecord {
+  target: TargetId;
+  scenario: string;
+  load: LoadResult;
+  server: ServerMeasure;
+  /** Other processes on the load generator's core, in cores: the mock(s). */
+  mockCores: number;
+  /** CPU used by everything else on the machine during the run, in cores (noise). */
+  otherCores: number;
+  /** 1-minute load average when the run started. */
+  loadAvg: number;
+  /** The Postgres server's processes, for the Postgres gateway. */
+  postgres?: { cores: number; cpuPer1k: number };
+  added?: { p50Ms: number; p99Ms: number; ttfbP50Ms?: number; ttfbP99Ms?: number };
+  vsProxy?: { rps: number; cpuPer1k: number };
+}
+
+export interface TargetRecord {
+  target: TargetId;
+  startupRssMb: number;
+  finalRssMb: number;
+  /** Resident memory through the whole target run, one point a second. */
+  rssCurve: Array<{ t: number; mb: number }>;
+  accounting?: Accounting;
+  /** Requests sent to this target, warm-up and checks included. */
+  requestsSent: number;
+  profile?: string;
+}
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  kernel: string;
+  memoryGb: number;
+  pinned: boolean;
+  pinning: string;
+  postgres?: string;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: Machine;
+  settings: { durationSeconds: number; warmupSeconds: number; streamChunks: number; slowLatencyMs: number; profiled: boolean };
+  scenarios: Scenario[];
+  runs: RunRecord[];
+  targets: TargetRecord[];
+  goals: Goal[];
+  totalSeconds: number;
+}
+
+export interface Goal {
+  goal: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+export function machineInfo(pinned: boolean): Machine {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpuModel = m[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  let nproc = cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  } catch {
+    // no coreutils
+  }
+  return {
+    nproc,
+    cpuModel,
+    node: process.version,
+    kernel: release(),
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    pinned,
+    pinning: pinned ? 'gateway/proxy on CPU 1; load generator and mocks on CPU 0' : 'not pinned (no taskset or one core)',
+  };
+}
+
+/** Added latency vs direct-to-mock, ratios vs the bare proxy, per scenario. */
+export function derive(runs: RunRecord[]): void {
+  const find = (target: TargetId, scenario: string) => runs.find((r) => r.target === target && r.scenario === scenario);
+  for (const run of runs) {
+    const direct = find('direct', run.scenario);
+    if (direct && run.target !== 'direct') {
+      run.added = {
+        p50Ms: run.load.latencyMs.p50 - direct.load.latencyMs.p50,
+        p99Ms: run.load.latencyMs.p99 - direct.load.latencyMs.p99,
+        ...(run.load.ttfbMs && direct.load.ttfbMs
+          ? { ttfbP50Ms: run.load.ttfbMs.p50 - direct.load.ttfbMs.p50, ttfbP99Ms: run.load.ttfbMs.p99 - direct.load.ttfbMs.p99 }
+          : {}),
+      };
+    }
+    const proxy = find('proxy', run.scenario);
+    if (proxy && run.target.startsWith('gateway')) {
+      run.vsProxy = { rps: run.load.rps / proxy.load.rps, cpuPer1k: run.server.cpuPer1k / proxy.server.cpuPer1k };
+    }
+  }
+}
+
+/** The issue's targets, measured on the Postgres gateway when it ran, else PGlite. */
+export function goals(runs: RunRecord[], targets: TargetRecord[]): Goal[] {
+  const gw: TargetId = runs.some((r) => r.target === 'gateway-postgres') ? 'gateway-postgres' : 'gateway-pglite';
+  const on = gw === 'gateway-postgres' ? 'Postgres' : 'PGlite';
+  const run = (s: string) => runs.find((r) => r.target === gw && r.scenario === s);
+  const out: Goal[] = [];
+  const c50 = run('json-c50-lat0');
+  out.push({
+    goal: `throughput, non-stream, 50 conns, ≥ 50% of bare proxy (${on})`,
+    measured: c50?.vsProxy ? `${fmt(c50.load.rps, 0)} req/s = ${fmt(c50.vsProxy.rps * 100, 0)}% of proxy` : 'n/a',
+    pass: c50?.vsProxy ? c50.vsProxy.rps >= 0.5 : null,
+  });
+  const c1 = run('json-c1-lat0');
+  out.push({
+    goal: `added latency at 1 conn: p50 ≤ 0.5 ms (${on})`,
+    measured: c1?.added ? `${fmt(c1.added.p50Ms, 2)} ms` : 'n/a',
+    pass: c1?.added ? c1.added.p50Ms <= 0.5 : null,
+  });
+  out.push({
+    goal: `added latency at 1 conn: p99 ≤ 2 ms (${on})`,
+    measured: c1?.added ? `${fmt(c1.added.p99Ms, 2)} ms` : 'n/a',
+    pass: c1?.added ? c1.added.p99Ms <= 2 : null,
+  });
+  const st = run('stream-c50-lat0');
+  out.push({
+    goal: `stream time to first byte adds ≤ 1 ms, p50 at 50 conns (${on})`,
+    measured: st?.added?.ttfbP50Ms !== undefined ? `${fmt(st.added.ttfbP50Ms, 2)} ms (p99 ${fmt(st.added.ttfbP99Ms!, 2)} ms)` : 'n/a',
+    pass: st?.added?.ttfbP50Ms !== undefined ? st.added.ttfbP50Ms <= 1 : null,
+  });
+  const peak = Math.max(0, ...runs.filter((r) => r.target === gw && r.scenario.includes('c50')).map((r) => r.server.peakRssMb));
+  out.push({ goal: `RSS under 50-connection load ≤ 150 MB (${on})`, measured: `${fmt(peak, 0)} MB peak`, pass: peak > 0 ? peak <= 150 : null });
+  for (const t of targets.filter((t) => t.accounting)) {
+    out.push({
+      goal: `every reservation settled after shutdown (${TARGET_LABELS[t.target]})`,
+      measured: `${t.accounting!.usageRows} usage rows, ${t.accounting!.unsettled} still reserved, ${t.accounting!.ledgerEntries} ledger entries`,
+      pass: t.accounting!.unsettled === 0,
+    });
+  }
+  return out;
+}
+
+export const fmt = (x: number | undefined, digits: number): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+
+const signed = (x: number | undefined, digits: number): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+
+const HEADER = [
+  'Scenario',
+  'Target',
+  'req/s',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms',
+  'added p50',
+  'added p99',
+  'TTFB p50',
+  'added TTFB p50/p99',
+  'CPU s / 1k req',
+  'CPU cores',
+  'drain s',
+  'peak RSS MB',
+  'non-2xx / err',
+  '÷ proxy req/s',
+  'Postgres CPU s / 1k',
+  'other load, cores',
+];
+
+function row(r: RunRecord, scenarios: Scenario[]): string[] {
+  const s = scenarios.find((x) => x.id === r.scenario)!;
+  const bad = r.load.non2xx + r.load.errors + r.load.mismatches;
+  return [
+    s.label,
+    TARGET_LABELS[r.target],
+    fmt(r.load.rps, 0),
+    fmt(r.load.latencyMs.p50, 2),
+    fmt(r.load.latencyMs.p90, 2),
+    fmt(r.load.latencyMs.p99, 2),
+    signed(r.added?.p50Ms, 2),
+    signed(r.added?.p99Ms, 2),
+    r.load.ttfbMs ? fmt(r.load.ttfbMs.p50, 2) : '',
+    r.added?.ttfbP50Ms !== undefined ? `${signed(r.added.ttfbP50Ms, 2)} / ${signed(r.added.ttfbP99Ms, 2)}` : '',
+    fmt(r.server.cpuPer1k, 3),
+    fmt(r.server.cores, 2),
+    fmt(r.server.drainSeconds, 1),
+    fmt(r.server.peakRssMb, 0),
+    bad === 0 ? '0' : `${r.load.non2xx} / ${r.load.errors + r.load.mismatches}`,
+    r.vsProxy ? `${fmt(r.vsProxy.rps * 100, 0)}%` : '',
+    r.postgres ? fmt(r.postgres.cpuPer1k, 3) : '',
+    fmt(r.otherCores, 2),
+  ];
+}
+
+export function toMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const lines: string[] = [];
+  lines.push(`# Gateway benchmark`);
+  lines.push('');
+  lines.push(`${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''}`);
+  lines.push('');
+  lines.push(
+    `Loopback, ${m.pinning}. ${report.settings.durationSeconds} s per scenario after a ${report.settings.warmupSeconds} s warm-up per target; ` +
+      `streams carry ${report.settings.streamChunks} content chunks plus role, finish and usage chunks; "50 ms" scenarios add a fixed ${report.settings.slowLatencyMs} ms upstream latency. ` +
+      `Latencies are client-side (autocannon, one request in flight per connection); "added" is over direct-to-mock in the same scenario. ` +
+      `CPU is the server process's user+system time from /proc, from the start of a run until it is idle again (deferred settles included); ` +
+      `"other load" is CPU used by everything else on the machine meanwhile (other users), the noise floor of that row.` +
+      (report.settings.profiled ? ' **Profiled run (`--cpu-prof`): slower than normal.**' : ''),
+  );
+  lines.push('');
+  lines.push(`| ${HEADER.join(' | ')} |`);
+  lines.push(`|${HEADER.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
+  for (const s of report.scenarios) {
+    for (const r of report.runs.filter((x) => x.scenario === s.id)) lines.push(`| ${row(r, report.scenarios).join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('## Against the targets (issue 6)');
+  lines.push('');
+  lines.push('| Target | Measured | Met |');
+  lines.push('|---|---|---|');
+  for (const g of report.goals) lines.push(`| ${g.goal} | ${g.measured} | ${g.pass === null ? '–' : g.pass ? 'yes' : '**no**'} |`);
+  lines.push('');
+  const gws = report.targets.filter((t) => t.target.startsWith('gateway'));
+  if (gws.length > 0) {
+    lines.push('## Gateway memory through the run');
+    lines.push('');
+    for (const t of gws) {
+      const curve = t.rssCurve;
+      const step = Math.max(1, Math.ceil(curve.length / 24));
+      const points = curve.filter((_, i) => i % step === 0 || i === curve.length - 1).map((p) => `${p.t.toFixed(0)}s ${p.mb.toFixed(0)}`);
+      lines.push(`- ${TARGET_LABELS[t.target]}: after start ${fmt(t.startupRssMb, 0)} MB, at the end ${fmt(t.finalRssMb, 0)} MB; RSS MB over time: ${points.join(', ')}`);
+    }
+    lines.push('');
+  }
+  lines.push(`Total benchmark time ${fmt(report.totalSeconds, 0)} s. Raw numbers: \`test/bench/results/latest.json\`.`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function toConsole(report: BenchReport): string {
+  const rows = report.scenarios.flatMap((s) => report.runs.filter((r) => r.scenario === s.id).map((r) => row(r, report.scenarios)));
+  const all = [HEADER, ...rows];
+  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const out = [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ''];
+  for (const g of report.goals) out.push(`${g.pass === null ? ' – ' : g.pass ? 'ok ' : 'NO '} ${g.goal}: ${g.measured}`);
+  return out.join('\n');
+}

@@ -1,0 +1,167 @@
+/**
+ * The gateway's database for a benchmark: a fresh PGlite folder or a fresh
+ * Postgres database, set up through the same core functions the admin API
+ * uses (one project with a large balance, a `pk_live_` key, the bench models
+ * routed to the mock upstreams), then closed so the gateway can open it.
+ * After the run, the accounting is read back to check nothing was left open.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { count, eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
+import { LocalEventBus } from '../../src/core/events/event-bus.js';
+import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
+import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
+import { SecretBox } from '../../src/core/secrets/secret-box.js';
+import { openDatabase } from '../../src/db/open-database.js';
+import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
+import { REPO_ROOT } from './processes.js';
+
+const MIGRATIONS = join(REPO_ROOT, 'drizzle');
+
+export const BENCH_MODEL = 'bench-model';
+export const BENCH_MODEL_SLOW = 'bench-model-slow';
+const UPSTREAM_MODEL = 'bench-upstream';
+const UPSTREAM_MODEL_SLOW = 'bench-upstream-slow';
+const BALANCE = '1000000000';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface BenchDatabase {
+  kind: DbKind;
+  /** The gateway's environment for this database. */
+  env: Record<string, string>;
+  apiKey: string;
+  projectId: string;
+  /** Usage rows and ledger entries as the gateway left them. */
+  accounting(): Promise<Accounting>;
+  /** Deletes the data folder or drops the database. */
+  drop(): Promise<void>;
+}
+
+export interface Accounting {
+  usageRows: number;
+  byStatus: Record<string, number>;
+  /** Rows still `reserved` after the gateway stopped: should be 0. */
+  unsettled: number;
+  ledgerEntries: number;
+  balance: string;
+  reserved: string;
+}
+
+export interface SetupOptions {
+  kind: DbKind;
+  /** Base Postgres URL; a database `gw_bench_<random>` is created beside it. */
+  databaseUrl?: string | undefined;
+  mockFastUrl: string;
+  mockSlowUrl: string;
+}
+
+export async function setupDatabase(options: SetupOptions): Promise<BenchDatabase> {
+  const encryptionKey = randomBytes(32).toString('hex');
+  const env: Record<string, string> = {
+    ENCRYPTION_KEY: encryptionKey,
+    ADMIN_TOKEN: `gwa_bench_${randomBytes(16).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+  };
+  let dropStorage: () => Promise<void>;
+  let connect: () => Promise<Awaited<ReturnType<typeof openDatabase>>>;
+
+  if (options.kind === 'postgres') {
+    if (!options.databaseUrl) throw new Error('postgres benchmark needs DATABASE_URL');
+    const name = `gw_bench_${randomBytes(6).toString('hex')}`;
+    const admin = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(options.databaseUrl);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    env.DATA_DIR = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+    connect = () => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR!, migrationsFolder: MIGRATIONS, poolSize: 2 });
+    dropStorage = async () => {
+      const a = postgres(options.databaseUrl!, { max: 1, onnotice: () => {} });
+      try {
+        await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
+      rmSync(env.DATA_DIR!, { recursive: true, force: true });
+    };
+  } else {
+    env.DATA_DIR = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+    // main.ts passes DATABASE_URL through as it finds it: make sure it is empty.
+    env.DATABASE_URL = '';
+    connect = () => openDatabase({ dataDir: env.DATA_DIR!, migrationsFolder: MIGRATIONS });
+    dropStorage = async () => rmSync(env.DATA_DIR!, { recursive: true, force: true });
+  }
+
+  let projectId: string;
+  let apiKey: string;
+  const database = await connect();
+  try {
+    const db = database.db;
+    const bus = new LocalEventBus();
+    const secrets = SecretBox.fromString(encryptionKey);
+    const project = await createProject(db, { name: 'bench', initialBalance: BALANCE, actor: 'bench' });
+    await setModelPermissions(db, bus, project.id, ['*']);
+    const key = await createApiKey(db, bus, { projectId: project.id, mode: 'live', name: 'bench' });
+    const model = { kind: 'chat' as const, ownedBy: 'bench', inputPrice: '0.15', outputPrice: '0.6', contextWindow: 128_000, maxOutputTokens: 4096 };
+    await upsertModel(db, { id: BENCH_MODEL, ...model, routes: [{ provider: 'openai-compatible', upstreamModel: UPSTREAM_MODEL }] });
+    await upsertModel(db, { id: BENCH_MODEL_SLOW, ...model, routes: [{ provider: 'openai-compatible', upstreamModel: UPSTREAM_MODEL_SLOW }] });
+    await addUpstreamKey(db, secrets, bus, {
+      provider: 'openai-compatible',
+      label: 'bench mock',
+      secret: `sk-bench-${randomBytes(12).toString('hex')}`,
+      baseUrl: `${options.mockFastUrl}/v1`,
+      models: [UPSTREAM_MODEL],
+    });
+    await addUpstreamKey(db, secrets, bus, {
+      provider: 'openai-compatible',
+      label: 'bench mock, 50 ms',
+      secret: `sk-bench-${randomBytes(12).toString('hex')}`,
+      baseUrl: `${options.mockSlowUrl}/v1`,
+      models: [UPSTREAM_MODEL_SLOW],
+    });
+    projectId = project.id;
+    apiKey = key.secret;
+  } finally {
+    await database.close();
+  }
+
+  return {
+    kind: options.kind,
+    env,
+    apiKey,
+    projectId,
+    async accounting() {
+      const d = await connect();
+      try {
+        const rows = await d.db.select({ status: usageRecords.status, n: count() }).from(usageRecords).groupBy(usageRecords.status);
+        const byStatus = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+        const [ledger] = await d.db.select({ n: count() }).from(ledgerEntries).where(eq(ledgerEntries.projectId, projectId));
+        const [p] = await d.db
+          .select({ balance: sql<string>`${projects.balance}::text`, reserved: sql<string>`${projects.reserved}::text` })
+          .from(projects)
+          .where(eq(projects.id, projectId));
+        return {
+          usageRows: rows.reduce((n, r) => n + Number(r.n), 0),
+          byStatus,
+          unsettled: byStatus.reserved ?? 0,
+          ledgerEntries: Number(ledger?.n ?? 0),
+          balance: p?.balance ?? '?',
+          reserved: p?.reserved ?? '?',
+        };
+      } finally {
+        await d.close();
+      }
+    },
+    drop: dropStorage,
+  };
+}
