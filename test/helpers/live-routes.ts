@@ -16,7 +16,7 @@ export interface LiveKey {
  */
 export async function liveModel(
   gw: TestGateway,
-  options: { id: string; provider?: string; upstreamModel?: string; keys: LiveKey[]; fallbacks?: string[]; kind?: 'chat' | 'embedding' },
+  options: { id: string; provider?: string; upstreamModel?: string; keys: LiveKey[]; fallbacks?: string[]; kind?: 'chat' | 'embedding'; maxOutputTokens?: number },
 ): Promise<string[]> {
   const provider = options.provider ?? 'openai';
   await upsertModel(
@@ -28,7 +28,7 @@ export async function liveModel(
       inputPrice: '1',
       outputPrice: '2',
       cachedInputPrice: '0.5',
-      maxOutputTokens: 1000,
+      maxOutputTokens: options.maxOutputTokens ?? 1000,
       ...(options.kind === 'embedding' ? { dimensions: 8 } : {}),
       fallbacks: options.fallbacks ?? [],
       routes: [{ provider, upstreamModel: options.upstreamModel ?? 'gpt-4o-mini' }],

@@ -6,11 +6,10 @@ import type { RequestContext } from '../request-context.js';
 import { type Dispatcher, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
-import { validate } from '../validate.js';
 import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers/openai-shapes.js';
 import { ProviderError } from '../../providers/provider.js';
 import { type ChatRequest, chatRequestSchema, requestedMaxTokens } from './chat-request.js';
-import { resolveModel } from './resolve-model.js';
+import { resolveModel, validateOrReject } from './resolve-model.js';
 import { admitRate } from '../rate-limit/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 
@@ -61,6 +60,27 @@ export async function admitRateOrReject(
   }
 }
 
+/**
+ * Watches a stream's output against what was reserved for it. A token is at
+ * least one UTF-8 byte and a UTF-16 unit at most three, so the tokenizer only
+ * runs once the text could possibly exceed the budget, and then every 32 chunks.
+ */
+class OutputBudget {
+  #chunks = 0;
+  #chars = 0;
+  #counted = 0;
+
+  constructor(private readonly maxTokens: number) {}
+
+  exceeded(produced: string[]): boolean {
+    this.#chunks++;
+    for (let i = this.#counted; i < produced.length; i++) this.#chars += produced[i]!.length;
+    this.#counted = produced.length;
+    if (this.#chars * 3 <= this.maxTokens || this.#chunks % 32 !== 0) return false;
+    return countTextTokens(produced.join('')) > this.maxTokens;
+  }
+}
+
 const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
@@ -68,7 +88,7 @@ export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
   async complete(ctx: RequestContext, body: unknown): Promise<ChatResponse> {
-    const req = validate(chatRequestSchema, body);
+    const req = await validateOrReject(this.deps, ctx, chatRequestSchema, body, 'chat');
     const stream = req.stream === true;
     const model = await resolveModel(this.deps, ctx, req.model, 'chat', stream);
     const promptTokens = countPromptTokens(req.messages, req.tools);
@@ -78,7 +98,7 @@ export class ChatService {
     const deadline = this.#deadline(ctx, req);
     try {
       const response = stream
-        ? await this.#stream(ctx, req, model, meter, deadline.signal, deadline.clear)
+        ? await this.#stream(ctx, req, model, meter, deadline.signal, deadline.clear, maxCompletion)
         : await this.#json(ctx, req, model, meter, deadline.signal);
       Object.assign(response.headers, limitHeaders);
       return response;
@@ -120,9 +140,10 @@ export class ChatService {
     meter: Meter,
     signal: AbortSignal,
     clearDeadline: () => void,
+    maxCompletion: number,
   ): Promise<ChatResponse> {
     const { value: opened, route } = await this.deps.dispatcher.chatStream(model, req, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
-    return { kind: 'stream', headers: routeHeaders(route), events: this.#events(ctx, req, meter, opened, route, signal, clearDeadline) };
+    return { kind: 'stream', headers: routeHeaders(route), events: this.#events(ctx, req, meter, opened, route, signal, clearDeadline, maxCompletion) };
   }
 
   async *#events(
@@ -133,9 +154,11 @@ export class ChatService {
     route: RouteInfo,
     signal: AbortSignal,
     clearDeadline: () => void,
+    maxCompletion: number,
   ): AsyncGenerator<string, void, undefined> {
     const includeUsage = req.stream_options?.include_usage === true;
     const produced: string[] = [];
+    const budget = new OutputBudget(maxCompletion);
     let upstreamUsage: UsageCounts | undefined;
     let failure: GatewayError | undefined;
     let providerFailure: ProviderError | undefined;
@@ -155,6 +178,9 @@ export class ChatService {
             if (d.content) produced.push(d.content);
             if (d.reasoning_content) produced.push(d.reasoning_content);
             if (d.tool_calls) for (const t of d.tool_calls) produced.push(t.function?.name ?? '', t.function?.arguments ?? '');
+          }
+          if (budget.exceeded(produced)) {
+            throw new GatewayError('insufficient_quota', `The response exceeded the ${maxCompletion} output tokens reserved for it and was stopped; set max_tokens to bound it.`);
           }
           if (includeUsage) chunk.usage = null;
           else delete chunk.usage;

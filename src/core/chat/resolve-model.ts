@@ -1,6 +1,7 @@
 import type { Metering, Endpoint } from '../billing/metering.js';
 import type { Catalogue, CatalogueModel } from '../catalogue/catalogue.js';
 import { GatewayError } from '../errors.js';
+import { validate } from '../validate.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 
@@ -30,4 +31,24 @@ export async function resolveModel(
     throw error;
   }
   return model!;
+}
+
+/** Validates a body; a refusal still leaves a usage record naming the model the client asked for. */
+export async function validateOrReject<S extends import('zod').z.ZodType>(
+  deps: { metering: Metering },
+  ctx: RequestContext,
+  schema: S,
+  body: unknown,
+  endpoint: Endpoint,
+): Promise<import('zod').z.infer<S>> {
+  try {
+    return validate(schema, body);
+  } catch (e) {
+    if (e instanceof GatewayError) {
+      const model = (body as { model?: unknown } | null)?.model;
+      const stream = (body as { stream?: unknown } | null)?.stream === true;
+      await deps.metering.reject(ctx, typeof model === 'string' ? model.slice(0, 200) : '', endpoint, e, stream);
+    }
+    throw e;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
-import { resolveModel } from '../chat/resolve-model.js';
+import { resolveModel, validateOrReject } from '../chat/resolve-model.js';
 import { admitRateOrReject } from '../chat/chat-service.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
@@ -8,7 +8,6 @@ import type { RequestContext } from '../request-context.js';
 import type { Dispatcher } from '../routing/dispatcher.js';
 import { toGatewayError } from '../routing/to-gateway-error.js';
 import { countTextTokens } from '../tokens/count-tokens.js';
-import { validate } from '../validate.js';
 import type { EmbeddingResponse } from '../../providers/openai-shapes.js';
 import { type EmbeddingRequest, embeddingInputs, embeddingRequestSchema } from './embedding-request.js';
 
@@ -33,7 +32,7 @@ export class EmbeddingService {
   constructor(private readonly deps: EmbeddingServiceDeps) {}
 
   async embed(ctx: RequestContext, body: unknown): Promise<{ body: EmbeddingResponse; headers: Record<string, string> }> {
-    const req = validate(embeddingRequestSchema, body);
+    const req = await validateOrReject(this.deps, ctx, embeddingRequestSchema, body, 'embeddings');
     const model = await resolveModel(this.deps, ctx, req.model, 'embeddings', false);
     const promptTokens = embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
