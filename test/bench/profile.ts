@@ -53,12 +53,46 @@ export interface ProfileSummary {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+const sources = new Map<string, string[] | null>();
+
+/**
+ * tsx compiles our TypeScript on the fly, so a profile's line numbers are the
+ * compiled code's. For a .ts file, find the function's definition in the
+ * source instead (method, function, or `name =`/`name:` arrow).
+ */
+function sourceLine(path: string, name: string, fallback: number): number {
+  if (!name || name.startsWith('(')) return fallback;
+  let lines = sources.get(path);
+  if (lines === undefined) {
+    try {
+      lines = readFileSync(path, 'utf8').split('\n');
+    } catch {
+      lines = null;
+    }
+    sources.set(path, lines);
+  }
+  if (!lines) return fallback;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/^#/, '#?');
+  const patterns = [
+    new RegExp(`^\\s*(?:export\\s+)?(?:async\\s+)?function\\*?\\s+${escaped}\\b`),
+    new RegExp(`^\\s*(?:(?:public|private|protected|static|async|override|readonly|get|set)\\s+)*\\*?#?${escaped}\\s*(?:<[^>]*>)?\\(`),
+    new RegExp(`^\\s*(?:export\\s+)?(?:const|let|var)\\s+${escaped}\\s*[=:]`),
+    new RegExp(`\\b${escaped}\\s*[:=]\\s*(?:async\\s*)?(?:\\([^)]*\\)|\\w+)\\s*=>`),
+  ];
+  for (const re of patterns) {
+    const i = lines.findIndex((l) => re.test(l));
+    if (i >= 0) return i + 1;
+  }
+  return fallback;
+}
+
 function location(frame: CallFrame): string {
   if (!frame.url) return '';
   let path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+  const line = path.endsWith('.ts') ? sourceLine(path, frame.functionName, frame.lineNumber + 1) : frame.lineNumber + 1;
   if (path.startsWith(ROOT)) path = relative(ROOT, path);
   path = path.replace(/^.*node_modules\//, '');
-  return `${path}:${frame.lineNumber + 1}`;
+  return `${path}:${line}`;
 }
 
 /** src/core/billing/settle.ts → src/core/billing; a package by its name; node: internals. */
@@ -146,7 +180,7 @@ export function summarizeProfile(file: string, top = 20): ProfileSummary {
   const byTotal = [...total.entries()]
     .filter(([, t]) => !['(program)', '(garbage collector)'].includes(t.frame.functionName))
     .sort((a, b) => b[1].us - a[1].us)
-    .slice(0, top * 3)
+    .filter(([, t]) => t.us >= busyUs * 0.001)
     .map(([k, t]) => entry(t.frame, (self.get(k)?.us ?? 0) / 1000, t.us / 1000));
   const byArea = [...areas.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -176,8 +210,12 @@ export function formatProfile(s: ProfileSummary, top = 20): string {
   return lines.join('\n');
 }
 
-/** The newest `.cpuprofile` in a folder written after `since` (ms epoch). */
-export function newestProfile(dir: string, since: number): string | undefined {
+/**
+ * The newest `.cpuprofile` in a folder written after `since` (ms epoch); with
+ * a pid, only that process's main thread (Node names them
+ * `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`, thread 0 is main).
+ */
+export function newestProfile(dir: string, since: number, pid?: number): string | undefined {
   let best: { file: string; mtime: number } | undefined;
   let names: string[] = [];
   try {
@@ -187,6 +225,10 @@ export function newestProfile(dir: string, since: number): string | undefined {
   }
   for (const name of names) {
     if (!name.endsWith('.cpuprofile')) continue;
+    if (pid !== undefined) {
+      const m = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(name);
+      if (!m || Number(m[1]) !== pid || Number(m[2]) !== 0) continue;
+    }
     const file = join(dir, name);
     const mtime = statSync(file).mtimeMs;
     if (mtime >= since && (!best || mtime > best.mtime)) best = { file, mtime };

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import type { Accounting } from './setup-gateway.js';
+import type { Accounting, DbStats } from './setup-gateway.js';
 import type { LoadResult } from './load.js';
 
 export type TargetId = 'direct' | 'proxy' | 'gateway-pglite' | 'gateway-postgres';
@@ -58,6 +58,8 @@ export interface TargetRecord {
   /** Resident memory through the whole target run, one point a second. */
   rssCurve: Array<{ t: number; mb: number }>;
   accounting?: Accounting;
+  /** Postgres only: what the database did over the whole target run (warm-up included). */
+  dbStats?: DbStats;
   /** Requests sent to this target, warm-up and checks included. */
   requestsSent: number;
   profile?: string;
@@ -72,6 +74,9 @@ export interface Machine {
   pinned: boolean;
   pinning: string;
   postgres?: string;
+  /** The code measured: HEAD, and how many files under src/ differed from it. */
+  commit: string;
+  uncommittedSrcFiles: number;
 }
 
 export interface BenchReport {
@@ -105,7 +110,17 @@ export function machineInfo(pinned: boolean): Machine {
   } catch {
     // no coreutils
   }
+  let commit = 'unknown';
+  let uncommittedSrcFiles = 0;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    uncommittedSrcFiles = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+  } catch {
+    // not a git checkout
+  }
   return {
+    commit,
+    uncommittedSrcFiles,
     nproc,
     cpuModel,
     node: process.version,
@@ -235,7 +250,7 @@ export function toMarkdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`# Gateway benchmark`);
   lines.push('');
-  lines.push(`${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''}`);
+  lines.push(`${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''} · code at ${m.commit}${m.uncommittedSrcFiles ? ` + ${m.uncommittedSrcFiles} uncommitted files in src/` : ''}`);
   lines.push('');
   lines.push(
     `Loopback, ${m.pinning}. ${report.settings.durationSeconds} s per scenario after a ${report.settings.warmupSeconds} s warm-up per target; ` +
@@ -267,6 +282,21 @@ export function toMarkdown(report: BenchReport): string {
       const step = Math.max(1, Math.ceil(curve.length / 24));
       const points = curve.filter((_, i) => i % step === 0 || i === curve.length - 1).map((p) => `${p.t.toFixed(0)}s ${p.mb.toFixed(0)}`);
       lines.push(`- ${TARGET_LABELS[t.target]}: after start ${fmt(t.startupRssMb, 0)} MB, at the end ${fmt(t.finalRssMb, 0)} MB; RSS MB over time: ${points.join(', ')}`);
+    }
+    lines.push('');
+  }
+  const withStats = report.targets.filter((t) => t.dbStats && t.accounting && t.accounting.usageRows > 0);
+  if (withStats.length > 0) {
+    lines.push('## Database work per request');
+    lines.push('');
+    for (const t of withStats) {
+      const n = t.accounting!.usageRows;
+      const st = t.dbStats!;
+      const per = (x: number) => (x / n).toFixed(2);
+      const tables = Object.entries(st.tables)
+        .map(([name, c]) => `${name} ${[c.ins ? `${per(c.ins)} ins` : '', c.upd ? `${per(c.upd)} upd` : '', c.del ? `${per(c.del)} del` : ''].filter(Boolean).join(' ')}`)
+        .join('; ');
+      lines.push(`- ${TARGET_LABELS[t.target]}, over ${n} requests (pg_stat_database / pg_stat_user_tables): ${per(st.commits)} commits, ${per(st.rollbacks)} rollbacks; ${tables}`);
     }
     lines.push('');
   }

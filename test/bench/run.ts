@@ -47,7 +47,7 @@ import {
   toConsole,
   toMarkdown,
 } from './report.js';
-import { BENCH_MODEL, BENCH_MODEL_SLOW, type BenchDatabase, setupDatabase } from './setup-gateway.js';
+import { BENCH_MODEL, BENCH_MODEL_SLOW, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
 
 const num = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -121,7 +121,7 @@ async function quiesce(pid: number, maxMs = 20_000): Promise<number> {
   while (performance.now() - started < maxMs) {
     await sleep(250);
     const now = cpuSeconds(pid);
-    calm = now - last <= 0.01 ? calm + 1 : 0;
+    calm = now - last <= 0.025 ? calm + 1 : 0; // under 10% of a core (the profiler alone uses a few)
     last = now;
     if (calm >= 2) return Math.max(0, performance.now() - started - 500);
   }
@@ -221,7 +221,6 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
   };
   cleanups.push(drop);
   const port = await freePort();
-  const profileName = `gateway-${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   const profileStarted = Date.now();
   const base = `http://127.0.0.1:${port}`;
@@ -232,7 +231,8 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
       script: 'src/main.ts',
       cpu: 1,
       env: { ...database.env, PORT: String(port), HOST: '127.0.0.1' },
-      nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', profileName] : [],
+      // No --cpu-prof-name: tsx's loader thread writes a profile too, and a fixed name would clash.
+      nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
       ready: (c) => waitHealthy(base, c),
       readyTimeoutMs: 120_000,
     }));
@@ -241,6 +241,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
     throw e;
   }
   const headers = { authorization: `Bearer ${database.apiKey}` };
+  const stats0 = await database.stats();
   return {
     server: child,
     endpoint: (lat) => ({ url: `${base}/v1/chat/completions`, headers, body: requestBody(lat > 0 ? BENCH_MODEL_SLOW : BENCH_MODEL) }),
@@ -250,12 +251,14 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
       if (code !== 0) log(`warning: ${child.name} exited with code ${code}:\n${child.tail()}`);
       const out: Partial<TargetRecord> = {};
       try {
+        const stats1 = await database.stats();
+        if (stats0 && stats1) out.dbStats = statsDelta(stats0, stats1);
         out.accounting = await database.accounting();
       } catch (e) {
         log(`warning: could not read back the accounting: ${e instanceof Error ? e.message : String(e)}`);
       }
       if (PROFILE) {
-        const file = newestProfile(PROFILE_DIR, profileStarted);
+        const file = newestProfile(PROFILE_DIR, profileStarted, child.pid);
         if (file) out.profile = file;
         else log(`warning: no .cpuprofile was written in ${PROFILE_DIR}`);
       }

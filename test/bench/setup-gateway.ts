@@ -38,8 +38,28 @@ export interface BenchDatabase {
   projectId: string;
   /** Usage rows and ledger entries as the gateway left them. */
   accounting(): Promise<Accounting>;
+  /** Postgres only: the database's transaction and row counters (pg_stat_database, pg_stat_user_tables). */
+  stats(): Promise<DbStats | undefined>;
   /** Deletes the data folder or drops the database. */
   drop(): Promise<void>;
+}
+
+export interface DbStats {
+  commits: number;
+  rollbacks: number;
+  /** Per table: rows inserted, updated, deleted. */
+  tables: Record<string, { ins: number; upd: number; del: number }>;
+}
+
+/** b − a, per counter. */
+export function statsDelta(a: DbStats, b: DbStats): DbStats {
+  const tables: DbStats['tables'] = {};
+  for (const [name, t] of Object.entries(b.tables)) {
+    const before = a.tables[name] ?? { ins: 0, upd: 0, del: 0 };
+    const d = { ins: t.ins - before.ins, upd: t.upd - before.upd, del: t.del - before.del };
+    if (d.ins || d.upd || d.del) tables[name] = d;
+  }
+  return { commits: b.commits - a.commits, rollbacks: b.rollbacks - a.rollbacks, tables };
 }
 
 export interface Accounting {
@@ -69,6 +89,7 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
     NODE_ENV: 'production',
   };
   let dropStorage: () => Promise<void>;
+  let stats: () => Promise<DbStats | undefined> = async () => undefined;
   let connect: () => Promise<Awaited<ReturnType<typeof openDatabase>>>;
 
   if (options.kind === 'postgres') {
@@ -85,6 +106,22 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
     env.DATABASE_URL = url.toString();
     env.DATA_DIR = mkdtempSync(join(tmpdir(), 'gw-bench-'));
     connect = () => openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR!, migrationsFolder: MIGRATIONS, poolSize: 2 });
+    stats = async () => {
+      const q = postgres(env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+      try {
+        // Counters of other backends reach the views when they flush (at the latest when they exit).
+        const [db] = await q<Array<{ c: string; r: string }>>`select xact_commit::text as c, xact_rollback::text as r from pg_stat_database where datname = current_database()`;
+        const rows = await q<Array<{ relname: string; ins: string; upd: string; del: string }>>`
+          select relname, n_tup_ins::text as ins, n_tup_upd::text as upd, n_tup_del::text as del from pg_stat_user_tables`;
+        return {
+          commits: Number(db?.c ?? 0),
+          rollbacks: Number(db?.r ?? 0),
+          tables: Object.fromEntries(rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del) }])),
+        };
+      } finally {
+        await q.end();
+      }
+    };
     dropStorage = async () => {
       const a = postgres(options.databaseUrl!, { max: 1, onnotice: () => {} });
       try {
@@ -162,6 +199,7 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
         await d.close();
       }
     },
+    stats,
     drop: dropStorage,
   };
 }
