@@ -26,6 +26,11 @@ export interface CallContext {
   hints?: Record<string, string | undefined>;
   /** The catalogue's vector size for embedding models, when the request sets no `dimensions`. */
   defaultDimensions?: number;
+  /**
+   * The catalogue's output ceiling for the routed model, what the gateway
+   * reserved for; used where the upstream needs a max and the request set none.
+   */
+  defaultMaxTokens?: number;
 }
 
 export interface ChatStream {

@@ -8,6 +8,9 @@ export interface LiveKey {
   priority?: number;
   weight?: number;
   secret?: string;
+  /** Per-minute caps the dispatcher keeps the key under. */
+  rpmLimit?: number;
+  tpmLimit?: number;
 }
 
 /**
@@ -45,6 +48,8 @@ export async function liveModel(
       priority: key.priority ?? i,
       weight: key.weight ?? 1,
       models: [options.upstreamModel ?? 'gpt-4o-mini'],
+      ...(key.rpmLimit !== undefined ? { rpmLimit: key.rpmLimit } : {}),
+      ...(key.tpmLimit !== undefined ? { tpmLimit: key.tpmLimit } : {}),
     });
     ids.push(row.id);
   }

@@ -1,10 +1,12 @@
 import type { ChatRequest } from '../chat/chat-request.js';
-import type { EmbeddingRequest } from '../embeddings/embedding-request.js';
+import { type EmbeddingRequest, embeddingInputs } from '../embeddings/embedding-request.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
 import type { HealthTracker } from '../health/health-tracker.js';
 import type { Logger } from '../logger.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../providers/openai-shapes.js';
 import { type CallContext, type ProviderAdapter, ProviderError } from '../../providers/provider.js';
+import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
+import { type CapTicket, KeyRateCaps } from './key-rate-caps.js';
 import { orderKeys } from './order-keys.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -50,6 +52,8 @@ interface Candidate {
   baseUrl: string;
   apiKey: string;
   adapter: ProviderAdapter;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
 }
 
 export interface DispatcherDeps {
@@ -63,6 +67,8 @@ export interface DispatcherDeps {
   /** The upstream rejected a key's credentials: take it out of the pool. */
   onKeyFatal(keyId: string, reason: string): void;
   logger: Logger;
+  /** Per-key RPM/TPM counters; one in memory by default. */
+  caps?: KeyRateCaps;
 }
 
 export class NoUpstreamError extends Error {
@@ -85,33 +91,56 @@ const asProviderError = (e: unknown): ProviderError =>
  * Retries stop at MAX_ATTEMPTS or when the request's signal aborts.
  */
 export class Dispatcher {
-  constructor(private readonly deps: DispatcherDeps) {}
+  readonly #caps: KeyRateCaps;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.#caps = deps.caps ?? new KeyRateCaps();
+  }
 
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
-    return this.#run(model, opts, async (c, ctx) => {
+    return this.#run(model, opts, chatTokens(req), async (c, ctx) => {
       const started = Date.now();
       const value = await c.adapter.chat(req, ctx);
-      return { value, onSuccess: () => this.deps.health.onSuccess(c.keyId, c.provider, Date.now() - started) };
+      return {
+        value,
+        usedTokens: value.usage?.total_tokens,
+        onSuccess: () => this.deps.health.onSuccess(c.keyId, c.provider, Date.now() - started),
+      };
     });
   }
 
   embed(model: CatalogueModel, req: EmbeddingRequest, opts: DispatchOptions): Promise<Dispatched<EmbeddingResponse>> {
-    return this.#run(model, opts, async (c, ctx) => {
+    return this.#run(model, opts, () => embeddingInputs(req).reduce((n, text) => n + countTextTokens(text), 0), async (c, ctx) => {
       const started = Date.now();
       const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
-      return { value, onSuccess: () => this.deps.health.onSuccess(c.keyId, c.provider, Date.now() - started) };
+      return {
+        value,
+        usedTokens: value.usage?.total_tokens,
+        onSuccess: () => this.deps.health.onSuccess(c.keyId, c.provider, Date.now() - started),
+      };
     });
   }
 
   chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
-    return this.#run(model, opts, async (c, ctx) => {
+    return this.#run(model, opts, chatTokens(req), async (c, ctx, ticket) => {
       const startedAt = Date.now();
       const { chunks } = await c.adapter.chatStream(req, ctx);
-      const rest = chunks[Symbol.asyncIterator]();
-      const head = await rest.next();
+      const upstream = chunks[Symbol.asyncIterator]();
+      const head = await upstream.next();
       if (head.done) throw new ProviderError('The upstream stream ended before sending anything.', 'retryable', undefined);
       const ttft = Date.now() - startedAt;
-      const health = this.deps.health;
+      const { health } = this.deps;
+      const caps = this.#caps;
+      let usedTokens = head.value.usage?.total_tokens;
+      // Watches the usage chunk go by, for the key's TPM count.
+      const rest: AsyncIterator<ChatCompletionChunk> = {
+        next: async () => {
+          const step = await upstream.next();
+          if (!step.done && step.value.usage) usedTokens = step.value.usage.total_tokens;
+          return step;
+        },
+        return: async (value?: unknown) => (upstream.return ? upstream.return(value) : { done: true, value: undefined }),
+      };
       let finished = false;
       const value: OpenedStream = {
         first: head.value,
@@ -120,7 +149,10 @@ export class Dispatcher {
         finish: (error) => {
           if (finished || c.keyId === 'mock') return;
           finished = true;
-          if (error) health.onFailure(c.keyId, c.provider, error, Date.now() - startedAt);
+          if (usedTokens !== undefined) caps.settle(ticket, usedTokens);
+          // A stream the client left, or whose own deadline passed, says nothing about the key.
+          if (error && opts.signal.aborted) health.onCancel(c.keyId);
+          else if (error) health.onFailure(c.keyId, c.provider, error, Date.now() - startedAt);
           else health.onSuccess(c.keyId, c.provider, Date.now() - startedAt, ttft);
         },
       };
@@ -129,9 +161,14 @@ export class Dispatcher {
     });
   }
 
+  /** Requests and tokens counted against an upstream key's caps in the current minute. */
+  capUsage(keyId: string): { requests: number; tokens: number } {
+    return this.#caps.usage(keyId);
+  }
+
   *#candidates(model: CatalogueModel, test: boolean): Generator<Candidate> {
     if (test) {
-      yield { model, provider: 'mock', upstreamModel: model.id, keyId: 'mock', baseUrl: '', apiKey: '', adapter: this.deps.mock };
+      yield { model, provider: 'mock', upstreamModel: model.id, keyId: 'mock', baseUrl: '', apiKey: '', adapter: this.deps.mock, rpmLimit: null, tpmLimit: null };
       return;
     }
     const seen = new Set<string>();
@@ -145,7 +182,17 @@ export class Dispatcher {
         for (const key of orderKeys(this.deps.pool.keysFor(route.provider, route.upstreamModel))) {
           const baseUrl = key.baseUrl ?? this.deps.defaultBaseUrl(route.provider);
           if (!baseUrl) continue;
-          yield { model: m, provider: route.provider, upstreamModel: route.upstreamModel, keyId: key.id, baseUrl, apiKey: key.apiKey, adapter };
+          yield {
+            model: m,
+            provider: route.provider,
+            upstreamModel: route.upstreamModel,
+            keyId: key.id,
+            baseUrl,
+            apiKey: key.apiKey,
+            adapter,
+            rpmLimit: key.rpmLimit,
+            tpmLimit: key.tpmLimit,
+          };
         }
       }
     }
@@ -154,15 +201,30 @@ export class Dispatcher {
   async #run<T>(
     model: CatalogueModel,
     opts: DispatchOptions,
-    call: (c: Candidate, ctx: CallContext) => Promise<{ value: T; onSuccess(): void }>,
+    estimateTokens: () => number,
+    call: (c: Candidate, ctx: CallContext, ticket: CapTicket | undefined) => Promise<{ value: T; usedTokens?: number | undefined; onSuccess(): void }>,
   ): Promise<Dispatched<T>> {
     const { health, logger } = this.deps;
     let attempts = 0;
     let lastError: ProviderError | undefined;
+    let estimate: number | undefined;
+    let cappedWaitMs: number | undefined;
     for (const c of this.#candidates(model, opts.test)) {
       if (attempts >= MAX_ATTEMPTS || opts.signal.aborted) break;
       const isMock = c.keyId === 'mock';
       if (!isMock && !health.isAvailable(c.keyId)) continue;
+      let ticket: CapTicket | undefined;
+      if (!isMock && (c.rpmLimit != null || c.tpmLimit != null)) {
+        estimate ??= estimateTokens();
+        const capped = { id: c.keyId, rpmLimit: c.rpmLimit, tpmLimit: c.tpmLimit };
+        const wait = this.#caps.waitMs(capped, estimate);
+        if (wait > 0) {
+          cappedWaitMs = Math.min(cappedWaitMs ?? wait, wait);
+          logger.debug({ requestId: opts.requestId, upstreamKeyId: c.keyId, waitMs: wait }, 'upstream key at its rate cap; skipped');
+          continue;
+        }
+        ticket = this.#caps.take(capped, estimate);
+      }
       attempts++;
       if (!isMock) health.onStart(c.keyId, c.provider);
       const started = Date.now();
@@ -170,17 +232,24 @@ export class Dispatcher {
         target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
         signal: opts.signal,
         requestId: opts.requestId,
+        defaultMaxTokens: c.model.maxOutputTokens,
         ...(opts.hints ? { hints: opts.hints } : {}),
       };
       try {
-        const result = await call(c, ctx);
+        const result = await call(c, ctx, ticket);
+        if (result.usedTokens !== undefined) this.#caps.settle(ticket, result.usedTokens);
         if (!isMock) result.onSuccess();
         return {
           value: result.value,
           route: { modelId: c.model.id, provider: c.provider, upstreamModel: c.upstreamModel, upstreamKeyId: isMock ? null : c.keyId, attempts },
         };
       } catch (e) {
-        if (opts.signal.aborted) throw opts.signal.reason ?? e;
+        // The upstream refused or failed: it counted no tokens (the request still counts toward RPM).
+        this.#caps.settle(ticket, 0);
+        if (opts.signal.aborted) {
+          if (!isMock) health.onCancel(c.keyId);
+          throw opts.signal.reason ?? e;
+        }
         const error = asProviderError(e);
         lastError = error;
         if (!isMock) health.onFailure(c.keyId, c.provider, error, Date.now() - started);
@@ -192,6 +261,9 @@ export class Dispatcher {
         if (error.errorClass === 'client' || isMock) throw error;
       }
     }
+    if (attempts === 0 && cappedWaitMs !== undefined && !lastError) {
+      lastError = new ProviderError('every upstream key that could serve it is at its RPM/TPM cap', 'retryable', undefined, cappedWaitMs);
+    }
     throw new NoUpstreamError(
       attempts === 0
         ? `No upstream key is available for model ${model.id}: add one, or wait for cooling-down keys.`
@@ -201,3 +273,6 @@ export class Dispatcher {
     );
   }
 }
+
+/** The prompt's tokens, counted only when a capped key needs them. */
+const chatTokens = (req: ChatRequest) => () => countPromptTokens(req.messages, req.tools);

@@ -5,7 +5,7 @@ import { convertToAnthropicTools } from './convert-tools.js';
 import { maxTokensWithThinking, thinkingBudget } from './thinking-budget.js';
 import { assertAnthropicSupports } from './unsupported-options.js';
 
-/** Required by the Messages API; OpenAI requests often leave it out. */
+/** Required by the Messages API; OpenAI requests often leave it out. Used when the catalogue gives no ceiling either. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
 export interface AnthropicRequestPlan {
@@ -16,7 +16,7 @@ export interface AnthropicRequestPlan {
 
 const invalid = (message: string) => new ProviderError(message, 'client', undefined, undefined, 400);
 
-export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stream: boolean): AnthropicRequestPlan {
+export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stream: boolean, defaultMaxTokens = DEFAULT_MAX_TOKENS): AnthropicRequestPlan {
   assertAnthropicSupports(req);
   const { system, messages } = convertToAnthropicPrompt(req.messages);
   if (messages.length === 0) throw invalid('messages must contain at least one non-system message with content');
@@ -24,7 +24,7 @@ export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stre
   // A tool loop continued from OpenAI history has no signed thinking block
   // to replay, which Anthropic would reject; that step runs without thinking.
   const budget = continuesToolLoop(req.messages) ? undefined : thinkingBudget(req);
-  const maxTokens = requestedMaxTokens(req) ?? DEFAULT_MAX_TOKENS;
+  const maxTokens = requestedMaxTokens(req) ?? defaultMaxTokens;
   const topK = (req as Record<string, unknown>).top_k;
 
   if (budget !== undefined) {
