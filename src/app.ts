@@ -7,6 +7,8 @@ import { chatRoutes } from './rest/routes/chat.js';
 import { embeddingRoutes } from './rest/routes/embeddings.js';
 import { healthRoutes } from './rest/routes/health.js';
 import { modelRoutes } from './rest/routes/models.js';
+import { projectUsageRoutes } from './rest/routes/project-usage.js';
+import { webRoutes } from './rest/routes/web.js';
 
 export interface BuildAppOptions {
   /** A pino logger instance; Fastify's own request logging stays off (no per-request log lines). */
@@ -40,5 +42,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     );
   }
   await app.register(async (scope) => balanceRoutes(scope, gateway), { prefix: '/api' });
+  await app.register(async (scope) => projectUsageRoutes(scope, gateway), { prefix: '/api' });
+  webRoutes(app);
   return app;
 }
