@@ -107,10 +107,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     recoverStaleReservations(
       db,
       { olderThan: new Date(Date.now() - config.STALE_RESERVATION_SECONDS * 1000), deadBefore: new Date(Date.now() - 3 * heartbeatMs) },
-      (requestId) => logger.warn({ requestId }, 'settled a stale reservation'),
+      (result) => logger.warn({ requestId: result.requestId }, 'settled a stale reservation'),
     );
   const recoveryTimer = setInterval(() => {
     recover().catch((err: unknown) => logger.error({ err }, 'recovery pass failed'));
+    metering.escrow.releaseIdle().catch((err: unknown) => logger.error({ err }, 'returning idle leases failed'));
   }, Math.min(RECOVERY_INTERVAL_MS, heartbeatMs * 2));
   recoveryTimer.unref();
 
@@ -136,6 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       clearInterval(recoveryTimer);
       await metering.idle();
+      await metering.escrow.releaseAll().catch((err: unknown) => logger.error({ err }, 'returning leases failed'));
       await heartbeat.stop();
       for (const part of [keys, adminTokens, catalogue, permissions, pool]) part.close();
       await rateLimiter.close();

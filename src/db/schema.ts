@@ -208,6 +208,8 @@ export const usageRecords = pgTable(
     test: boolean('test').notNull().default(false),
     /** Which gateway process reserved it; recovery settles a dead replica's rows. */
     replicaId: text('replica_id').notNull(),
+    /** The replica's escrow lease the reservation was taken from; null when reserved on the project row itself. */
+    leaseId: text('lease_id'),
     createdAt: createdAt(),
     settledAt: timestamp('settled_at', { withTimezone: true }),
   },
@@ -250,6 +252,26 @@ export const auditLog = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('audit_time_idx').on(t.createdAt)],
+);
+
+/**
+ * Escrow a replica holds from a project's balance (counted in
+ * projects.reserved) and reserves requests against in memory, so busy
+ * projects do not serialise on their balance row. `amount` is what is still
+ * held: the lease minus what its requests have been charged.
+ */
+export const leases = pgTable(
+  'leases',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    replicaId: text('replica_id').notNull(),
+    amount: money('amount').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('leases_replica_idx').on(t.replicaId), index('leases_project_idx').on(t.projectId)],
 );
 
 /** Live gateway processes; a replica whose heartbeat stopped has its reservations recovered. */

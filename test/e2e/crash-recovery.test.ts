@@ -77,5 +77,5 @@ describe('a gateway killed mid-stream', () => {
     expect(parseMoney(p!.reserved)).toBe(0n);
     expect(parseMoney(sum!.total)).toBe(parseMoney(p!.balance));
     expect(parseMoney(p!.balance)).toBeLessThan(parseMoney('10'));
-  });
+  }, 120_000);
 });

@@ -7,8 +7,18 @@ import { costOf, formatMoney, type Prices } from '../money.js';
 import type { RequestContext } from '../request-context.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 import { recordRejection } from './record-rejection.js';
-import { reserve } from './reserve.js';
-import { type SettledStatus, settle } from './settle.js';
+import { Escrow } from './escrow.js';
+import { insertReservation, type Reservation, reserve } from './reserve.js';
+import { type SettledStatus, type Settlement, type SettleResult, settleMany } from './settle.js';
+
+/** Settlements written in one transaction at most. */
+const MAX_BATCH = 256;
+const MAX_FLUSH_RETRIES = 5;
+
+interface QueuedSettlement {
+  settlement: Settlement;
+  outcome: MeterClose;
+}
 
 const ZERO_PRICES: Prices = { input: 0n, output: 0n, cachedInput: 0n };
 const ZERO_PRICE_TEXT = { input: '0', output: '0', cachedInput: '0' };
@@ -65,14 +75,19 @@ export class Meter {
  * it. Test keys take the same path at a zero price.
  */
 export class Metering {
-  readonly #pending = new Set<Promise<void>>();
+  readonly #queue: QueuedSettlement[] = [];
+  readonly #idleWaiters: Array<() => void> = [];
+  #flushing = false;
+  readonly escrow: Escrow;
 
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly replicaId: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.escrow = new Escrow(db, replicaId);
+  }
 
   async open(
     ctx: RequestContext,
@@ -87,8 +102,7 @@ export class Metering {
       { promptTokens: promptReserveTokens(estimate.promptTokens), completionTokens: estimate.maxCompletionTokens },
       prices,
     );
-    try {
-      await reserve(this.db, {
+    const reservation: Reservation = {
         requestId: ctx.requestId,
         projectId: ctx.key.projectId,
         apiKeyId: ctx.key.id,
@@ -101,12 +115,36 @@ export class Metering {
         stream,
         test,
         replicaId: this.replicaId,
-      });
+    };
+    try {
+      await this.#reserve(ctx, reservation);
     } catch (e) {
       if (e instanceof GatewayError) await this.reject(ctx, model.id, endpoint, e, stream);
       throw e;
     }
     return new Meter(this, ctx, model, prices, cost, Date.now());
+  }
+
+  /**
+   * Free requests only write their row. Keys with a spend limit reserve on
+   * the project and key rows so the limit is exact; everything else reserves
+   * against this replica's escrow lease, falling back to the row near
+   * exhaustion.
+   */
+  async #reserve(ctx: RequestContext, r: Reservation): Promise<void> {
+    if (r.cost === 0n) return insertReservation(this.db, r, null);
+    if (!ctx.key.hasSpendLimit) {
+      const leaseId = await this.escrow.reserve(r.projectId, r.cost);
+      if (leaseId) {
+        try {
+          return await insertReservation(this.db, r, leaseId);
+        } catch (e) {
+          this.escrow.refund(r.projectId, leaseId, r.cost);
+          throw e;
+        }
+      }
+    }
+    return reserve(this.db, r);
   }
 
   /** Records a request refused before any upstream call (403, 404, 402, 429...). */
@@ -126,56 +164,89 @@ export class Metering {
   }
 
   settleLater(meter: Meter, outcome: MeterClose): void {
-    const task = this.#settle(meter, outcome).catch((err: unknown) => {
-      // The reserved row stays; the recovery pass settles it.
-      this.logger.error({ requestId: meter.ctx.requestId, err }, 'settlement failed; left for recovery');
-    });
-    this.#pending.add(task);
-    void task.finally(() => this.#pending.delete(task));
-  }
-
-  async #settle(meter: Meter, outcome: MeterClose): Promise<void> {
-    const latencyMs = Date.now() - meter.startedAt;
     const route = outcome.route;
-    const result = await settle(this.db, {
-      requestId: meter.ctx.requestId,
-      status: outcome.status,
-      httpStatus: outcome.httpStatus,
-      errorCode: outcome.errorCode ?? null,
-      ...outcome.usage,
-      cost: meter.costOf(outcome.usage),
-      provider: route?.provider ?? null,
-      upstreamModel: route?.upstreamModel ?? null,
-      upstreamKeyId: route?.upstreamKeyId ?? null,
-      latencyMs,
-      ttftMs: outcome.ttftMs ?? null,
-      attempts: route?.attempts ?? 0,
+    this.#queue.push({
+      settlement: {
+        requestId: meter.ctx.requestId,
+        status: outcome.status,
+        httpStatus: outcome.httpStatus,
+        errorCode: outcome.errorCode ?? null,
+        ...outcome.usage,
+        cost: meter.costOf(outcome.usage),
+        provider: route?.provider ?? null,
+        upstreamModel: route?.upstreamModel ?? null,
+        upstreamKeyId: route?.upstreamKeyId ?? null,
+        latencyMs: Date.now() - meter.startedAt,
+        ttftMs: outcome.ttftMs ?? null,
+        attempts: route?.attempts ?? 0,
+      },
+      outcome,
     });
-    if (!result) return;
-    this.bus.publish('usage', {
-      requestId: meter.ctx.requestId,
-      projectId: result.projectId,
-      apiKeyId: result.apiKeyId,
-      model: result.modelId,
-      provider: route?.provider ?? null,
-      upstreamKeyId: route?.upstreamKeyId ?? null,
-      status: outcome.status,
-      httpStatus: outcome.httpStatus,
-      ...outcome.usage,
-      cost: formatMoney(result.charged),
-      latencyMs,
-      ttftMs: outcome.ttftMs ?? null,
-      stream: result.stream,
-      test: result.test,
-      createdAt: result.createdAt.toISOString(),
-    });
-    if (result.charged > 0n) {
-      this.bus.publish('balance', { projectId: result.projectId, balance: formatMoney(result.balance), reserved: formatMoney(result.reserved) });
+    if (!this.#flushing) {
+      this.#flushing = true;
+      // Everything that settles while this turn of the event loop runs joins one batch.
+      setImmediate(() => void this.#flush());
     }
   }
 
-  /** Resolves when every settlement started so far has been written. */
+  /** Group commit: one transaction per batch, off every client's path. */
+  async #flush(): Promise<void> {
+    let failures = 0;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      try {
+        const results = await settleMany(this.db, batch.map((b) => b.settlement));
+        failures = 0;
+        this.escrow.settled(results);
+        this.#publish(batch, results);
+      } catch (err) {
+        failures++;
+        if (failures <= MAX_FLUSH_RETRIES) {
+          this.#queue.unshift(...batch);
+          await new Promise((resolve) => setTimeout(resolve, 50 * failures));
+        } else {
+          // The rows stay `reserved`; the recovery pass settles them.
+          this.logger.error({ err, requests: batch.map((b) => b.settlement.requestId) }, 'settlement failed; left for recovery');
+          failures = 0;
+        }
+      }
+    }
+    this.#flushing = false;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #publish(batch: QueuedSettlement[], results: SettleResult[]): void {
+    const byId = new Map(batch.map((b) => [b.settlement.requestId, b]));
+    const balances = new Map<string, SettleResult>();
+    for (const result of results) {
+      const { settlement, outcome } = byId.get(result.requestId)!;
+      this.bus.publish('usage', {
+        requestId: result.requestId,
+        projectId: result.projectId,
+        apiKeyId: result.apiKeyId,
+        model: result.modelId,
+        provider: settlement.provider ?? null,
+        upstreamKeyId: settlement.upstreamKeyId ?? null,
+        status: settlement.status,
+        httpStatus: settlement.httpStatus,
+        ...outcome.usage,
+        cost: formatMoney(result.charged),
+        latencyMs: settlement.latencyMs ?? null,
+        ttftMs: settlement.ttftMs ?? null,
+        stream: result.stream,
+        test: result.test,
+        createdAt: result.createdAt.toISOString(),
+      });
+      if (result.charged > 0n) balances.set(result.projectId, result);
+    }
+    for (const r of balances.values()) {
+      this.bus.publish('balance', { projectId: r.projectId, balance: formatMoney(r.projectBalance), reserved: formatMoney(r.projectReserved) });
+    }
+  }
+
+  /** Resolves when every settlement queued so far has been written (or given up to recovery). */
   async idle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    if (!this.#flushing && this.#queue.length === 0) return;
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 }

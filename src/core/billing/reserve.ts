@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/open-database.js';
+import type { Db, DbOrTx } from '../../db/open-database.js';
 import { apiKeys, projects, usageRecords } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
 import { formatMoney, type Prices } from '../money.js';
@@ -57,7 +57,13 @@ export async function reserve(db: Db, r: Reservation): Promise<void> {
     if (key.length === 0) {
       throw new GatewayError('insufficient_quota', "This request would exceed the API key's spend limit.");
     }
-    await tx.insert(usageRecords).values({
+    await insertReservation(tx, r, null);
+  });
+}
+
+/** The request's `reserved` usage row: the one write a client waits for on the lease path. */
+export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: string | null): Promise<void> {
+  await db.insert(usageRecords).values({
       id: r.requestId,
       projectId: r.projectId,
       apiKeyId: r.apiKeyId,
@@ -65,13 +71,13 @@ export async function reserve(db: Db, r: Reservation): Promise<void> {
       modelId: r.modelId,
       status: 'reserved',
       promptTokens: r.promptTokens,
-      reservedCost: cost,
+      reservedCost: formatMoney(r.cost),
       inputPrice: r.priceText.input,
       outputPrice: r.priceText.output,
       cachedInputPrice: r.priceText.cachedInput,
       stream: r.stream,
       test: r.test,
       replicaId: r.replicaId,
+      leaseId,
     });
-  });
 }

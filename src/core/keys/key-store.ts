@@ -14,6 +14,8 @@ export interface AuthenticatedKey {
   revokedAt: Date | null;
   rpmLimit: number | null;
   tpmLimit: number | null;
+  /** Keys with a spend limit reserve on their own row so the limit is exact. */
+  hasSpendLimit: boolean;
   project: { status: 'active' | 'archived'; rpmLimit: number | null; tpmLimit: number | null; currency: string };
 }
 
@@ -71,6 +73,7 @@ export class KeyStore {
         revokedAt: apiKeys.revokedAt,
         rpmLimit: apiKeys.rpmLimit,
         tpmLimit: apiKeys.tpmLimit,
+        spendLimit: apiKeys.spendLimit,
         projectStatus: projects.status,
         projectRpm: projects.rpmLimit,
         projectTpm: projects.tpmLimit,
@@ -81,8 +84,8 @@ export class KeyStore {
       .where(eq(apiKeys.keyHash, hash))
       .limit(1);
     if (!row) return undefined;
-    const { projectStatus, projectRpm, projectTpm, currency, ...key } = row;
-    return { ...key, project: { status: projectStatus, rpmLimit: projectRpm, tpmLimit: projectTpm, currency } };
+    const { projectStatus, projectRpm, projectTpm, currency, spendLimit, ...key } = row;
+    return { ...key, hasSpendLimit: spendLimit !== null, project: { status: projectStatus, rpmLimit: projectRpm, tpmLimit: projectTpm, currency } };
   }
 
   close(): void {
