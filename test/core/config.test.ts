@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('has working defaults for the embedded database', () => {
+    expect(loadConfig({})).toMatchObject({ PORT: 8080, HOST: '127.0.0.1', DATA_DIR: './data', DATABASE_URL: undefined, LOG_LEVEL: 'info' });
+  });
+
+  it('stops on a wrong value with one line naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^PORT: /);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/^LOG_LEVEL: /);
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/^REDIS_URL: must be a redis:\/\//);
+  });
+
+  it('requires ENCRYPTION_KEY with DATABASE_URL and never echoes secrets', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' })).toThrow(/^ENCRYPTION_KEY: required/);
+    try {
+      loadConfig({ ADMIN_TOKEN: 'short-secret' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).toMatch(/^ADMIN_TOKEN: /);
+      expect((e as Error).message).not.toContain('short-secret');
+    }
+  });
+});
