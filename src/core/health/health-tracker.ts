@@ -169,6 +169,10 @@ export class HealthTracker {
   onSuccess(id: string, provider: string, latencyMs: number, ttftMs: number | null = null): void {
     const r = this.#record(id, provider);
     r.inFlight = Math.max(0, r.inFlight - 1);
+    // A successful half-open probe closes the circuit: the outage is over and
+    // the window starts again, rather than calling the key degraded for the
+    // failures that opened it.
+    if (r.circuitOpenUntil > 0) r.outcomes = [];
     r.push({ ok: true, latencyMs, ttftMs });
     r.consecutiveFailures = 0;
     r.circuitOpenUntil = 0;
