@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 import { type Dispatcher, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
+import { type Deadline, requestDeadline } from '../routing/deadline.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
 import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers/openai-shapes.js';
@@ -110,15 +111,9 @@ export class ChatService {
     }
   }
 
-  #deadline(ctx: RequestContext, req: ChatRequest) {
+  #deadline(ctx: RequestContext, req: ChatRequest): Deadline {
     const ms = req.timeout != null ? req.timeout * 1000 : this.deps.defaultDeadlineMs;
-    const timer = new AbortController();
-    const handle = setTimeout(() => timer.abort(new DeadlineError(req.timeout != null)), ms);
-    return {
-      signal: AbortSignal.any([ctx.clientSignal, timer.signal]),
-      timedOut: () => timer.signal.aborted,
-      clear: () => clearTimeout(handle),
-    };
+    return requestDeadline(ctx.clientSignal, ms, req.timeout != null);
   }
 
   async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, signal: AbortSignal): Promise<ChatResponse> {

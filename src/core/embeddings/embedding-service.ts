@@ -6,7 +6,8 @@ import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 import type { Dispatcher } from '../routing/dispatcher.js';
-import { toGatewayError } from '../routing/to-gateway-error.js';
+import { requestDeadline } from '../routing/deadline.js';
+import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countTextTokens } from '../tokens/count-tokens.js';
 import type { EmbeddingResponse } from '../../providers/openai-shapes.js';
 import { type EmbeddingRequest, embeddingInputs, embeddingRequestSchema } from './embedding-request.js';
@@ -37,7 +38,8 @@ export class EmbeddingService {
     const promptTokens = embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
     const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
-    const signal = AbortSignal.any([ctx.clientSignal, AbortSignal.timeout(this.deps.defaultDeadlineMs)]);
+    const deadline = requestDeadline(ctx.clientSignal, this.deps.defaultDeadlineMs, false);
+    const signal = deadline.signal;
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
     try {
       const { value, route } = await this.deps.dispatcher.embed(model, upstreamReq, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
@@ -52,9 +54,11 @@ export class EmbeddingService {
         headers: { ...limitHeaders, 'x-gateway-route': `${route.provider}/${route.upstreamModel}`, 'x-gateway-attempts': String(route.attempts) },
       };
     } catch (e) {
-      const error = toGatewayError(e);
+      const error = toGatewayError(deadline.timedOut() ? new DeadlineError(false) : e);
       meter.close({ status: ctx.clientSignal.aborted ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
       throw error;
+    } finally {
+      deadline.clear();
     }
   }
 }
