@@ -61,23 +61,52 @@ export async function reserve(db: Db, r: Reservation): Promise<void> {
   });
 }
 
+const ph = (name: string) => sql.placeholder(name);
+
+function prepareInsert(db: DbOrTx) {
+  return db
+    .insert(usageRecords)
+    .values({
+      id: ph('id'),
+      projectId: ph('projectId'),
+      apiKeyId: ph('apiKeyId'),
+      endpoint: ph('endpoint'),
+      modelId: ph('modelId'),
+      status: 'reserved',
+      promptTokens: ph('promptTokens'),
+      reservedCost: ph('reservedCost'),
+      inputPrice: ph('inputPrice'),
+      outputPrice: ph('outputPrice'),
+      cachedInputPrice: ph('cachedInputPrice'),
+      stream: ph('stream'),
+      test: ph('test'),
+      replicaId: ph('replicaId'),
+      leaseId: ph('leaseId'),
+    })
+    .prepare('insert_reservation');
+}
+
+// Built once per database handle: the hot path only binds values.
+const prepared = new WeakMap<object, ReturnType<typeof prepareInsert>>();
+
 /** The request's `reserved` usage row: the one write a client waits for on the lease path. */
 export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: string | null): Promise<void> {
-  await db.insert(usageRecords).values({
-      id: r.requestId,
-      projectId: r.projectId,
-      apiKeyId: r.apiKeyId,
-      endpoint: r.endpoint,
-      modelId: r.modelId,
-      status: 'reserved',
-      promptTokens: r.promptTokens,
-      reservedCost: formatMoney(r.cost),
-      inputPrice: r.priceText.input,
-      outputPrice: r.priceText.output,
-      cachedInputPrice: r.priceText.cachedInput,
-      stream: r.stream,
-      test: r.test,
-      replicaId: r.replicaId,
-      leaseId,
-    });
+  let insert = prepared.get(db);
+  if (!insert) prepared.set(db, (insert = prepareInsert(db)));
+  await insert.execute({
+    id: r.requestId,
+    projectId: r.projectId,
+    apiKeyId: r.apiKeyId,
+    endpoint: r.endpoint,
+    modelId: r.modelId,
+    promptTokens: r.promptTokens,
+    reservedCost: formatMoney(r.cost),
+    inputPrice: r.priceText.input,
+    outputPrice: r.priceText.output,
+    cachedInputPrice: r.priceText.cachedInput,
+    stream: r.stream,
+    test: r.test,
+    replicaId: r.replicaId,
+    leaseId,
+  });
 }
