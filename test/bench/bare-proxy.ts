@@ -5,7 +5,7 @@
  * aborted when the client goes away. What the gateway could at best reach.
  *
  * Routes: `/v1/chat/completions` → MOCK_FAST_URL, `/slow/v1/chat/completions`
- * → MOCK_SLOW_URL. Env: PORT. Prints `BENCH_READY <port>` once listening.
+ * → MOCK_SLOW_URL, `/drip/v1/chat/completions` → MOCK_DRIP_URL. Env: PORT. Prints `BENCH_READY <port>` once listening.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
@@ -37,8 +37,9 @@ function passThrough(upstream: Pool) {
 
 app.post('/v1/chat/completions', passThrough(pool(process.env.MOCK_FAST_URL!)));
 app.post('/slow/v1/chat/completions', passThrough(pool(process.env.MOCK_SLOW_URL!)));
+app.post('/drip/v1/chat/completions', passThrough(pool(process.env.MOCK_DRIP_URL!)));
 
-const address = await app.listen({ port: PORT, host: '127.0.0.1' });
+const address = await app.listen({ port: PORT, host: '127.0.0.1', backlog: 4096 });
 process.stdout.write(`BENCH_READY ${new URL(address).port}\n`);
 
 process.on('SIGTERM', () => process.exit(0));

@@ -102,7 +102,8 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
 
-server.listen(PORT, '127.0.0.1', () => {
+// A deep accept queue: the many-streams scenario opens 1,000 connections at once.
+server.listen({ port: PORT, host: '127.0.0.1', backlog: 4096 }, () => {
   const address = server.address();
   process.stdout.write(`BENCH_READY ${typeof address === 'object' && address ? address.port : PORT}\n`);
 });

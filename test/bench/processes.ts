@@ -174,13 +174,19 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** User + system CPU seconds of a process, all threads, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds of a process, all threads, from /proc/<pid>/stat. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name is in parentheses and may contain spaces: split after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime is field 14, stime field 15.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+}
+
+/** User + system CPU seconds of a process, all threads. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {

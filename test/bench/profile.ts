@@ -43,6 +43,8 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   file: string;
+  /** The part of the profile summarised, in seconds from its start (all of it when absent). */
+  window?: { fromS: number; toS: number };
   /** Sampled time, idle excluded. */
   busyMs: number;
   idleMs: number;
@@ -113,8 +115,15 @@ function areaOf(frame: CallFrame): string {
   return parts.length > 2 ? parts.slice(0, parts.length - 1).join('/') : rel;
 }
 
-export function summarizeProfile(file: string, top = 20): ProfileSummary {
+/**
+ * `window`: only samples between these two moments, as microseconds of the
+ * monotonic clock (`process.hrtime.bigint() / 1000n` in any process on the
+ * machine; V8 stamps profiles with the same clock), e.g. the measured
+ * scenarios without start-up and warm-up.
+ */
+export function summarizeProfile(file: string, top = 20, window?: { fromUs: number; toUs: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const inWindow = window && window.fromUs < profile.endTime && window.toUs > profile.startTime ? window : undefined;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const node of profile.nodes) {
@@ -126,7 +135,10 @@ export function summarizeProfile(file: string, top = 20): ProfileSummary {
   // A sample's duration is the delta to the next sample.
   const selfUs = new Map<number, number>();
   const { samples, timeDeltas } = profile;
+  let t = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
+    t += timeDeltas[i] ?? 0;
+    if (inWindow && (t < inWindow.fromUs || t > inWindow.toUs)) continue;
     const dt = timeDeltas[i + 1] ?? 0;
     selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + Math.max(0, dt));
   }
@@ -185,15 +197,27 @@ export function summarizeProfile(file: string, top = 20): ProfileSummary {
   const byArea = [...areas.entries()]
     .sort((a, b) => b[1] - a[1])
     .map(([area, us]) => ({ area, selfMs: us / 1000, share: busyUs ? us / busyUs : 0 }));
-  return { file, busyMs: busyUs / 1000, idleMs: idleUs / 1000, bySelf, byTotal, byArea };
+  return {
+    file,
+    ...(inWindow ? { window: { fromS: (inWindow.fromUs - profile.startTime) / 1e6, toS: (inWindow.toUs - profile.startTime) / 1e6 } } : {}),
+    busyMs: busyUs / 1000,
+    idleMs: idleUs / 1000,
+    bySelf,
+    byTotal,
+    byArea,
+  };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-export function formatProfile(s: ProfileSummary, top = 20): string {
+export function formatProfile(s: ProfileSummary, top = 20, requests?: number): string {
   const lines: string[] = [];
   lines.push(`Profile ${s.file}`);
-  lines.push(`busy ${(s.busyMs / 1000).toFixed(2)} s sampled, idle ${(s.idleMs / 1000).toFixed(2)} s; shares are of busy time`);
+  if (s.window) lines.push(`window: ${s.window.fromS.toFixed(1)} s to ${s.window.toS.toFixed(1)} s of the profile (the measured scenarios; start-up and warm-up left out)`);
+  lines.push(
+    `busy ${(s.busyMs / 1000).toFixed(2)} s sampled, idle ${(s.idleMs / 1000).toFixed(2)} s; shares are of busy time` +
+      (requests ? `; ${requests} requests, ${(s.busyMs / requests).toFixed(3)} ms busy per request` : ''),
+  );
   lines.push('');
   lines.push(`Top ${top} by self time:`);
   lines.push('   self ms  self%  total%  function  (where)');
@@ -207,6 +231,7 @@ export function formatProfile(s: ProfileSummary, top = 20): string {
   lines.push('Inclusive time, our code (src/) and the main entry points:');
   const ours = s.byTotal.filter((e) => e.where.startsWith('src/')).slice(0, 40);
   for (const e of ours) lines.push(`${e.totalMs.toFixed(0).padStart(10)} ${pct(e.totalShare).padStart(6)}  ${e.name}  (${e.where})`);
+  lines.push('(inclusive times stop at `await`: work resumed from a promise is not counted under the function that awaited it)');
   return lines.join('\n');
 }
 

@@ -14,12 +14,15 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   'gateway-postgres': 'gateway (Postgres)',
 };
 
+/** fast: answers at once; slow: a fixed latency before the answer; drip: a pause between stream chunks. */
+export type Upstream = 'fast' | 'slow' | 'drip';
+
 export interface Scenario {
   id: string;
   label: string;
   stream: boolean;
   connections: number;
-  latencyMs: number;
+  upstream: Upstream;
 }
 
 export interface ServerMeasure {
@@ -32,6 +35,8 @@ export interface ServerMeasure {
   /** Time after the load stopped until the server was idle (deferred settles). */
   drainSeconds: number;
   peakRssMb: number;
+  /** Part of the CPU time spent in the kernel (sockets, loopback TCP). */
+  systemShare: number;
 }
 
 export interface RunRecord {
@@ -63,6 +68,8 @@ export interface TargetRecord {
   /** Requests sent to this target, warm-up and checks included. */
   requestsSent: number;
   profile?: string;
+  /** The measured scenarios, on the monotonic clock (µs), to cut start-up and warm-up out of the profile. */
+  profileWindow?: { fromUs: number; toUs: number; requests: number };
 }
 
 export interface Machine {
@@ -82,7 +89,7 @@ export interface Machine {
 export interface BenchReport {
   date: string;
   machine: Machine;
-  settings: { durationSeconds: number; warmupSeconds: number; streamChunks: number; slowLatencyMs: number; profiled: boolean };
+  settings: { durationSeconds: number; warmupSeconds: number; streamChunks: number; slowLatencyMs: number; dripIntervalMs: number; profiled: boolean };
   scenarios: Scenario[];
   runs: RunRecord[];
   targets: TargetRecord[];
@@ -153,7 +160,7 @@ export function derive(runs: RunRecord[]): void {
 }
 
 /** The issue's targets, measured on the Postgres gateway when it ran, else PGlite. */
-export function goals(runs: RunRecord[], targets: TargetRecord[]): Goal[] {
+export function goals(runs: RunRecord[], targets: TargetRecord[], scenarios: Scenario[]): Goal[] {
   const gw: TargetId = runs.some((r) => r.target === 'gateway-postgres') ? 'gateway-postgres' : 'gateway-pglite';
   const on = gw === 'gateway-postgres' ? 'Postgres' : 'PGlite';
   const run = (s: string) => runs.find((r) => r.target === gw && r.scenario === s);
@@ -181,8 +188,18 @@ export function goals(runs: RunRecord[], targets: TargetRecord[]): Goal[] {
     measured: st?.added?.ttfbP50Ms !== undefined ? `${fmt(st.added.ttfbP50Ms, 2)} ms (p99 ${fmt(st.added.ttfbP99Ms!, 2)} ms)` : 'n/a',
     pass: st?.added?.ttfbP50Ms !== undefined ? st.added.ttfbP50Ms <= 1 : null,
   });
-  const peak = Math.max(0, ...runs.filter((r) => r.target === gw && r.scenario.includes('c50')).map((r) => r.server.peakRssMb));
+  const fifty = new Set(scenarios.filter((s) => s.connections === 50 && s.upstream !== 'drip').map((s) => s.id));
+  const peak = Math.max(0, ...runs.filter((r) => r.target === gw && fifty.has(r.scenario)).map((r) => r.server.peakRssMb));
   out.push({ goal: `RSS under 50-connection load ≤ 150 MB (${on})`, measured: `${fmt(peak, 0)} MB peak`, pass: peak > 0 ? peak <= 150 : null });
+  const drip = scenarios.find((s) => s.upstream === 'drip');
+  const dripRun = drip && run(drip.id);
+  if (drip && dripRun) {
+    out.push({
+      goal: `${drip.connections} concurrent slow streams, RSS ≤ 250 MB (${on})`,
+      measured: `${fmt(dripRun.server.peakRssMb, 0)} MB peak, ${dripRun.load.non2xx + dripRun.load.errors + dripRun.load.mismatches} failed`,
+      pass: dripRun.server.peakRssMb <= 250 && dripRun.load.non2xx + dripRun.load.errors + dripRun.load.mismatches === 0,
+    });
+  }
   for (const t of targets.filter((t) => t.accounting)) {
     out.push({
       goal: `every reservation settled after shutdown (${TARGET_LABELS[t.target]})`,

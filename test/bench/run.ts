@@ -5,9 +5,11 @@
  *   npm run bench                      # all targets (Postgres too when DATABASE_URL is set)
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
  *
- * Env: BENCH_DURATION (s per scenario, 10), BENCH_WARMUP (s per target, 5),
+ * Env: BENCH_DURATION (s per scenario, 8), BENCH_WARMUP (s per target, 4),
  * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
- * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_PROFILE=1,
+ * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_DRIP_CONNECTIONS (1000),
+ * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
+ * BENCH_SCENARIOS (a subset of scenario ids, e.g. json-c1-lat0,stream-c50-lat0),
  * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped).
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
@@ -23,6 +25,7 @@ import {
   canPin,
   cpuSeconds,
   cpuSecondsByName,
+  cpuTimes,
   freePort,
   loadAverage,
   pinSelf,
@@ -45,9 +48,10 @@ import {
   type TargetId,
   type TargetRecord,
   toConsole,
+  type Upstream,
   toMarkdown,
 } from './report.js';
-import { BENCH_MODEL, BENCH_MODEL_SLOW, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
+import { BENCH_MODELS, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
 
 const num = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -58,11 +62,13 @@ const num = (name: string, fallback: number): number => {
 };
 
 const PROFILE = process.argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
-const DURATION = num('BENCH_DURATION', 10);
-const WARMUP = num('BENCH_WARMUP', 5);
+const DURATION = num('BENCH_DURATION', 8);
+const WARMUP = num('BENCH_WARMUP', 4);
 const CHUNKS = num('BENCH_STREAM_CHUNKS', 20);
 const SLOW_MS = num('BENCH_SLOW_LATENCY_MS', 50);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
+const DRIP_CONNECTIONS = num('BENCH_DRIP_CONNECTIONS', 1000);
+const DRIP_MS = num('BENCH_DRIP_INTERVAL_MS', 100);
 const DATABASE_URL = process.env.DATABASE_URL?.trim() || undefined;
 const RESULTS = join(REPO_ROOT, 'test/bench/results');
 const PROFILE_DIR = join(RESULTS, 'profile');
@@ -78,22 +84,36 @@ const TARGETS: TargetId[] = (() => {
   return asked.map((t) => (t === 'pglite' || t === 'postgres' ? (`gateway-${t}` as TargetId) : (t as TargetId)));
 })();
 
-const SCENARIOS: Scenario[] = [
-  { id: 'json-c1-lat0', label: 'non-stream, 1 conn', stream: false, connections: 1, latencyMs: 0 },
-  { id: `json-c${CONNECTIONS}-lat0`, label: `non-stream, ${CONNECTIONS} conns`, stream: false, connections: CONNECTIONS, latencyMs: 0 },
-  { id: `stream-c${CONNECTIONS}-lat0`, label: `stream, ${CONNECTIONS} conns`, stream: true, connections: CONNECTIONS, latencyMs: 0 },
-  { id: `json-c1-lat${SLOW_MS}`, label: `non-stream, 1 conn, ${SLOW_MS} ms upstream`, stream: false, connections: 1, latencyMs: SLOW_MS },
-  { id: `json-c${CONNECTIONS}-lat${SLOW_MS}`, label: `non-stream, ${CONNECTIONS} conns, ${SLOW_MS} ms upstream`, stream: false, connections: CONNECTIONS, latencyMs: SLOW_MS },
-  { id: `stream-c${CONNECTIONS}-lat${SLOW_MS}`, label: `stream, ${CONNECTIONS} conns, ${SLOW_MS} ms upstream`, stream: true, connections: CONNECTIONS, latencyMs: SLOW_MS },
+const ALL_SCENARIOS: Scenario[] = [
+  { id: 'json-c1-lat0', label: 'non-stream, 1 conn', stream: false, connections: 1, upstream: 'fast' },
+  { id: `json-c${CONNECTIONS}-lat0`, label: `non-stream, ${CONNECTIONS} conns`, stream: false, connections: CONNECTIONS, upstream: 'fast' },
+  { id: `stream-c${CONNECTIONS}-lat0`, label: `stream, ${CONNECTIONS} conns`, stream: true, connections: CONNECTIONS, upstream: 'fast' },
+  { id: `json-c1-lat${SLOW_MS}`, label: `non-stream, 1 conn, ${SLOW_MS} ms upstream`, stream: false, connections: 1, upstream: 'slow' },
+  { id: `json-c${CONNECTIONS}-lat${SLOW_MS}`, label: `non-stream, ${CONNECTIONS} conns, ${SLOW_MS} ms upstream`, stream: false, connections: CONNECTIONS, upstream: 'slow' },
+  { id: `stream-c${CONNECTIONS}-lat${SLOW_MS}`, label: `stream, ${CONNECTIONS} conns, ${SLOW_MS} ms upstream`, stream: true, connections: CONNECTIONS, upstream: 'slow' },
+  // Memory per open stream: many slow streams open at once.
+  {
+    id: `stream-c${DRIP_CONNECTIONS}-drip${DRIP_MS}`,
+    label: `stream, ${DRIP_CONNECTIONS} conns, a chunk every ${DRIP_MS} ms`,
+    stream: true,
+    connections: DRIP_CONNECTIONS,
+    upstream: 'drip',
+  },
 ];
+
+const SCENARIOS: Scenario[] = (() => {
+  const asked = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!asked) return ALL_SCENARIOS;
+  for (const id of asked) {
+    if (!ALL_SCENARIOS.some((s) => s.id === id)) throw new Error(`BENCH_SCENARIOS: unknown scenario "${id}" (expected ${ALL_SCENARIOS.map((s) => s.id).join(', ')})`);
+  }
+  return ALL_SCENARIOS.filter((s) => asked.includes(s.id));
+})();
 
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-interface Mocks {
-  fast: { child: Child; url: string };
-  slow: { child: Child; url: string };
-}
+type Mocks = Record<Upstream, { child: Child; url: string }>;
 
 /** What a target is driven with for a scenario. */
 interface Endpoint {
@@ -143,17 +163,17 @@ async function check(endpoint: Endpoint, stream: boolean): Promise<void> {
 }
 
 async function startMocks(): Promise<Mocks> {
-  const start = async (name: string, latency: number) => {
+  const start = async (name: string, latency: number, chunkDelay: number) => {
     const { child, port } = await startChild({
       name,
       script: 'test/bench/mock-upstream.ts',
       cpu: 0,
-      env: { PORT: '0', MOCK_LATENCY_MS: String(latency), MOCK_CHUNKS: String(CHUNKS) },
+      env: { PORT: '0', MOCK_LATENCY_MS: String(latency), MOCK_CHUNKS: String(CHUNKS), MOCK_CHUNK_DELAY_MS: String(chunkDelay) },
     });
     return { child, url: `http://127.0.0.1:${port}` };
   };
-  const [fast, slow] = await Promise.all([start('mock', 0), start(`mock-${SLOW_MS}ms`, SLOW_MS)]);
-  return { fast, slow };
+  const [fast, slow, drip] = await Promise.all([start('mock', 0, 0), start(`mock-${SLOW_MS}ms`, SLOW_MS, 0), start(`mock-drip`, 0, DRIP_MS)]);
+  return { fast, slow, drip };
 }
 
 async function waitHealthy(url: string, child: Child, timeoutMs = 90_000): Promise<void> {
@@ -174,9 +194,9 @@ async function waitHealthy(url: string, child: Child, timeoutMs = 90_000): Promi
 
 interface RunningTarget {
   server: Child;
-  endpoint(latencyMs: number): Endpoint;
-  /** The server process measured in each scenario (direct: the mock of that latency). */
-  serverPid(latencyMs: number): number;
+  endpoint(upstream: Upstream): Endpoint;
+  /** The server process measured in each scenario (direct: that mock). */
+  serverPid(upstream: Upstream): number;
   finish(): Promise<Partial<TargetRecord>>;
 }
 
@@ -186,8 +206,8 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
   if (target === 'direct') {
     return {
       server: mocks.fast.child,
-      endpoint: (lat) => ({ url: `${lat > 0 ? mocks.slow.url : mocks.fast.url}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
-      serverPid: (lat) => (lat > 0 ? mocks.slow.child.pid : mocks.fast.child.pid),
+      endpoint: (u) => ({ url: `${mocks[u].url}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
+      serverPid: (u) => mocks[u].child.pid,
       finish: async () => ({}),
     };
   }
@@ -196,12 +216,12 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
       name: 'bare-proxy',
       script: 'test/bench/bare-proxy.ts',
       cpu: 1,
-      env: { PORT: '0', MOCK_FAST_URL: mocks.fast.url, MOCK_SLOW_URL: mocks.slow.url },
+      env: { PORT: '0', MOCK_FAST_URL: mocks.fast.url, MOCK_SLOW_URL: mocks.slow.url, MOCK_DRIP_URL: mocks.drip.url },
     });
     const base = `http://127.0.0.1:${port}`;
     return {
       server: child,
-      endpoint: (lat) => ({ url: `${base}${lat > 0 ? '/slow' : ''}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
+      endpoint: (u) => ({ url: `${base}${u === 'fast' ? '' : `/${u}`}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
       serverPid: () => child.pid,
       finish: async () => {
         await child.stop(5_000);
@@ -212,7 +232,11 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
 
   const kind = target === 'gateway-postgres' ? 'postgres' : 'pglite';
   log(`setting up ${kind} database`);
-  const database: BenchDatabase = await setupDatabase({ kind, databaseUrl: DATABASE_URL, mockFastUrl: mocks.fast.url, mockSlowUrl: mocks.slow.url });
+  const database: BenchDatabase = await setupDatabase({
+    kind,
+    databaseUrl: DATABASE_URL,
+    upstreams: { fast: mocks.fast.url, slow: mocks.slow.url, drip: mocks.drip.url },
+  });
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
@@ -244,7 +268,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
   const stats0 = await database.stats();
   return {
     server: child,
-    endpoint: (lat) => ({ url: `${base}/v1/chat/completions`, headers, body: requestBody(lat > 0 ? BENCH_MODEL_SLOW : BENCH_MODEL) }),
+    endpoint: (u) => ({ url: `${base}/v1/chat/completions`, headers, body: requestBody(BENCH_MODELS[u]) }),
     serverPid: () => child.pid,
     finish: async () => {
       const code = await child.stop(60_000);
@@ -271,7 +295,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
 async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): Promise<TargetRecord> {
   log(`── ${TARGET_LABELS[target]}`);
   const running = await startTarget(target, mocks);
-  const rssPid = running.serverPid(0);
+  const rssPid = running.serverPid('fast');
   const startupRssMb = rssMb(rssPid);
   const curveStart = performance.now();
   const rssCurve: TargetRecord['rssCurve'] = [];
@@ -283,24 +307,28 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
     }
   }, 1000);
   let requestsSent = 0;
+  let profileWindow: TargetRecord['profileWindow'];
   try {
-    for (const s of [false, true]) for (const lat of [0, SLOW_MS]) await check(running.endpoint(lat), s);
-    requestsSent += 4;
+    const upstreams = [...new Set(SCENARIOS.map((s) => s.upstream))];
+    for (const stream of [false, true]) for (const u of upstreams) await check(running.endpoint(u), stream);
+    requestsSent += 2 * upstreams.length;
 
     const warm = target === 'direct' ? Math.min(2, WARMUP) : WARMUP;
     if (warm > 0) {
       log(`warm-up ${warm} s`);
-      const ep = running.endpoint(0);
+      const ep = running.endpoint('fast');
       const a = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(false), connections: CONNECTIONS, durationSeconds: warm * 0.7, stream: false });
       const b = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(true), connections: CONNECTIONS, durationSeconds: warm * 0.3, stream: true });
       requestsSent += a.ok + a.non2xx + b.ok + b.non2xx;
-      await quiesce(running.serverPid(0));
+      await quiesce(running.serverPid('fast'));
     }
 
+    const windowFrom = Number(process.hrtime.bigint() / 1000n);
+    let measured = 0;
     for (const s of SCENARIOS) {
-      const ep = running.endpoint(s.latencyMs);
-      const pid = running.serverPid(s.latencyMs);
-      const otherPids = target === 'direct' ? [] : [mocks.fast.child.pid, mocks.slow.child.pid];
+      const ep = running.endpoint(s.upstream);
+      const pid = running.serverPid(s.upstream);
+      const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
       const duration = target === 'direct' ? DIRECT_DURATION : DURATION;
       const onPostgres = target === 'gateway-postgres';
       const rss = new RssWatch(pid);
@@ -308,6 +336,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const sys0 = systemBusySeconds();
       const pg0 = onPostgres ? cpuSecondsByName('postgres') : 0;
       const cpu0 = cpuSeconds(pid);
+      const sys0pid = cpuTimes(pid).system;
       const mock0 = otherPids.reduce((n, p) => n + cpuSeconds(p), 0);
       const load = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: duration, stream: s.stream });
       const cpuLoad = cpuSeconds(pid) - cpu0;
@@ -316,12 +345,14 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const sysLoad = systemBusySeconds() - sys0;
       const drainMs = await quiesce(pid);
       const cpuTotal = cpuSeconds(pid) - cpu0;
+      const systemShare = cpuTotal > 0 ? (cpuTimes(pid).system - sys0pid) / cpuTotal : 0;
       const pgTotal = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
       const mockCores = mockCpu / load.seconds;
       // Whatever else ran on the machine meanwhile (other users, tests): the noise floor.
       const otherCores = Math.max(0, (sysLoad - cpuLoad - mockCpu - pgLoad) / load.seconds - load.loadgenCpu);
       const peakRssMb = rss.stop();
       requestsSent += load.ok + load.non2xx + load.mismatches;
+      measured += load.ok + load.non2xx + load.mismatches;
       const record: RunRecord = {
         target,
         scenario: s.id,
@@ -332,6 +363,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
           cores: cpuLoad / load.seconds,
           drainSeconds: drainMs / 1000,
           peakRssMb,
+          systemShare,
         },
         mockCores,
         otherCores,
@@ -343,18 +375,19 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       log(
         `${s.label.padEnd(34)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.latencyMs.p50.toFixed(2)}  p99 ${load.latencyMs.p99.toFixed(2)} ms` +
           (load.ttfbMs ? `  ttfb p50 ${load.ttfbMs.p50.toFixed(2)}` : '') +
-          `  cpu ${record.server.cpuPer1k.toFixed(3)} s/1k  ${record.server.cores.toFixed(2)} cores  rss ${peakRssMb.toFixed(0)} MB` +
+          `  cpu ${record.server.cpuPer1k.toFixed(3)} s/1k (${(systemShare * 100).toFixed(0)}% sys)  ${record.server.cores.toFixed(2)} cores  rss ${peakRssMb.toFixed(0)} MB` +
           (bad ? `  non-2xx ${load.non2xx} err ${load.errors} bad-body ${load.mismatches} ${JSON.stringify(load.statusCodes)}` : '') +
           (record.postgres ? `  postgres ${record.postgres.cores.toFixed(2)} cores` : '') +
           `  loadgen ${load.loadgenCpu.toFixed(2)} + mock ${mockCores.toFixed(2)} cores, others ${otherCores.toFixed(2)} cores`,
       );
     }
+    profileWindow = { fromUs: windowFrom, toUs: Number(process.hrtime.bigint() / 1000n), requests: measured };
   } finally {
     clearInterval(curveTimer);
   }
   const finalRssMb = rssMb(rssPid);
   const extra = await running.finish();
-  return { target, startupRssMb, finalRssMb, rssCurve, requestsSent, ...extra };
+  return { target, startupRssMb, finalRssMb, rssCurve, requestsSent, ...extra, ...(extra.profile && profileWindow ? { profileWindow } : {}) };
 }
 
 async function postgresVersion(): Promise<string | undefined> {
@@ -385,17 +418,17 @@ async function main(): Promise<void> {
   const runs: RunRecord[] = [];
   const targets: TargetRecord[] = [];
   for (const target of TARGETS) targets.push(await benchTarget(target, mocks, runs));
-  await Promise.all([mocks.fast.child.stop(2_000), mocks.slow.child.stop(2_000)]);
+  await Promise.all(Object.values(mocks).map((m) => m.child.stop(2_000)));
 
   derive(runs);
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine,
-    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, streamChunks: CHUNKS, slowLatencyMs: SLOW_MS, profiled: PROFILE },
+    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, streamChunks: CHUNKS, slowLatencyMs: SLOW_MS, dripIntervalMs: DRIP_MS, profiled: PROFILE },
     scenarios: SCENARIOS,
     runs,
     targets,
-    goals: goals(runs, targets),
+    goals: goals(runs, targets, SCENARIOS),
     totalSeconds: (performance.now() - started) / 1000,
   };
 
@@ -409,8 +442,8 @@ async function main(): Promise<void> {
 
   for (const t of targets) {
     if (!t.profile) continue;
-    const summary = summarizeProfile(t.profile, 20);
-    const text = formatProfile(summary, 20);
+    const summary = summarizeProfile(t.profile, 20, t.profileWindow);
+    const text = formatProfile(summary, 20, t.profileWindow?.requests);
     const name = `top-${t.target}.txt`;
     writeFileSync(join(PROFILE_DIR, name), `${text}\n`);
     process.stdout.write(`\n${TARGET_LABELS[t.target]}\n${text}\n`);

@@ -22,10 +22,11 @@ import { REPO_ROOT } from './processes.js';
 
 const MIGRATIONS = join(REPO_ROOT, 'drizzle');
 
-export const BENCH_MODEL = 'bench-model';
-export const BENCH_MODEL_SLOW = 'bench-model-slow';
-const UPSTREAM_MODEL = 'bench-upstream';
-const UPSTREAM_MODEL_SLOW = 'bench-upstream-slow';
+type Upstream = 'fast' | 'slow' | 'drip';
+
+/** The catalogue model a client names for each mock upstream. */
+export const BENCH_MODELS: Record<Upstream, string> = { fast: 'bench-model', slow: 'bench-model-slow', drip: 'bench-model-drip' };
+const UPSTREAM_MODELS: Record<Upstream, string> = { fast: 'bench-upstream', slow: 'bench-upstream-slow', drip: 'bench-upstream-drip' };
 const BALANCE = '1000000000';
 
 export type DbKind = 'pglite' | 'postgres';
@@ -76,8 +77,8 @@ export interface SetupOptions {
   kind: DbKind;
   /** Base Postgres URL; a database `gw_bench_<random>` is created beside it. */
   databaseUrl?: string | undefined;
-  mockFastUrl: string;
-  mockSlowUrl: string;
+  /** Base URLs of the mock upstreams. */
+  upstreams: Record<Upstream, string>;
 }
 
 export async function setupDatabase(options: SetupOptions): Promise<BenchDatabase> {
@@ -150,22 +151,18 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
     await setModelPermissions(db, bus, project.id, ['*']);
     const key = await createApiKey(db, bus, { projectId: project.id, mode: 'live', name: 'bench' });
     const model = { kind: 'chat' as const, ownedBy: 'bench', inputPrice: '0.15', outputPrice: '0.6', contextWindow: 128_000, maxOutputTokens: 4096 };
-    await upsertModel(db, { id: BENCH_MODEL, ...model, routes: [{ provider: 'openai-compatible', upstreamModel: UPSTREAM_MODEL }] });
-    await upsertModel(db, { id: BENCH_MODEL_SLOW, ...model, routes: [{ provider: 'openai-compatible', upstreamModel: UPSTREAM_MODEL_SLOW }] });
-    await addUpstreamKey(db, secrets, bus, {
-      provider: 'openai-compatible',
-      label: 'bench mock',
-      secret: `sk-bench-${randomBytes(12).toString('hex')}`,
-      baseUrl: `${options.mockFastUrl}/v1`,
-      models: [UPSTREAM_MODEL],
-    });
-    await addUpstreamKey(db, secrets, bus, {
-      provider: 'openai-compatible',
-      label: 'bench mock, 50 ms',
-      secret: `sk-bench-${randomBytes(12).toString('hex')}`,
-      baseUrl: `${options.mockSlowUrl}/v1`,
-      models: [UPSTREAM_MODEL_SLOW],
-    });
+    // One model per mock, each routed to the openai-compatible provider through
+    // an upstream key that serves only that model (keys are matched by model).
+    for (const u of Object.keys(BENCH_MODELS) as Upstream[]) {
+      await upsertModel(db, { id: BENCH_MODELS[u], ...model, routes: [{ provider: 'openai-compatible', upstreamModel: UPSTREAM_MODELS[u] }] });
+      await addUpstreamKey(db, secrets, bus, {
+        provider: 'openai-compatible',
+        label: `bench mock (${u})`,
+        secret: `sk-bench-${randomBytes(12).toString('hex')}`,
+        baseUrl: `${options.upstreams[u]}/v1`,
+        models: [UPSTREAM_MODELS[u]],
+      });
+    }
     projectId = project.id;
     apiKey = key.secret;
   } finally {
