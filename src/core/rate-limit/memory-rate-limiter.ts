@@ -1,13 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import {
-  type LimitDecision,
-  type LimitState,
-  type LimitSubject,
-  msUntilFree,
-  type RateLimiter,
-  slidingCount,
-  WINDOW_MS,
-} from './rate-limiter.js';
+import { decide, judge, type LimitDecision, type LimitSubject, type RateLimiter, WINDOW_MS } from './rate-limiter.js';
 
 interface Counter {
   window: number;
@@ -41,33 +33,13 @@ export class MemoryRateLimiter implements RateLimiter {
       roll(c, window);
       return c;
     });
-    let tightest: LimitState | undefined;
-    let refusal: { wait: number; by: string } | undefined;
-    limited.forEach((s, i) => {
-      const c = counters[i]!;
-      const usedRequests = slidingCount(c.requests, c.prevRequests, now);
-      const usedTokens = slidingCount(c.tokens, c.prevTokens, now);
-      const rpm = s.rpm ?? Number.MAX_SAFE_INTEGER;
-      const state: LimitState = {
-        limitRequests: rpm,
-        remainingRequests: Math.floor(rpm - usedRequests - 1),
-        resetRequestsMs: msUntilFree(c.requests, c.prevRequests, rpm, 1, now),
-        limitTokens: s.tpm,
-        remainingTokens: s.tpm === null ? null : Math.floor(s.tpm - usedTokens - tokens),
-        resetTokensMs: s.tpm === null ? null : msUntilFree(c.tokens, c.prevTokens, s.tpm, tokens, now),
-      };
-      if (usedRequests + 1 > rpm) refusal = { wait: Math.max(refusal?.wait ?? 0, state.resetRequestsMs), by: `${s.id} requests per minute` };
-      if (s.tpm !== null && usedTokens + tokens > s.tpm) refusal = { wait: Math.max(refusal?.wait ?? 0, state.resetTokensMs ?? 0), by: `${s.id} tokens per minute` };
-      if (!tightest || state.remainingRequests < tightest.remainingRequests) tightest = state;
-    });
-    if (refusal) {
-      return { allowed: false, retryAfter: Math.max(1, Math.ceil(refusal.wait / 1000)), state: tightest, refusedBy: refusal.by };
-    }
+    const decision = decide(limited.map((subject, i) => judge(subject, counters[i]!, tokens, now)));
+    if (!decision.allowed) return decision;
     for (const c of counters) {
       c.requests += 1;
       c.tokens += tokens;
     }
-    return { allowed: true, retryAfter: 0, state: tightest };
+    return decision;
   }
 
   async close(): Promise<void> {}

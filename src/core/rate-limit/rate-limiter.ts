@@ -76,3 +76,52 @@ export function rateLimitHeaders(state: LimitState | undefined): Record<string, 
   }
   return headers;
 }
+
+export interface WindowCounts {
+  requests: number;
+  tokens: number;
+  prevRequests: number;
+  prevTokens: number;
+}
+
+export interface SubjectVerdict {
+  state: LimitState;
+  /** Set when this subject refuses the request: ms to wait and why. */
+  refusal?: { waitMs: number; by: string };
+}
+
+/** One subject's limits against its window counts, the same in memory and in Redis. */
+export function judge(subject: LimitSubject, c: WindowCounts, tokens: number, now: number): SubjectVerdict {
+  const usedRequests = slidingCount(c.requests, c.prevRequests, now);
+  const usedTokens = slidingCount(c.tokens, c.prevTokens, now);
+  const rpm = subject.rpm ?? Number.MAX_SAFE_INTEGER;
+  const state: LimitState = {
+    limitRequests: rpm,
+    remainingRequests: Math.floor(rpm - usedRequests - 1),
+    resetRequestsMs: msUntilFree(c.requests, c.prevRequests, rpm, 1, now),
+    limitTokens: subject.tpm,
+    remainingTokens: subject.tpm === null ? null : Math.floor(subject.tpm - usedTokens - tokens),
+    resetTokensMs: subject.tpm === null ? null : msUntilFree(c.tokens, c.prevTokens, subject.tpm, tokens, now),
+  };
+  if (subject.tpm !== null && usedTokens + tokens > subject.tpm) {
+    return { state, refusal: { waitMs: state.resetTokensMs ?? 0, by: `${subject.id} tokens per minute` } };
+  }
+  if (usedRequests + 1 > rpm) return { state, refusal: { waitMs: state.resetRequestsMs, by: `${subject.id} requests per minute` } };
+  return { state };
+}
+
+/** Combines the subjects' verdicts: the tightest state for the headers, the longest wait when refused. */
+export function decide(verdicts: SubjectVerdict[]): LimitDecision {
+  let tightest: LimitState | undefined;
+  let waitMs = 0;
+  let refusedBy: string | undefined;
+  for (const v of verdicts) {
+    if (!tightest || v.state.remainingRequests < tightest.remainingRequests) tightest = v.state;
+    if (v.refusal && v.refusal.waitMs >= waitMs) {
+      waitMs = v.refusal.waitMs;
+      refusedBy = v.refusal.by;
+    }
+  }
+  if (refusedBy === undefined) return { allowed: true, retryAfter: 0, state: tightest };
+  return { allowed: false, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)), state: tightest, refusedBy };
+}

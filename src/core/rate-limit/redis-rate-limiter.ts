@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { type LimitDecision, type LimitState, type LimitSubject, msUntilFree, type RateLimiter, WINDOW_MS } from './rate-limiter.js';
+import { decide, judge, type LimitDecision, type LimitSubject, type RateLimiter, WINDOW_MS } from './rate-limiter.js';
 
 // Check and count every subject atomically on the Redis server, so limits
 // hold across replicas. KEYS: per subject its current and previous window
@@ -51,35 +51,14 @@ export class RedisRateLimiter implements RateLimiter {
     const args = limited.flatMap((s) => [s.rpm ?? -1, s.tpm ?? -1]);
     const take = (this.#redis as unknown as { gatewayRateTake: TakeCommand }).gatewayRateTake.bind(this.#redis);
     const [allowed, ...counts] = await take(keys.length, ...keys, (now % WINDOW_MS) / WINDOW_MS, tokens, ...args);
-    let tightest: LimitState | undefined;
-    let waitMs = 0;
-    let refusedBy: string | undefined;
-    limited.forEach((s, i) => {
-      const [cr, ct, pr, pt] = counts.slice(i * 4, i * 4 + 4) as [number, number, number, number];
-      const elapsed = (now % WINDOW_MS) / WINDOW_MS;
-      const rpm = s.rpm ?? Number.MAX_SAFE_INTEGER;
-      const usedRequests = cr + pr * (1 - elapsed);
-      const usedTokens = ct + pt * (1 - elapsed);
-      const state: LimitState = {
-        limitRequests: rpm,
-        remainingRequests: Math.floor(rpm - usedRequests - 1),
-        resetRequestsMs: msUntilFree(cr, pr, rpm, 1, now),
-        limitTokens: s.tpm,
-        remainingTokens: s.tpm === null ? null : Math.floor(s.tpm - usedTokens - tokens),
-        resetTokensMs: s.tpm === null ? null : msUntilFree(ct, pt, s.tpm, tokens, now),
-      };
-      if (usedRequests + 1 > rpm) {
-        waitMs = Math.max(waitMs, state.resetRequestsMs);
-        refusedBy = `${s.id} requests per minute`;
-      }
-      if (s.tpm !== null && usedTokens + tokens > s.tpm) {
-        waitMs = Math.max(waitMs, state.resetTokensMs ?? 0);
-        refusedBy = `${s.id} tokens per minute`;
-      }
-      if (!tightest || state.remainingRequests < tightest.remainingRequests) tightest = state;
-    });
-    if (allowed !== 1) return { allowed: false, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)), state: tightest, ...(refusedBy ? { refusedBy } : {}) };
-    return { allowed: true, retryAfter: 0, state: tightest };
+    const decision = decide(
+      limited.map((subject, i) => {
+        const [requests, tokensUsed, prevRequests, prevTokens] = counts.slice(i * 4, i * 4 + 4) as [number, number, number, number];
+        return judge(subject, { requests, tokens: tokensUsed, prevRequests, prevTokens }, tokens, now);
+      }),
+    );
+    // The script's verdict is authoritative (it saw the counts atomically); the headers come from the same counts.
+    return allowed === 1 ? { ...decision, allowed: true, retryAfter: 0 } : { ...decision, allowed: false, retryAfter: Math.max(1, decision.retryAfter) };
   }
 
   async close(): Promise<void> {
