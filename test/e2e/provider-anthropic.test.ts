@@ -183,6 +183,16 @@ describe('Anthropic through the gateway: translation', () => {
     expect(res.choices[0]!.finish_reason).toBe('stop');
   });
 
+  it('max_tokens stop reason → finish_reason length, in answers and streams', async () => {
+    a.setScript({ text: 'cut short', finishReason: 'length' });
+    const s = await setup({ onlyA: true });
+    const res = await s.client.chat.completions.create({ ...hello(s.model), max_tokens: 3 });
+    expect(res.choices[0]!.finish_reason).toBe('length');
+    const final = await s.client.chat.completions.stream({ ...hello(s.model), max_tokens: 3 }).finalChatCompletion();
+    expect(final.choices[0]!.finish_reason).toBe('length');
+    expect(final.choices[0]!.message.content).toBe('cut short');
+  });
+
   it('refuses an option Anthropic cannot honour with a 400 naming it, without calling upstream', async () => {
     const s = await setup();
     const err = await errorOf(s.client.chat.completions.create({ ...hello(s.model), seed: 7 }));
@@ -271,6 +281,36 @@ describe('Anthropic through the gateway: streams', () => {
     expect(row.completionTokens).toBeGreaterThan(0);
     expect(row.promptTokens).toBeGreaterThan(0);
     expect(Number(row.cost)).toBeGreaterThan(0);
+  });
+
+  it('streams the forced JSON tool as content', async () => {
+    a.setScript({ toolCalls: [{ name: 'json_tool_call', arguments: { answer: 42, unit: 'none' } }], chunks: 4 });
+    const s = await setup({ onlyA: true });
+    const final = await s.client.chat.completions
+      .stream({ ...hello(s.model), response_format: { type: 'json_object' } })
+      .finalChatCompletion();
+    expect(JSON.parse(final.choices[0]!.message.content!)).toEqual({ answer: 42, unit: 'none' });
+    expect(final.choices[0]!.message.tool_calls ?? []).toEqual([]);
+    expect(final.choices[0]!.finish_reason).toBe('stop');
+  });
+
+  it('a malformed frame mid-stream is an error for the client, not a retry', async () => {
+    a.setScript({ text: 'one two three four', chunks: 4 });
+    a.enqueue({ malformedAfterEvents: 4 });
+    const s = await setup();
+    const res = await s.client.chat.completions.create({ ...hello(s.model), stream: true }).withResponse();
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of res.data) text += chunk.choices[0]?.delta.content ?? '';
+    })().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toMatch(/malformed/);
+    expect(text.length).toBeGreaterThan(0);
+    expect(b.requests).toHaveLength(0);
+    expect((await usageRow(gw, res.response.headers.get('x-request-id')!)).status).toBe('error');
   });
 
   it('an overloaded error event before any content fails over to the next key', async () => {

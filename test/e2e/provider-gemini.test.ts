@@ -5,7 +5,7 @@
 import { eq } from 'drizzle-orm';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { upstreamKeys } from '../../src/db/schema.js';
+import { type ModelCapabilities, upstreamKeys } from '../../src/db/schema.js';
 import { countTextTokens } from '../../src/core/tokens/count-tokens.js';
 import { type Emulator, startGeminiEmulator } from '../emulators/index.js';
 import { type LiveKey, liveModel } from '../helpers/live-routes.js';
@@ -30,11 +30,19 @@ beforeEach(() => {
 });
 
 /** A fresh public model over Gemini keys (A tried first, then B by default) and a live key for it. */
-async function setup(options: { onlyA?: boolean; keys?: LiveKey[]; kind?: 'chat' | 'embedding' } = {}) {
+async function setup(options: { onlyA?: boolean; keys?: LiveKey[]; kind?: 'chat' | 'embedding'; capabilities?: ModelCapabilities; fallbacks?: string[] } = {}) {
   const model = `gemini-e2e-${++n}`;
   const upstreamModel = options.kind === 'embedding' ? `gemini-embedding-e2e-${n}` : `gemini-2.5-up-${n}`;
   const keys = options.keys ?? (options.onlyA ? [{ baseUrl: a.url }] : [{ baseUrl: a.url }, { baseUrl: b.url }]);
-  const keyIds = await liveModel(gw, { id: model, provider: 'gemini', upstreamModel, keys, ...(options.kind ? { kind: options.kind } : {}) });
+  const keyIds = await liveModel(gw, {
+    id: model,
+    provider: 'gemini',
+    upstreamModel,
+    keys,
+    ...(options.kind ? { kind: options.kind } : {}),
+    ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+    ...(options.fallbacks ? { fallbacks: options.fallbacks } : {}),
+  });
   const project = await gw.project({ mode: 'live', balance: '10' });
   return { model, upstreamModel, keyIds, ...project, client: gw.client(project.secret) };
 }
@@ -201,6 +209,45 @@ describe('Gemini through the gateway: translation', () => {
     expect(a.requests).toHaveLength(0);
     expect(b.requests).toHaveLength(0);
   });
+
+  it('refuses think/deepsearch with a 400 naming the option when the model is declared without reasoning/web search', async () => {
+    const s = await setup({ onlyA: true, capabilities: { tools: true, vision: true } });
+    const think = await errorOf(s.client.chat.completions.create({ ...hello(s.model), think: true } as OpenAI.ChatCompletionCreateParamsNonStreaming));
+    expect(think.status).toBe(400);
+    expect(think.message).toContain('think');
+    const effort = await errorOf(s.client.chat.completions.create({ ...hello(s.model), reasoning_effort: 'high' }));
+    expect(effort.message).toContain('reasoning_effort');
+    const search = await errorOf(s.client.chat.completions.create({ ...hello(s.model), deepsearch: true } as OpenAI.ChatCompletionCreateParamsNonStreaming));
+    expect(search.status).toBe(400);
+    expect(search.message).toContain('deepsearch');
+    expect(a.requests).toHaveLength(0);
+    // Turning reasoning off asks for nothing the model lacks.
+    await s.client.chat.completions.create({ ...hello(s.model), reasoning_effort: 'none' });
+    expect(a.requests[0]!.body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
+  });
+
+  it('never falls back to a model that cannot honour the options the request asked for', async () => {
+    b.setScript({ text: 'fallback without thinking' });
+    const fallback = await setup({ keys: [{ baseUrl: b.url }], capabilities: { tools: true } });
+    a.setDefault({ status: 500 });
+    const s = await setup({ onlyA: true, capabilities: { tools: true, reasoning: true }, fallbacks: [fallback.model] });
+    const err = await errorOf(s.client.chat.completions.create({ ...hello(s.model), think: true } as OpenAI.ChatCompletionCreateParamsNonStreaming));
+    expect(err.status).toBe(503);
+    expect(b.requests).toHaveLength(0);
+    const plain = await s.client.chat.completions.create(hello(s.model)).withResponse();
+    expect(plain.data.choices[0]!.message.content).toBe('fallback without thinking');
+    expect(plain.response.headers.get('x-gateway-model')).toBe(fallback.model);
+  });
+
+  it('MAX_TOKENS → finish_reason length, in answers and streams', async () => {
+    a.setScript({ text: 'cut short', finishReason: 'length' });
+    const s = await setup({ onlyA: true });
+    const res = await s.client.chat.completions.create({ ...hello(s.model), max_tokens: 3 });
+    expect(res.choices[0]!.finish_reason).toBe('length');
+    const final = await s.client.chat.completions.stream({ ...hello(s.model), max_tokens: 3 }).finalChatCompletion();
+    expect(final.choices[0]!.finish_reason).toBe('length');
+    expect(final.choices[0]!.message.content).toBe('cut short');
+  });
 });
 
 describe('Gemini through the gateway: streams', () => {
@@ -281,6 +328,44 @@ describe('Gemini through the gateway: streams', () => {
     }
     expect(a.requests).toHaveLength(2);
     expect(b.requests).toHaveLength(2);
+  });
+
+  it('passes a client abort mid-stream to the upstream and bills what was produced', async () => {
+    a.setScript({ text: 'w1 w2 w3 w4 w5 w6 w7 w8 w9 w10', chunks: 10 });
+    a.setDefault({ eventDelayMs: 100 });
+    const s = await setup({ onlyA: true });
+    const abortsBefore = a.aborted();
+    const controller = new AbortController();
+    const res = await s.client.chat.completions.create({ ...hello(s.model), stream: true }, { signal: controller.signal }).withResponse();
+    let seen = 0;
+    await (async () => {
+      for await (const chunk of res.data) {
+        if (chunk.choices[0]?.delta.content) seen++;
+        if (seen === 2) controller.abort();
+      }
+    })().catch(() => undefined);
+    await a.waitForAborts(abortsBefore + 1);
+    const requestId = res.response.headers.get('x-request-id')!;
+    await expect.poll(async () => (await usageRow(gw, requestId)).status).toBe('aborted');
+    const row = await usageRow(gw, requestId);
+    expect(row.completionTokens).toBeGreaterThan(0);
+    expect(row.completionTokens).toBeLessThan(10);
+    expect(gw.gateway.health.snapshot(s.keyIds[0]!, 'gemini')).toMatchObject({ state: 'healthy', inFlight: 0, lastError: null });
+  });
+
+  it('the request timeout bounds the whole call, failover included: 408, and the hung upstreams are aborted', async () => {
+    // A answers 500 after 200 ms; B accepts the stream, then stalls before its first event.
+    a.setDefault({ status: 500, latencyMs: 200 });
+    b.setDefault({ firstByteDelayMs: 5_000 });
+    const s = await setup();
+    const abortsBefore = b.aborted();
+    const started = Date.now();
+    const err = await errorOf(s.client.chat.completions.create({ ...hello(s.model), stream: true, timeout: 0.5 } as OpenAI.ChatCompletionCreateParamsStreaming));
+    expect(err.status).toBe(408);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await b.waitForAborts(abortsBefore + 1);
+    expect(a.requests).toHaveLength(1);
+    expect(b.requests).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,5 @@
 import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
+import type { ModelCapabilities } from '../../src/db/schema.js';
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
 import type { TestGateway } from './start-gateway.js';
 
@@ -19,7 +20,7 @@ export interface LiveKey {
  */
 export async function liveModel(
   gw: TestGateway,
-  options: { id: string; provider?: string; upstreamModel?: string; keys: LiveKey[]; fallbacks?: string[]; kind?: 'chat' | 'embedding'; maxOutputTokens?: number },
+  options: { id: string; provider?: string; upstreamModel?: string; keys: LiveKey[]; fallbacks?: string[]; kind?: 'chat' | 'embedding'; maxOutputTokens?: number; capabilities?: ModelCapabilities },
 ): Promise<string[]> {
   const provider = options.provider ?? 'openai';
   await upsertModel(
@@ -34,6 +35,7 @@ export async function liveModel(
       maxOutputTokens: options.maxOutputTokens ?? 1000,
       ...(options.kind === 'embedding' ? { dimensions: 8 } : {}),
       fallbacks: options.fallbacks ?? [],
+      ...(options.capabilities ? { capabilities: options.capabilities } : {}),
       routes: [{ provider, upstreamModel: options.upstreamModel ?? 'gpt-4o-mini' }],
     },
     gw.gateway.bus,

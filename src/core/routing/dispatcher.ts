@@ -8,6 +8,7 @@ import { type CallContext, type ProviderAdapter, ProviderError } from '../../pro
 import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
 import { type CapTicket, KeyRateCaps } from './key-rate-caps.js';
 import { orderKeys } from './order-keys.js';
+import { type NeededCapability, neededCapabilities, unmetCapability } from './required-capabilities.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /** Upper bound on upstream calls per request, across keys and fallback models together. */
@@ -98,7 +99,7 @@ export class Dispatcher {
   }
 
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
-    return this.#run(model, opts, chatTokens(req), async (c, ctx) => {
+    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), async (c, ctx) => {
       const started = Date.now();
       const value = await c.adapter.chat(req, ctx);
       return {
@@ -110,7 +111,7 @@ export class Dispatcher {
   }
 
   embed(model: CatalogueModel, req: EmbeddingRequest, opts: DispatchOptions): Promise<Dispatched<EmbeddingResponse>> {
-    return this.#run(model, opts, () => embeddingInputs(req).reduce((n, text) => n + countTextTokens(text), 0), async (c, ctx) => {
+    return this.#run(model, opts, () => embeddingInputs(req).reduce((n, text) => n + countTextTokens(text), 0), [], async (c, ctx) => {
       const started = Date.now();
       const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
       return {
@@ -122,7 +123,7 @@ export class Dispatcher {
   }
 
   chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
-    return this.#run(model, opts, chatTokens(req), async (c, ctx, ticket) => {
+    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), async (c, ctx, ticket) => {
       const startedAt = Date.now();
       const { chunks } = await c.adapter.chatStream(req, ctx);
       const upstream = chunks[Symbol.asyncIterator]();
@@ -166,7 +167,7 @@ export class Dispatcher {
     return this.#caps.usage(keyId);
   }
 
-  *#candidates(model: CatalogueModel, test: boolean): Generator<Candidate> {
+  *#candidates(model: CatalogueModel, test: boolean, needs: NeededCapability[]): Generator<Candidate> {
     if (test) {
       yield { model, provider: 'mock', upstreamModel: model.id, keyId: 'mock', baseUrl: '', apiKey: '', adapter: this.deps.mock, rpmLimit: null, tpmLimit: null };
       return;
@@ -176,6 +177,8 @@ export class Dispatcher {
     for (const m of models) {
       if (!m || seen.has(m.id) || m.kind !== model.kind) continue;
       seen.add(m.id);
+      // A fallback that cannot honour the request's options is no fallback.
+      if (unmetCapability(m, needs)) continue;
       for (const route of m.routes) {
         const adapter = this.deps.adapters.get(route.provider);
         if (!adapter) continue;
@@ -202,14 +205,19 @@ export class Dispatcher {
     model: CatalogueModel,
     opts: DispatchOptions,
     estimateTokens: () => number,
+    needs: NeededCapability[],
     call: (c: Candidate, ctx: CallContext, ticket: CapTicket | undefined) => Promise<{ value: T; usedTokens?: number | undefined; onSuccess(): void }>,
   ): Promise<Dispatched<T>> {
     const { health, logger } = this.deps;
+    const unmet = unmetCapability(model, needs);
+    if (unmet) {
+      throw new ProviderError(`${unmet.option} is not supported by model ${model.id}`, 'client', undefined, undefined, 400);
+    }
     let attempts = 0;
     let lastError: ProviderError | undefined;
     let estimate: number | undefined;
     let cappedWaitMs: number | undefined;
-    for (const c of this.#candidates(model, opts.test)) {
+    for (const c of this.#candidates(model, opts.test, needs)) {
       if (attempts >= MAX_ATTEMPTS || opts.signal.aborted) break;
       const isMock = c.keyId === 'mock';
       if (!isMock && !health.isAvailable(c.keyId)) continue;
