@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Gateway } from './core/gateway.js';
+import { registerGraphQL } from './graphql/register-graphql.js';
 import { randomBase62 } from './core/ids.js';
 import { installErrorHandlers } from './rest/error-handler.js';
 import { balanceRoutes } from './rest/routes/balance.js';
@@ -42,6 +43,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     );
   }
   await app.register(async (scope) => balanceRoutes(scope, gateway), { prefix: '/api' });
+  await registerGraphQL(app, gateway);
   await app.register(async (scope) => projectUsageRoutes(scope, gateway), { prefix: '/api' });
   webRoutes(app);
   return app;

@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import type { Db } from '../../db/open-database.js';
+import type { Db, DbOrTx } from '../../db/open-database.js';
 import { adminTokens } from '../../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import { newId, randomBase62 } from '../ids.js';
@@ -21,6 +21,40 @@ export interface NewAdminToken {
 
 const TOKEN_PREFIX = 'gwa_';
 
+export type AdminTokenRow = typeof adminTokens.$inferSelect;
+
+/** Stores a token as its hash; a given secret (ADMIN_TOKEN) is stored like any other. */
+export async function insertAdminTokenRow(
+  db: DbOrTx,
+  name: string,
+  role: AdminRole,
+  secret = `${TOKEN_PREFIX}${randomBase62(40)}`,
+): Promise<{ secret: string; row: AdminTokenRow }> {
+  const [row] = await db
+    .insert(adminTokens)
+    .values({ id: newId('adm', 16), name, role, tokenHash: hashSecret(secret), prefix: secret.slice(0, 8) })
+    .returning();
+  return { secret, row: row! };
+}
+
+export async function findAdminToken(db: DbOrTx, id: string): Promise<AdminTokenRow | undefined> {
+  const [row] = await db.select().from(adminTokens).where(eq(adminTokens.id, id));
+  return row;
+}
+
+export function listAdminTokens(db: DbOrTx): Promise<AdminTokenRow[]> {
+  return db.select().from(adminTokens).orderBy(asc(adminTokens.createdAt), asc(adminTokens.id));
+}
+
+/** Active admin-role tokens other than the given one: revoking the last one would lock every operator out. */
+export async function otherActiveAdmins(db: DbOrTx, exceptId: string): Promise<number> {
+  const rows = await db
+    .select({ id: adminTokens.id })
+    .from(adminTokens)
+    .where(and(eq(adminTokens.role, 'admin'), isNull(adminTokens.revokedAt), ne(adminTokens.id, exceptId)));
+  return rows.length;
+}
+
 /** Operator tokens for the admin API, stored as sha256 only and looked up by hash. */
 export class AdminTokens {
   readonly #cache = new LRUCache<string, Operator | 'unknown'>({ max: 1_000, ttl: 60_000 });
@@ -36,10 +70,9 @@ export class AdminTokens {
   }
 
   /** Creates a token; a given secret (ADMIN_TOKEN) is stored as its hash like any other. */
-  async create(name: string, role: AdminRole, secret = `${TOKEN_PREFIX}${randomBase62(40)}`): Promise<NewAdminToken> {
-    const id = newId('adm', 16);
-    await this.db.insert(adminTokens).values({ id, name, role, tokenHash: hashSecret(secret), prefix: secret.slice(0, 8) });
-    return { secret, operator: { tokenId: id, name, role } };
+  async create(name: string, role: AdminRole, secret?: string): Promise<NewAdminToken> {
+    const created = await insertAdminTokenRow(this.db, name, role, secret);
+    return { secret: created.secret, operator: { tokenId: created.row.id, name, role } };
   }
 
   /** The operator a presented token belongs to, or undefined. */

@@ -1,0 +1,121 @@
+import { asc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { DbOrTx } from '../../db/open-database.js';
+import { modelRoutes, models } from '../../db/schema.js';
+import { auditedChange } from '../audit/audited-change.js';
+import { upsertModel } from '../catalogue/upsert-model.js';
+import { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway.js';
+import { PROVIDERS } from '../routing/upstream-key-admin.js';
+import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } from './admin-inputs.js';
+
+type Deps = Pick<Gateway, 'database' | 'bus' | 'catalogue'>;
+
+export type ModelRow = typeof models.$inferSelect;
+export type ModelRouteRow = typeof modelRoutes.$inferSelect;
+export interface ModelWithRoutes {
+  model: ModelRow;
+  routes: ModelRouteRow[];
+}
+
+const modelId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, 'must be 1-128 letters, digits or . _ : / @ - and start with a letter or digit');
+const positiveInt = z.number().int('must be a whole number').positive('must be positive');
+
+const routeInput = z.object({
+  provider: oneOf(PROVIDERS),
+  upstreamModel: z.string().trim().min(1, 'must not be empty').max(200),
+  priority: z.number().int('must be a whole number').min(-1000).max(1000).nullish(),
+  weight: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000).nullish(),
+});
+
+const upsertInput = z.object({
+  id: modelId,
+  kind: z.enum(['chat', 'embedding']),
+  ownedBy: nameInput,
+  inputPrice: priceInput,
+  outputPrice: priceInput,
+  cachedInputPrice: priceInput.nullish(),
+  contextWindow: positiveInt.nullish(),
+  maxOutputTokens: positiveInt.nullish(),
+  dimensions: positiveInt.nullish(),
+  fallbacks: z.array(modelId).max(10).nullish(),
+  capabilities: z
+    .object({ tools: z.boolean().nullish(), vision: z.boolean().nullish(), reasoning: z.boolean().nullish(), webSearch: z.boolean().nullish() })
+    .nullish(),
+  enabled: z.boolean().nullish(),
+  routes: z.array(routeInput).min(1, 'a model needs at least one route').max(20),
+});
+
+export async function findModel(db: DbOrTx, id: string): Promise<ModelWithRoutes | undefined> {
+  const [model] = await db.select().from(models).where(eq(models.id, id));
+  if (!model) return undefined;
+  const routes = await db.select().from(modelRoutes).where(eq(modelRoutes.modelId, id)).orderBy(asc(modelRoutes.priority));
+  return { model, routes };
+}
+
+/**
+ * Creates a model or replaces it whole (prices, routes, fallbacks...), then
+ * waits for this replica's catalogue to reload so the very next request sees
+ * it; other replicas reload on the invalidation event.
+ */
+export async function upsertModelAction(deps: Deps, actor: string, input: ActionInput<typeof upsertInput>): Promise<ModelWithRoutes> {
+  const data = parseInput(upsertInput, input);
+  const fallbacks = [...new Set(data.fallbacks ?? [])];
+  if (fallbacks.includes(data.id)) throw new GatewayError('invalid_request', `Invalid value for 'fallbacks': a model cannot fall back to itself.`, { param: 'fallbacks' });
+  const capabilities = Object.fromEntries(Object.entries(data.capabilities ?? {}).filter(([, v]) => typeof v === 'boolean'));
+  const result = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
+    for (const fallback of fallbacks) {
+      if (!(await findModel(tx, fallback))) {
+        throw new GatewayError('invalid_request', `Invalid value for 'fallbacks': unknown model '${fallback}'.`, { param: 'fallbacks' });
+      }
+    }
+    const before = (await findModel(tx, data.id)) ?? null;
+    await upsertModel(tx, {
+      id: data.id,
+      kind: data.kind,
+      ownedBy: data.ownedBy,
+      inputPrice: data.inputPrice,
+      outputPrice: data.outputPrice,
+      ...(data.cachedInputPrice != null ? { cachedInputPrice: data.cachedInputPrice } : {}),
+      ...(data.contextWindow != null ? { contextWindow: data.contextWindow } : {}),
+      ...(data.maxOutputTokens != null ? { maxOutputTokens: data.maxOutputTokens } : {}),
+      ...(data.dimensions != null ? { dimensions: data.dimensions } : {}),
+      fallbacks,
+      capabilities,
+      enabled: data.enabled ?? true,
+      routes: data.routes.map((r, i) => ({ provider: r.provider, upstreamModel: r.upstreamModel, priority: r.priority ?? i, weight: r.weight ?? 1 })),
+    });
+    const after = (await findModel(tx, data.id))!;
+    return {
+      result: after,
+      audit: { action: 'upsertModel', targetType: 'model', targetId: data.id, before, after },
+      events: [{ topic: 'invalidate', payload: { kind: 'catalogue' } }],
+    };
+  });
+  await deps.catalogue.reload();
+  return result;
+}
+
+/** Removes a model and its routes; refused while another model names it as a fallback. */
+export async function deleteModelAction(deps: Deps, actor: string, id: string): Promise<ModelWithRoutes> {
+  const modelIdValue = parseInput(idInput, id);
+  const result = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
+    const before = await findModel(tx, modelIdValue);
+    if (!before) throw new GatewayError('not_found', `Model ${modelIdValue} not found.`, { param: 'id' });
+    const dependents = (await tx.select({ id: models.id, fallbacks: models.fallbacks }).from(models)).filter((m) => m.fallbacks.includes(modelIdValue));
+    if (dependents.length > 0) {
+      throw new GatewayError('invalid_request', `Model ${modelIdValue} is a fallback of ${dependents.map((m) => m.id).join(', ')}; remove it there first.`, { param: 'id' });
+    }
+    await tx.delete(models).where(eq(models.id, modelIdValue));
+    return {
+      result: before,
+      audit: { action: 'deleteModel', targetType: 'model', targetId: modelIdValue, before, after: null },
+      events: [{ topic: 'invalidate', payload: { kind: 'catalogue' } }],
+    };
+  });
+  await deps.catalogue.reload();
+  return result;
+}

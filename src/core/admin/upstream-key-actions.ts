@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { auditedChange } from '../audit/audited-change.js';
+import type { Gateway } from '../gateway.js';
+import {
+  deleteUpstreamKeyRow,
+  insertUpstreamKeyRow,
+  PROVIDERS,
+  updateUpstreamKeyRow,
+  type UpstreamKeyPatch,
+  type UpstreamKeyRow,
+} from '../routing/upstream-key-admin.js';
+import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf } from './admin-inputs.js';
+
+// Operator actions on the pool of upstream provider keys. The secret is write
+// only: it is encrypted before the insert, kept out of the audit entry, and
+// no result carries it. After each change this replica's pool reloads before
+// the action returns; other replicas reload on the invalidation event.
+
+type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health'>;
+
+const secretInput = z
+  .string()
+  .trim()
+  .min(8, 'must be the provider key (at least 8 characters)')
+  .max(4096, 'is too long')
+  .refine((s) => !/\s/.test(s), 'must not contain whitespace');
+const baseUrlInput = z
+  .string()
+  .trim()
+  .max(2000)
+  .refine((s) => {
+    try {
+      const url = new URL(s);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL such as https://api.openai.com/v1');
+const weight = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000);
+const priority = z.number().int('must be a whole number').min(-1000).max(1000);
+const upstreamModels = z.array(z.string().trim().min(1).max(200)).max(500).nullable();
+
+const addInput = z.object({
+  provider: oneOf(PROVIDERS),
+  label: nameInput,
+  secret: secretInput,
+  baseUrl: baseUrlInput.nullish(),
+  weight: weight.nullish(),
+  priority: priority.nullish(),
+  rpmLimit: perMinuteLimit.optional(),
+  tpmLimit: perMinuteLimit.optional(),
+  models: upstreamModels.optional(),
+});
+
+const updateInput = z.object({
+  id: idInput,
+  label: nameInput.optional(),
+  secret: secretInput.optional(),
+  baseUrl: baseUrlInput.nullable().optional(),
+  weight: weight.optional(),
+  priority: priority.optional(),
+  rpmLimit: perMinuteLimit.optional(),
+  tpmLimit: perMinuteLimit.optional(),
+  models: upstreamModels.optional(),
+});
+
+export async function addUpstreamKeyAction(deps: Deps, actor: string, input: ActionInput<typeof addInput>): Promise<UpstreamKeyRow> {
+  const data = parseInput(addInput, input);
+  const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
+    const created = await insertUpstreamKeyRow(tx, deps.secrets, {
+      provider: data.provider,
+      label: data.label,
+      secret: data.secret,
+      baseUrl: data.baseUrl ?? null,
+      weight: data.weight ?? 1,
+      priority: data.priority ?? 0,
+      rpmLimit: data.rpmLimit ?? null,
+      tpmLimit: data.tpmLimit ?? null,
+      models: data.models && data.models.length > 0 ? data.models : null,
+    });
+    return {
+      result: created,
+      audit: { action: 'addUpstreamKey', targetType: 'upstream-key', targetId: created.id, before: null, after: created },
+      events: [{ topic: 'invalidate', payload: { kind: 'upstream-keys' } }],
+    };
+  });
+  await deps.pool.reload();
+  return row;
+}
+
+async function change(deps: Deps, actor: string, action: string, id: string, patch: UpstreamKeyPatch): Promise<UpstreamKeyRow> {
+  const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
+    const { before, after } = await updateUpstreamKeyRow(tx, deps.secrets, id, patch);
+    return {
+      result: after,
+      audit: { action, targetType: 'upstream-key', targetId: id, before, after },
+      events: [{ topic: 'invalidate', payload: { kind: 'upstream-keys' } }],
+    };
+  });
+  await deps.pool.reload();
+  return row;
+}
+
+/** Edits a key (and rotates its secret when one is given); its health history starts over. */
+export async function updateUpstreamKeyAction(deps: Deps, actor: string, input: ActionInput<typeof updateInput>): Promise<UpstreamKeyRow> {
+  const { id, ...patch } = parseInput(updateInput, input);
+  const row = await change(deps, actor, 'updateUpstreamKey', id, { ...patch, ...(patch.models?.length === 0 ? { models: null } : {}) });
+  deps.health.reset(id);
+  return row;
+}
+
+export async function disableUpstreamKeyAction(deps: Deps, actor: string, id: string, reason?: string | null): Promise<UpstreamKeyRow> {
+  const data = parseInput(z.object({ id: idInput, reason: z.string().trim().max(500).nullish() }), { id, reason });
+  return change(deps, actor, 'disableUpstreamKey', data.id, { status: 'disabled', disabledReason: data.reason || 'disabled by an operator' });
+}
+
+export async function enableUpstreamKeyAction(deps: Deps, actor: string, id: string): Promise<UpstreamKeyRow> {
+  const keyId = parseInput(idInput, id);
+  const row = await change(deps, actor, 'enableUpstreamKey', keyId, { status: 'active', disabledReason: null });
+  deps.health.reset(keyId);
+  return row;
+}
+
+export async function removeUpstreamKeyAction(deps: Deps, actor: string, id: string): Promise<UpstreamKeyRow> {
+  const keyId = parseInput(idInput, id);
+  const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
+    const before = await deleteUpstreamKeyRow(tx, keyId);
+    return {
+      result: before,
+      audit: { action: 'removeUpstreamKey', targetType: 'upstream-key', targetId: keyId, before, after: null },
+      events: [{ topic: 'invalidate', payload: { kind: 'upstream-keys' } }],
+    };
+  });
+  await deps.pool.reload();
+  deps.health.reset(keyId);
+  return row;
+}

@@ -1,0 +1,91 @@
+import { and, asc, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
+import type { Db } from '../../db/open-database.js';
+import { apiKeys, ledgerEntries, projects } from '../../db/schema.js';
+import { cursorAt, keysetPage, type PageArgs } from '../admin/keyset-page.js';
+
+// Read side of project administration: lists with filters and cursors.
+
+export interface ProjectFilter {
+  status?: 'active' | 'archived' | null;
+  /** Part of the name, case-insensitive. */
+  search?: string | null;
+}
+
+export function listProjects(db: Db, filter: ProjectFilter, page: PageArgs) {
+  const conditions: SQL[] = [];
+  if (filter.status) conditions.push(eq(projects.status, filter.status));
+  if (filter.search) conditions.push(ilike(projects.name, `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+  return keysetPage(page, projects, (after, limit) =>
+    db
+      .select({ ...getTableColumns(projects), cursorAt: cursorAt(projects.createdAt) })
+      .from(projects)
+      .where(and(...conditions, after))
+      .orderBy(desc(projects.createdAt), desc(projects.id))
+      .limit(limit),
+  );
+}
+
+export type ApiKeyState = 'active' | 'revoked' | 'expired';
+
+export interface ApiKeyFilter {
+  projectId?: string | null;
+  mode?: 'live' | 'test' | null;
+  state?: ApiKeyState | null;
+}
+
+function apiKeyConditions(filter: ApiKeyFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.projectId) conditions.push(eq(apiKeys.projectId, filter.projectId));
+  if (filter.mode) conditions.push(eq(apiKeys.mode, filter.mode));
+  if (filter.state === 'revoked') conditions.push(isNotNull(apiKeys.revokedAt));
+  if (filter.state === 'expired') conditions.push(and(isNull(apiKeys.revokedAt), lte(apiKeys.expiresAt, sql`now()`))!);
+  if (filter.state === 'active') conditions.push(and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)))!);
+  return conditions;
+}
+
+export function listApiKeys(db: Db, filter: ApiKeyFilter, page: PageArgs) {
+  const conditions = apiKeyConditions(filter);
+  return keysetPage(page, apiKeys, (after, limit) =>
+    db
+      .select({ ...getTableColumns(apiKeys), cursorAt: cursorAt(apiKeys.createdAt) })
+      .from(apiKeys)
+      .where(and(...conditions, after))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .limit(limit),
+  );
+}
+
+/** Every key of a project, oldest first (a project has few). */
+export function projectApiKeys(db: Db, projectId: string, filter: Omit<ApiKeyFilter, 'projectId'> = {}) {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, projectId), ...apiKeyConditions(filter)))
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+}
+
+export interface LedgerFilter {
+  projectId?: string | null;
+  kinds?: Array<'credit' | 'adjustment' | 'charge' | 'refund'> | null;
+  requestId?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export function listLedgerEntries(db: Db, filter: LedgerFilter, page: PageArgs) {
+  const conditions: SQL[] = [];
+  if (filter.projectId) conditions.push(eq(ledgerEntries.projectId, filter.projectId));
+  if (filter.kinds && filter.kinds.length > 0) conditions.push(inArray(ledgerEntries.kind, filter.kinds));
+  if (filter.requestId) conditions.push(eq(ledgerEntries.requestId, filter.requestId));
+  if (filter.from) conditions.push(gte(ledgerEntries.createdAt, filter.from));
+  if (filter.to) conditions.push(lt(ledgerEntries.createdAt, filter.to));
+  return keysetPage(page, ledgerEntries, (after, limit) =>
+    db
+      .select({ ...getTableColumns(ledgerEntries), cursorAt: cursorAt(ledgerEntries.createdAt) })
+      .from(ledgerEntries)
+      .where(and(...conditions, after))
+      .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))
+      .limit(limit),
+  );
+}

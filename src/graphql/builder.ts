@@ -1,0 +1,21 @@
+import SchemaBuilder from '@pothos/core';
+import type { GraphQLContext } from './context.js';
+
+// Configuration only: the context type, the scalars' TypeScript shapes and
+// the defaults. Types and fields live in schema/<domain>.ts.
+
+export interface SchemaTypes {
+  Context: GraphQLContext;
+  Scalars: {
+    /** ISO 8601 date-time, always UTC on output. */
+    DateTime: { Input: Date; Output: Date | string };
+    /** Exact decimal as a string ("12.5"): money in the deployment currency, prices per 1M tokens. */
+    Decimal: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultInputFieldRequiredness: false;
+}
+
+export const builder = new SchemaBuilder<SchemaTypes>({});
+
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

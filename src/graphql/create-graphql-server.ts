@@ -1,0 +1,101 @@
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Operator } from '../core/admin/admin-tokens.js';
+import type { Gateway } from '../core/gateway.js';
+import type { GraphQLContext } from './context.js';
+import { makeMaskError } from './errors.js';
+import { schema } from './schema/index.js';
+import { useOperatorAuth, type OperatorLookup } from './use-operator-auth.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits, queryLimitsRule } from './validation-limits.js';
+
+export const GRAPHQL_PATH = '/graphql';
+/** The header yoga's CSRF prevention asks of requests a browser could send cross-site without a preflight. */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
+export interface GraphQLServerOptions {
+  /** Ends live feeds when the server closes. */
+  shutdown: AbortSignal;
+  /** Heartbeat of the providerHealth subscription; 10 s by default. */
+  healthHeartbeatMs?: number;
+  limits?: QueryLimits;
+}
+
+export interface FastifyServerContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** What graphql-ws puts into the initial context: the operator verified at connection time. */
+export interface WebSocketInitialContext {
+  operator: Operator;
+}
+
+export type GraphQLServer = YogaServerInstance<FastifyServerContext, GraphQLContext>;
+
+const bearer = (header: string | null): string | undefined => {
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return m?.[1];
+};
+
+/** Looks the operator up once per HTTP request (the auth plugin and the context both ask). */
+function operatorLookup(gateway: Gateway): OperatorLookup {
+  const seen = new WeakMap<Request, ReturnType<OperatorLookup>>();
+  return (request) => {
+    let found = seen.get(request);
+    if (!found) {
+      const token = bearer(request.headers.get('authorization'));
+      found = (async () => {
+        if (!token) return { operator: null, presented: 'none' as const };
+        if (token.startsWith('pk_')) return { operator: null, presented: 'project-key' as const };
+        return { operator: (await gateway.adminTokens.verify(token)) ?? null, presented: 'token' as const };
+      })();
+      seen.set(request, found);
+    }
+    return found;
+  };
+}
+
+/**
+ * The GraphQL admin API as a yoga server (no transport of its own: Fastify
+ * routes HTTP and SSE to it, graphql-ws goes through `getEnveloped`).
+ */
+export function createGraphQLServer(gateway: Gateway, options: GraphQLServerOptions): GraphQLServer {
+  const production = gateway.config.NODE_ENV === 'production';
+  const lookup = operatorLookup(gateway);
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  const graphiql = { title: 'LLM gateway admin', defaultHeaders: JSON.stringify({ Authorization: 'Bearer <operator token>' }, null, 2) };
+  return createYoga<FastifyServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    batching: false,
+    // In production GraphiQL is served only to a request that already carries an operator token.
+    graphiql: production ? async (request) => ((await lookup(request)).operator ? graphiql : false) : graphiql,
+    maskedErrors: { maskError: makeMaskError(gateway.logger), errorMessage: 'Unexpected error.', isDev: false },
+    logging: {
+      debug: () => {},
+      info: () => {},
+      warn: (...args: unknown[]) => gateway.logger.warn({ detail: args }, 'graphql'),
+      error: (...args: unknown[]) => gateway.logger.error({ err: args[0] }, 'graphql'),
+    },
+    context: async (initial) => {
+      const fromSocket = (initial as Partial<WebSocketInitialContext>).operator;
+      const operator = fromSocket ?? (initial.request ? (await lookup(initial.request)).operator : null);
+      return { gateway, operator, shutdown: options.shutdown, healthHeartbeatMs: options.healthHeartbeatMs ?? 10_000 };
+    },
+    plugins: [
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useOperatorAuth({ production, lookup }),
+      useQueryLimits(limits),
+    ],
+  });
+}
+
+function useQueryLimits(limits: QueryLimits): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(queryLimitsRule(limits));
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { schema } from './schema/index.js';
+
+/** The committed SDL's exact text. */
+export const printSchemaFile = (): string => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,97 @@
+import fastifyWebsocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ExecutionArgs } from 'graphql';
+import { CloseCode, type OperationResult } from 'graphql-ws';
+import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
+import type { Operator } from '../core/admin/admin-tokens.js';
+import type { Gateway } from '../core/gateway.js';
+import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer, type GraphQLServerOptions } from './create-graphql-server.js';
+
+export type RegisterGraphQLOptions = Omit<GraphQLServerOptions, 'shutdown'>;
+
+/** How long a socket may wait before sending connection_init with its token. */
+const CONNECTION_INIT_TIMEOUT_MS = 5_000;
+
+/** The operator token from graphql-ws connectionParams: `authorization` ("Bearer …" or bare) or `token`. */
+export function tokenFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!params) return undefined;
+  const raw = params.authorization ?? params.Authorization ?? params.token;
+  if (typeof raw !== 'string' || !raw.trim()) return undefined;
+  return raw.trim().replace(/^Bearer\s+/i, '');
+}
+
+/**
+ * Serves the admin API at /graphql on the app: GET/POST (and SSE
+ * subscriptions) through yoga, and graphql-ws on the same path. A socket
+ * without a token is closed with 4401, one with an invalid token with 4403.
+ */
+export async function registerGraphQL(app: FastifyInstance, gateway: Gateway, options: RegisterGraphQLOptions = {}): Promise<GraphQLServer> {
+  const shutdown = new AbortController();
+  const yoga = createGraphQLServer(gateway, { ...options, shutdown: shutdown.signal });
+
+  const http = async (req: FastifyRequest, reply: FastifyReply) => {
+    const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+    response.headers.forEach((value, key) => {
+      reply.header(key, value);
+    });
+    reply.status(response.status);
+    reply.send(response.body);
+    return reply;
+  };
+
+  const ws = makeHandler<Record<string, unknown>, { operator: Operator }>({
+    connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+    onConnect: async (ctx) => {
+      const token = tokenFromConnectionParams(ctx.connectionParams);
+      if (!token) {
+        ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: send the operator token in connectionParams.authorization');
+        return false;
+      }
+      const operator = token.startsWith('pk_') ? undefined : await gateway.adminTokens.verify(token);
+      if (!operator) {
+        ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: the operator token is not valid');
+        return false;
+      }
+      (ctx.extra as { operator?: Operator }).operator = operator;
+      return true;
+    },
+    // onSubscribe returns args carrying yoga's enveloped execute/subscribe, so plugins (auth, masking) run here too.
+    execute: (args) => (args as EnvelopedArgs).execute(args),
+    subscribe: (args) => (args as EnvelopedArgs).subscribe(args),
+    onSubscribe: async (ctx, _id, payload) => {
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        req: ctx.extra.request,
+        socket: ctx.extra.socket,
+        params: payload,
+        operator: ctx.extra.operator,
+      } as never);
+      const args: EnvelopedArgs = {
+        schema,
+        operationName: payload.operationName ?? null,
+        document: parse(payload.query),
+        variableValues: payload.variables ?? null,
+        contextValue: await contextFactory(),
+        execute: execute as EnvelopedArgs['execute'],
+        subscribe: subscribe as EnvelopedArgs['subscribe'],
+      };
+      const errors = validate(args.schema, args.document);
+      if (errors.length > 0) return errors;
+      return args;
+    },
+  });
+
+  app.addHook('preClose', async () => {
+    shutdown.abort();
+  });
+  await app.register(async (scope) => {
+    await scope.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+    scope.route({ method: 'GET', url: GRAPHQL_PATH, handler: http, wsHandler: ws });
+    scope.route({ method: ['POST', 'OPTIONS'], url: GRAPHQL_PATH, handler: http });
+  });
+  return yoga;
+}
+
+interface EnvelopedArgs extends ExecutionArgs {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}

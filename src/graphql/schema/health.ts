@@ -1,0 +1,131 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Gateway } from '../../core/gateway.js';
+import type { HealthState as HealthStateValue, KeyHealth } from '../../core/health/health-tracker.js';
+import { PROVIDERS, type UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
+import { upstreamKeys } from '../../db/schema.js';
+import { builder } from '../builder.js';
+import { busFeed } from '../bus-feed.js';
+
+/** One key's health as operators see it: the tracker's snapshot, and `disabled` for keys switched off in the pool. */
+export type KeyHealthView = Omit<KeyHealth, 'state'> & {
+  state: string;
+  /** Null in change events, which carry ids only. */
+  label: string | null;
+  at: string;
+};
+
+export function keyHealth(gateway: Gateway, key: Pick<UpstreamKeyRow, 'id' | 'provider' | 'label' | 'status'>): KeyHealthView {
+  const snap = gateway.health.snapshot(key.id, key.provider);
+  return { ...snap, provider: key.provider, state: key.status === 'disabled' ? 'disabled' : snap.state, label: key.label, at: new Date().toISOString() };
+}
+
+export async function healthOfKeys(gateway: Gateway, provider?: string | null): Promise<KeyHealthView[]> {
+  const db = gateway.database.db;
+  const columns = { id: upstreamKeys.id, provider: upstreamKeys.provider, label: upstreamKeys.label, status: upstreamKeys.status };
+  const rows = await (provider
+    ? db.select(columns).from(upstreamKeys).where(eq(upstreamKeys.provider, provider)).orderBy(asc(upstreamKeys.id))
+    : db.select(columns).from(upstreamKeys).orderBy(asc(upstreamKeys.provider), asc(upstreamKeys.id)));
+  return rows.map((row) => keyHealth(gateway, row));
+}
+
+const STATES = ['healthy', 'degraded', 'cooling_down', 'down', 'disabled'] as const satisfies readonly HealthStateValue[];
+
+export const HealthState = builder.enumType('HealthState', {
+  values: {
+    HEALTHY: { value: 'healthy' },
+    DEGRADED: { value: 'degraded', description: 'Success rate under 90% over the recent window.' },
+    COOLING_DOWN: { value: 'cooling_down', description: 'Rate limited upstream (429); skipped until the cooldown ends.' },
+    DOWN: { value: 'down', description: 'Circuit open after repeated failures; half-open probes follow.' },
+    DISABLED: { value: 'disabled', description: 'Switched off by an operator or after the upstream rejected the key.' },
+  } as const,
+});
+
+const asState = (state: string): HealthStateValue => ((STATES as readonly string[]).includes(state) ? (state as HealthStateValue) : 'down');
+
+export const ProviderHealth = builder.objectRef<KeyHealthView>('ProviderHealth').implement({
+  description: 'The health of one upstream key as this replica sees it: sliding-window success rate and latency, state, last error.',
+  fields: (t) => ({
+    upstreamKeyId: t.exposeID('upstreamKeyId'),
+    provider: t.exposeString('provider'),
+    label: t.exposeString('label', { nullable: true, description: 'Null in live change events (they carry ids only).' }),
+    state: t.field({ type: HealthState, resolve: (h) => asState(h.state) }),
+    successRate: t.exposeFloat('successRate', { description: '0-1 over the recent window.' }),
+    p50LatencyMs: t.exposeInt('p50LatencyMs', { nullable: true }),
+    p95LatencyMs: t.exposeInt('p95LatencyMs', { nullable: true }),
+    p50TtftMs: t.exposeInt('p50TtftMs', { nullable: true }),
+    inFlight: t.exposeInt('inFlight'),
+    requests: t.exposeInt('requests', { description: 'Outcomes in the window.' }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    lastErrorAt: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.lastErrorAt }),
+    cooldownUntil: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.cooldownUntil }),
+    at: t.field({ type: 'DateTime', description: 'When this was observed.', resolve: (h) => h.at }),
+  }),
+});
+
+interface ProviderSummaryShape {
+  provider: string;
+  keys: KeyHealthView[];
+}
+
+const ORDER: HealthStateValue[] = ['healthy', 'degraded', 'cooling_down', 'down', 'disabled'];
+
+const ProviderSummary = builder.objectRef<ProviderSummaryShape>('ProviderSummary').implement({
+  description: 'A provider across its keys: as healthy as its healthiest key.',
+  fields: (t) => ({
+    provider: t.exposeString('provider'),
+    state: t.field({
+      type: HealthState,
+      nullable: true,
+      description: 'Null when the provider has no keys.',
+      resolve: (p) => {
+        const states = p.keys.map((k) => asState(k.state));
+        return ORDER.find((s) => states.includes(s)) ?? null;
+      },
+    }),
+    keys: t.int({ resolve: (p) => p.keys.length }),
+    healthyKeys: t.int({ resolve: (p) => p.keys.filter((k) => k.state === 'healthy').length }),
+    inFlight: t.int({ resolve: (p) => p.keys.reduce((n, k) => n + k.inFlight, 0) }),
+    keyHealth: t.field({ type: [ProviderHealth], resolve: (p) => p.keys }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  providerHealth: t.field({
+    type: [ProviderHealth],
+    description: 'Every upstream key’s health now, optionally for one provider.',
+    args: { provider: t.arg.string() },
+    resolve: (_root, args, ctx) => healthOfKeys(ctx.gateway, args.provider),
+  }),
+  providers: t.field({
+    type: [ProviderSummary],
+    description: 'Each known provider with the state of its keys.',
+    resolve: async (_root, _args, ctx) => {
+      const all = await healthOfKeys(ctx.gateway);
+      const names = [...new Set<string>([...PROVIDERS, ...all.map((k) => k.provider)])];
+      return names.map((provider) => ({ provider, keys: all.filter((k) => k.provider === provider) }));
+    },
+  }),
+}));
+
+builder.subscriptionField('providerHealth', (t) =>
+  t.field({
+    type: ProviderHealth,
+    description:
+      'Every key’s health at once, then each state change as it happens (from any replica), and a snapshot of every key again at each heartbeat (10 s).',
+    args: { provider: t.arg.string() },
+    subscribe: (_root, args, ctx) => {
+      const provider = args.provider ?? null;
+      const snapshot = () => healthOfKeys(ctx.gateway, provider);
+      return busFeed(ctx, 'health', {
+        accept: (event) => !provider || event.provider === provider,
+        initial: snapshot,
+        heartbeat: { everyMs: ctx.healthHeartbeatMs, values: snapshot },
+      });
+    },
+    resolve: (event) => ({
+      ...(event as unknown as KeyHealthView),
+      label: typeof event.label === 'string' ? event.label : null,
+      at: event.at,
+    }),
+  }),
+);

@@ -1,0 +1,124 @@
+import { asc } from 'drizzle-orm';
+import { deleteModelAction, findModel, type ModelRouteRow, type ModelWithRoutes, upsertModelAction } from '../../core/admin/model-actions.js';
+import { modelRoutes, models, type ModelCapabilities as Capabilities } from '../../db/schema.js';
+import { builder } from '../builder.js';
+import { adminActor } from '../require-operator.js';
+import { decimalText } from './scalars.js';
+
+export const ModelKind = builder.enumType('ModelKind', {
+  values: { CHAT: { value: 'chat' }, EMBEDDING: { value: 'embedding' } } as const,
+});
+
+const ModelRoute = builder.objectRef<ModelRouteRow>('ModelRoute').implement({
+  description: 'Where a public model is served: a provider and its model name. Lower priority is tried first.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    provider: t.exposeString('provider'),
+    upstreamModel: t.exposeString('upstreamModel'),
+    priority: t.exposeInt('priority'),
+    weight: t.exposeInt('weight'),
+  }),
+});
+
+const ModelCapabilities = builder.objectRef<Capabilities>('ModelCapabilities').implement({
+  fields: (t) => ({
+    tools: t.boolean({ resolve: (c) => c.tools ?? false }),
+    vision: t.boolean({ resolve: (c) => c.vision ?? false }),
+    reasoning: t.boolean({ resolve: (c) => c.reasoning ?? false }),
+    webSearch: t.boolean({ resolve: (c) => c.webSearch ?? false }),
+  }),
+});
+
+export const Model = builder.objectRef<ModelWithRoutes>('Model').implement({
+  description: 'A public model id in the catalogue, its prices (per 1M tokens, deployment currency) and routes.',
+  fields: (t) => ({
+    id: t.id({ resolve: (m) => m.model.id }),
+    kind: t.field({ type: ModelKind, resolve: (m) => m.model.kind }),
+    ownedBy: t.string({ resolve: (m) => m.model.ownedBy }),
+    inputPrice: t.field({ type: 'Decimal', resolve: (m) => decimalText(m.model.inputPrice) }),
+    outputPrice: t.field({ type: 'Decimal', resolve: (m) => decimalText(m.model.outputPrice) }),
+    cachedInputPrice: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Null: cached prompt tokens cost the input price.',
+      resolve: (m) => (m.model.cachedInputPrice === null ? null : decimalText(m.model.cachedInputPrice)),
+    }),
+    contextWindow: t.int({ nullable: true, resolve: (m) => m.model.contextWindow }),
+    maxOutputTokens: t.int({ nullable: true, resolve: (m) => m.model.maxOutputTokens }),
+    dimensions: t.int({ nullable: true, resolve: (m) => m.model.dimensions }),
+    fallbacks: t.stringList({ description: 'Models tried, in order, when every route of this one failed.', resolve: (m) => m.model.fallbacks }),
+    capabilities: t.field({ type: ModelCapabilities, resolve: (m) => m.model.capabilities }),
+    enabled: t.boolean({ resolve: (m) => m.model.enabled }),
+    routes: t.field({ type: [ModelRoute], resolve: (m) => m.routes }),
+    createdAt: t.field({ type: 'DateTime', resolve: (m) => m.model.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (m) => m.model.updatedAt }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  model: t.field({
+    type: Model,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => (await findModel(ctx.gateway.database.db, String(args.id))) ?? null,
+  }),
+  models: t.field({
+    type: [Model],
+    description: 'The catalogue, by id; disabled models too unless enabledOnly.',
+    args: { enabledOnly: t.arg.boolean({ defaultValue: false }), kind: t.arg({ type: ModelKind }) },
+    resolve: async (_root, args, ctx) => {
+      const db = ctx.gateway.database.db;
+      const [rows, routes] = await Promise.all([db.select().from(models).orderBy(asc(models.id)), db.select().from(modelRoutes).orderBy(asc(modelRoutes.priority))]);
+      return rows
+        .filter((m) => (!args.enabledOnly || m.enabled) && (!args.kind || m.kind === args.kind))
+        .map((model) => ({ model, routes: routes.filter((r) => r.modelId === model.id) }));
+    },
+  }),
+}));
+
+const ModelRouteInput = builder.inputType('ModelRouteInput', {
+  fields: (t) => ({
+    provider: t.string({ required: true, description: 'openai, anthropic, gemini, deepseek or openai-compatible.' }),
+    upstreamModel: t.string({ required: true }),
+    priority: t.int({ description: 'Lower is tried first; default: the position in the list.' }),
+    weight: t.int({ description: 'Share within a priority tier; default 1.' }),
+  }),
+});
+
+const ModelCapabilitiesInput = builder.inputType('ModelCapabilitiesInput', {
+  fields: (t) => ({ tools: t.boolean(), vision: t.boolean(), reasoning: t.boolean(), webSearch: t.boolean() }),
+});
+
+const UpsertModelInput = builder.inputType('UpsertModelInput', {
+  description: 'The whole model: an existing model with this id is replaced, routes included.',
+  fields: (t) => ({
+    id: t.string({ required: true }),
+    kind: t.field({ type: ModelKind, required: true }),
+    ownedBy: t.string({ required: true }),
+    inputPrice: t.field({ type: 'Decimal', required: true, description: 'Per 1M prompt tokens.' }),
+    outputPrice: t.field({ type: 'Decimal', required: true, description: 'Per 1M completion tokens.' }),
+    cachedInputPrice: t.field({ type: 'Decimal', description: 'Per 1M cached prompt tokens; default: the input price.' }),
+    contextWindow: t.int(),
+    maxOutputTokens: t.int({ description: 'Reserved for when a request sets no max_tokens.' }),
+    dimensions: t.int({ description: 'Embedding vector size.' }),
+    fallbacks: t.stringList(),
+    capabilities: t.field({ type: ModelCapabilitiesInput }),
+    enabled: t.boolean(),
+    routes: t.field({ type: [ModelRouteInput], required: true }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  upsertModel: t.field({
+    type: Model,
+    description: 'Creates or replaces a model with its routes and prices; effective on this replica when it returns.',
+    args: { input: t.arg({ type: UpsertModelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => upsertModelAction(ctx.gateway, adminActor(ctx), input),
+  }),
+  deleteModel: t.id({
+    description: 'Removes a model and its routes; returns its id.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => (await deleteModelAction(ctx.gateway, adminActor(ctx), String(id))).model.id,
+  }),
+}));
+

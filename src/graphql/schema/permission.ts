@@ -1,0 +1,54 @@
+import { asc, eq } from 'drizzle-orm';
+import { findModel, type ModelWithRoutes } from '../../core/admin/model-actions.js';
+import { ALL_MODELS } from '../../core/permissions/permission-store.js';
+import { setModelPermissionsAction } from '../../core/projects/project-actions.js';
+import { projectModelPermissions } from '../../db/schema.js';
+import { builder } from '../builder.js';
+import { adminActor } from '../require-operator.js';
+import { Model } from './model.js';
+import { Project } from './project.js';
+
+type PermissionRow = typeof projectModelPermissions.$inferSelect;
+
+const ModelPermission = builder.objectRef<PermissionRow>('ModelPermission').implement({
+  description: 'A model a project may use; modelId "*" permits the whole catalogue.',
+  fields: (t) => ({
+    projectId: t.exposeID('projectId'),
+    modelId: t.exposeString('modelId'),
+    allModels: t.boolean({ resolve: (p) => p.modelId === ALL_MODELS }),
+    model: t.field({
+      type: Model,
+      nullable: true,
+      description: 'Null for "*" or a model no longer in the catalogue.',
+      resolve: async (p, _args, ctx): Promise<ModelWithRoutes | null> =>
+        p.modelId === ALL_MODELS ? null : ((await findModel(ctx.gateway.database.db, p.modelId)) ?? null),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.objectFields(Project, (t) => ({
+  permissions: t.field({
+    type: [ModelPermission],
+    description: 'The models this project may use (an empty list: none).',
+    resolve: (project, _args, ctx) =>
+      ctx.gateway.database.db
+        .select()
+        .from(projectModelPermissions)
+        .where(eq(projectModelPermissions.projectId, project.id))
+        .orderBy(asc(projectModelPermissions.modelId)),
+  }),
+  allModels: t.boolean({
+    description: 'True when the project may use every model ("*").',
+    resolve: async (project, _args, ctx) => (await ctx.gateway.permissions.allowed(project.id)).has(ALL_MODELS),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  setModelPermissions: t.field({
+    type: Project,
+    description: 'Replaces the models a project may use: ["*"] = all, [] = none. /v1/models reflects it at once.',
+    args: { projectId: t.arg.id({ required: true }), models: t.arg.stringList({ required: true }) },
+    resolve: (_root, args, ctx) => setModelPermissionsAction(ctx.gateway, adminActor(ctx), { projectId: String(args.projectId), models: args.models }),
+  }),
+}));

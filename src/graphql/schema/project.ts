@@ -1,0 +1,98 @@
+import { eq } from 'drizzle-orm';
+import { parseMoney } from '../../core/money.js';
+import { archiveProjectAction, createProjectAction, updateProjectAction } from '../../core/projects/project-actions.js';
+import type { ProjectRow } from '../../core/projects/project-admin.js';
+import { listProjects } from '../../core/projects/project-queries.js';
+import { projects } from '../../db/schema.js';
+import { builder } from '../builder.js';
+import { adminActor } from '../require-operator.js';
+import { connectionType, pageArgs } from './connection.js';
+import { decimalText } from './scalars.js';
+
+export const ProjectStatus = builder.enumType('ProjectStatus', {
+  values: { ACTIVE: { value: 'active' }, ARCHIVED: { value: 'archived' } } as const,
+});
+
+export const Project = builder.objectRef<ProjectRow>('Project').implement({
+  description: 'A client project: a prepaid balance, API keys, the models it may use. Other domains add apiKeys, permissions, ledger and usage.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    status: t.expose('status', { type: ProjectStatus }),
+    currency: t.exposeString('currency'),
+    balance: t.field({ type: 'Decimal', description: 'Always equals the sum of the ledger.', resolve: (p) => decimalText(p.balance) }),
+    reserved: t.field({ type: 'Decimal', description: 'Worst-case cost held by in-flight requests.', resolve: (p) => decimalText(p.reserved) }),
+    available: t.field({ type: 'Decimal', description: 'balance − reserved: what new requests can still spend.', resolve: (p) => decimalText(parseMoney(p.balance) - parseMoney(p.reserved)) }),
+    rpmLimit: t.exposeInt('rpmLimit', { nullable: true }),
+    tpmLimit: t.exposeInt('tpmLimit', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const ProjectConnection = connectionType('Project', Project);
+
+const ProjectFilter = builder.inputType('ProjectFilter', {
+  fields: (t) => ({
+    status: t.field({ type: ProjectStatus }),
+    search: t.string({ description: 'Part of the name, case-insensitive.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  project: t.field({
+    type: Project,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const [row] = await ctx.gateway.database.db.select().from(projects).where(eq(projects.id, String(args.id)));
+      return row ?? null;
+    },
+  }),
+  projects: t.field({
+    type: ProjectConnection,
+    description: 'Projects, newest first.',
+    args: { filter: t.arg({ type: ProjectFilter }), ...pageArgs(t.arg) },
+    resolve: (_root, args, ctx) =>
+      listProjects(ctx.gateway.database.db, { status: args.filter?.status ?? null, search: args.filter?.search ?? null }, args),
+  }),
+}));
+
+const CreateProjectInput = builder.inputType('CreateProjectInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    initialBalance: t.field({ type: 'Decimal', description: 'Credited through the ledger as the first entry.' }),
+    currency: t.string({ description: 'ISO code, default USD.' }),
+    rpmLimit: t.int(),
+    tpmLimit: t.int(),
+    models: t.stringList({ description: 'Models the project may use from the start; ["*"] = all.' }),
+  }),
+});
+
+const UpdateProjectInput = builder.inputType('UpdateProjectInput', {
+  description: 'Fields left out stay as they are; a limit set to null is removed.',
+  fields: (t) => ({
+    name: t.string(),
+    rpmLimit: t.int(),
+    tpmLimit: t.int(),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createProject: t.field({
+    type: Project,
+    args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createProjectAction(ctx.gateway, adminActor(ctx), input),
+  }),
+  updateProject: t.field({
+    type: Project,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateProjectInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) => updateProjectAction(ctx.gateway, adminActor(ctx), { id: String(id), ...input }),
+  }),
+  archiveProject: t.field({
+    type: Project,
+    description: "Archives a project: its keys stop working on every replica at once; rows and ledger stay.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => archiveProjectAction(ctx.gateway, adminActor(ctx), String(id)),
+  }),
+}));

@@ -1,0 +1,122 @@
+import { asc, eq } from 'drizzle-orm';
+import {
+  addUpstreamKeyAction,
+  disableUpstreamKeyAction,
+  enableUpstreamKeyAction,
+  removeUpstreamKeyAction,
+  updateUpstreamKeyAction,
+} from '../../core/admin/upstream-key-actions.js';
+import type { UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
+import { upstreamKeys } from '../../db/schema.js';
+import { builder } from '../builder.js';
+import { adminActor } from '../require-operator.js';
+import { keyHealth, ProviderHealth } from './health.js';
+
+const UpstreamKeyStatus = builder.enumType('UpstreamKeyStatus', {
+  values: { ACTIVE: { value: 'active' }, DISABLED: { value: 'disabled' } } as const,
+});
+
+// The row type has the ciphertext; this object type simply has no field for
+// it, so no query can ever select the secret in any form.
+export const UpstreamKey = builder.objectRef<UpstreamKeyRow>('UpstreamKey').implement({
+  description: 'A provider API key in the pool. Its secret is write-only: encrypted at rest, shown only as its last 4 characters.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    provider: t.exposeString('provider'),
+    label: t.exposeString('label'),
+    secretLast4: t.exposeString('secretLast4'),
+    baseUrl: t.exposeString('baseUrl', { nullable: true, description: 'Null: the provider’s official base URL.' }),
+    weight: t.exposeInt('weight'),
+    priority: t.exposeInt('priority', { description: 'Lower tiers are tried first.' }),
+    rpmLimit: t.exposeInt('rpmLimit', { nullable: true }),
+    tpmLimit: t.exposeInt('tpmLimit', { nullable: true }),
+    models: t.exposeStringList('models', { nullable: true, description: 'Upstream models this key may serve; null = all.' }),
+    status: t.expose('status', { type: UpstreamKeyStatus }),
+    disabledReason: t.exposeString('disabledReason', { nullable: true }),
+    health: t.field({ type: ProviderHealth, description: 'Live, from this replica’s health tracker.', resolve: (key, _args, ctx) => keyHealth(ctx.gateway, key) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  upstreamKeys: t.field({
+    type: [UpstreamKey],
+    description: 'The pool, by provider then priority.',
+    args: { provider: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      const db = ctx.gateway.database.db;
+      const order = [asc(upstreamKeys.provider), asc(upstreamKeys.priority), asc(upstreamKeys.createdAt)] as const;
+      return args.provider
+        ? db.select().from(upstreamKeys).where(eq(upstreamKeys.provider, args.provider)).orderBy(...order)
+        : db.select().from(upstreamKeys).orderBy(...order);
+    },
+  }),
+  upstreamKey: t.field({
+    type: UpstreamKey,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const [row] = await ctx.gateway.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, String(args.id)));
+      return row ?? null;
+    },
+  }),
+}));
+
+const AddUpstreamKeyInput = builder.inputType('AddUpstreamKeyInput', {
+  fields: (t) => ({
+    provider: t.string({ required: true, description: 'openai, anthropic, gemini, deepseek or openai-compatible.' }),
+    label: t.string({ required: true }),
+    secret: t.string({ required: true, description: 'The provider API key; write-only.' }),
+    baseUrl: t.string({ description: 'As the provider’s SDK takes it (OpenAI: https://api.openai.com/v1); required for openai-compatible.' }),
+    weight: t.int(),
+    priority: t.int(),
+    rpmLimit: t.int(),
+    tpmLimit: t.int(),
+    models: t.stringList(),
+  }),
+});
+
+const UpdateUpstreamKeyInput = builder.inputType('UpdateUpstreamKeyInput', {
+  description: 'Fields left out stay as they are; a secret given here replaces the old one (rotation).',
+  fields: (t) => ({
+    label: t.string(),
+    secret: t.string(),
+    baseUrl: t.string(),
+    weight: t.int(),
+    priority: t.int(),
+    rpmLimit: t.int(),
+    tpmLimit: t.int(),
+    models: t.stringList(),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  addUpstreamKey: t.field({
+    type: UpstreamKey,
+    args: { input: t.arg({ type: AddUpstreamKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => addUpstreamKeyAction(ctx.gateway, adminActor(ctx), input),
+  }),
+  updateUpstreamKey: t.field({
+    type: UpstreamKey,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUpstreamKeyInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) => updateUpstreamKeyAction(ctx.gateway, adminActor(ctx), { id: String(id), ...input }),
+  }),
+  disableUpstreamKey: t.field({
+    type: UpstreamKey,
+    description: 'Takes the key out of rotation on every replica.',
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, { id, reason }, ctx) => disableUpstreamKeyAction(ctx.gateway, adminActor(ctx), String(id), reason),
+  }),
+  enableUpstreamKey: t.field({
+    type: UpstreamKey,
+    description: 'Puts the key back in rotation with a clean health record.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => enableUpstreamKeyAction(ctx.gateway, adminActor(ctx), String(id)),
+  }),
+  removeUpstreamKey: t.id({
+    description: 'Deletes the key (its usage history keeps the id); returns the id.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => (await removeUpstreamKeyAction(ctx.gateway, adminActor(ctx), String(id))).id,
+  }),
+}));

@@ -1,0 +1,227 @@
+import { eq } from 'drizzle-orm';
+import type { UsageEvent as UsageEventShape } from '../../core/events/event-bus.js';
+import { formatMoney } from '../../core/money.js';
+import {
+  listUsage,
+  type UsageAggregate as UsageAggregateShape,
+  usageAggregates,
+  type UsageFilter as UsageFilterValue,
+  type UsageRow,
+  usageTotals,
+  type UsageTotals,
+} from '../../core/usage/usage-queries.js';
+import { usageRecords } from '../../db/schema.js';
+import { builder, type BuilderTypes } from '../builder.js';
+import { busFeed } from '../bus-feed.js';
+import { connectionType, pageArgs } from './connection.js';
+import { Project } from './project.js';
+import { decimalText } from './scalars.js';
+
+const UsageStatus = builder.enumType('UsageStatus', {
+  values: {
+    RESERVED: { value: 'reserved', description: 'In flight: cost reserved, not settled yet.' },
+    OK: { value: 'ok' },
+    ERROR: { value: 'error' },
+    ABORTED: { value: 'aborted', description: 'The client went away; charged for what was produced.' },
+    REJECTED: { value: 'rejected', description: 'Refused before any upstream call (402, 403, 429...).' },
+  } as const,
+});
+
+const Endpoint = builder.enumType('UsageEndpoint', {
+  values: { CHAT: { value: 'chat' }, EMBEDDINGS: { value: 'embeddings' } } as const,
+});
+
+const UsageRecord = builder.objectRef<UsageRow>('UsageRecord').implement({
+  description: 'One request through the gateway, from reservation to settlement.',
+  fields: (t) => ({
+    requestId: t.exposeID('id', { description: 'Also sent to the client as x-request-id.' }),
+    projectId: t.exposeID('projectId'),
+    apiKeyId: t.exposeID('apiKeyId'),
+    endpoint: t.expose('endpoint', { type: Endpoint }),
+    model: t.exposeString('modelId'),
+    provider: t.exposeString('provider', { nullable: true }),
+    upstreamModel: t.exposeString('upstreamModel', { nullable: true }),
+    upstreamKeyId: t.exposeID('upstreamKeyId', { nullable: true }),
+    status: t.expose('status', { type: UsageStatus }),
+    httpStatus: t.exposeInt('httpStatus', { nullable: true }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    cachedTokens: t.exposeInt('cachedTokens'),
+    reasoningTokens: t.exposeInt('reasoningTokens'),
+    reservedCost: t.field({ type: 'Decimal', resolve: (u) => decimalText(u.reservedCost) }),
+    cost: t.field({ type: 'Decimal', resolve: (u) => decimalText(u.cost) }),
+    inputPrice: t.field({ type: 'Decimal', description: 'Price in force for this request, per 1M tokens.', resolve: (u) => decimalText(u.inputPrice) }),
+    outputPrice: t.field({ type: 'Decimal', resolve: (u) => decimalText(u.outputPrice) }),
+    cachedInputPrice: t.field({ type: 'Decimal', resolve: (u) => decimalText(u.cachedInputPrice) }),
+    latencyMs: t.exposeInt('latencyMs', { nullable: true }),
+    ttftMs: t.exposeInt('ttftMs', { nullable: true, description: 'Time to first token (streams).' }),
+    attempts: t.exposeInt('attempts', { description: 'Upstream calls made, failovers included.' }),
+    stream: t.exposeBoolean('stream'),
+    test: t.exposeBoolean('test'),
+    replicaId: t.exposeString('replicaId'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    settledAt: t.expose('settledAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const UsageRecordConnection = connectionType('UsageRecord', UsageRecord);
+
+const UsageFilter = builder.inputType('UsageFilter', {
+  fields: (t) => ({
+    projectId: t.id(),
+    apiKeyId: t.id(),
+    model: t.string(),
+    provider: t.string(),
+    upstreamKeyId: t.id(),
+    statuses: t.field({ type: [UsageStatus] }),
+    test: t.boolean({ description: 'true: test-key requests only; false: live only.' }),
+    from: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    to: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+type UsageFilterArg = typeof UsageFilter.$inferInput;
+
+function toFilter(filter: UsageFilterArg | null | undefined): UsageFilterValue {
+  if (!filter) return {};
+  const id = (v: string | number | null | undefined) => (v === null || v === undefined ? null : String(v));
+  return {
+    projectId: id(filter.projectId),
+    apiKeyId: id(filter.apiKeyId),
+    model: filter.model ?? null,
+    provider: filter.provider ?? null,
+    upstreamKeyId: id(filter.upstreamKeyId),
+    statuses: filter.statuses ?? null,
+    test: filter.test ?? null,
+    from: filter.from ?? null,
+    to: filter.to ?? null,
+  };
+}
+
+const totalsFields = <T extends UsageTotals>(t: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, T>) => {
+  const whole = 'A whole number (Float only for its range).';
+  return {
+    requests: t.int({ resolve: (u) => u.requests }),
+    errors: t.int({ description: 'Requests that ended error, aborted or rejected.', resolve: (u) => u.errors }),
+    promptTokens: t.float({ description: whole, resolve: (u) => u.promptTokens }),
+    completionTokens: t.float({ description: whole, resolve: (u) => u.completionTokens }),
+    cachedTokens: t.float({ description: whole, resolve: (u) => u.cachedTokens }),
+    reasoningTokens: t.float({ description: whole, resolve: (u) => u.reasoningTokens }),
+    costTotal: t.field({ type: 'Decimal', resolve: (u) => formatMoney(u.cost) }),
+    avgLatencyMs: t.int({ nullable: true, resolve: (u) => u.avgLatencyMs }),
+  };
+};
+
+const UsageSummary = builder.objectRef<UsageTotals>('UsageSummary').implement({
+  description: 'Totals over the matching usage records.',
+  fields: (t) => totalsFields(t),
+});
+
+const TimeBucket = builder.enumType('TimeBucket', {
+  values: { MINUTE: { value: 'minute' }, HOUR: { value: 'hour' }, DAY: { value: 'day' } } as const,
+});
+
+const UsageGroupBy = builder.enumType('UsageGroupBy', {
+  values: {
+    MODEL: { value: 'model' },
+    PROJECT: { value: 'project' },
+    API_KEY: { value: 'apiKey' },
+    UPSTREAM_KEY: { value: 'upstreamKey' },
+    PROVIDER: { value: 'provider' },
+    STATUS: { value: 'status' },
+  } as const,
+});
+
+const UsageAggregate = builder.objectRef<UsageAggregateShape>('UsageAggregate').implement({
+  description: 'Totals for one time bucket and group; fields not grouped by are null.',
+  fields: (t) => ({
+    bucketStart: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.bucketStart }),
+    model: t.exposeString('model', { nullable: true }),
+    projectId: t.exposeID('projectId', { nullable: true }),
+    apiKeyId: t.exposeID('apiKeyId', { nullable: true }),
+    upstreamKeyId: t.exposeID('upstreamKeyId', { nullable: true }),
+    provider: t.exposeString('provider', { nullable: true }),
+    status: t.expose('status', { type: UsageStatus, nullable: true }),
+    ...totalsFields(t),
+  }),
+});
+
+builder.objectField(Project, 'usageSummary', (t) =>
+  t.field({
+    type: UsageSummary,
+    args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
+    resolve: (project, args, ctx) => usageTotals(ctx.gateway.database.db, { projectId: project.id, from: args.from ?? null, to: args.to ?? null }),
+  }),
+);
+
+builder.queryFields((t) => ({
+  usageRecord: t.field({
+    type: UsageRecord,
+    nullable: true,
+    args: { requestId: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const [row] = await ctx.gateway.database.db.select().from(usageRecords).where(eq(usageRecords.id, String(args.requestId)));
+      return row ?? null;
+    },
+  }),
+  usageRecords: t.field({
+    type: UsageRecordConnection,
+    description: 'Requests, newest first, filtered by project, key, model, provider, upstream key, status, time range.',
+    args: { filter: t.arg({ type: UsageFilter }), ...pageArgs(t.arg) },
+    resolve: (_root, args, ctx) => listUsage(ctx.gateway.database.db, toFilter(args.filter), args),
+  }),
+  usageSummary: t.field({
+    type: UsageSummary,
+    args: { filter: t.arg({ type: UsageFilter }) },
+    resolve: (_root, args, ctx) => usageTotals(ctx.gateway.database.db, toFilter(args.filter)),
+  }),
+  usageAggregates: t.field({
+    type: [UsageAggregate],
+    description:
+      'Totals bucketed by time (UTC) and grouped, newest bucket first. Without a bucket: one row per group over the range. With a bucket and no `from`: the last 60 buckets.',
+    args: {
+      filter: t.arg({ type: UsageFilter }),
+      bucket: t.arg({ type: TimeBucket }),
+      groupBy: t.arg({ type: [UsageGroupBy], defaultValue: [] }),
+    },
+    resolve: (_root, args, ctx) => usageAggregates(ctx.gateway.database.db, toFilter(args.filter), args.bucket ?? null, args.groupBy ?? []),
+  }),
+}));
+
+const UsageEvent = builder.objectRef<UsageEventShape>('UsageEvent').implement({
+  description: 'A request as it settles, on any replica.',
+  fields: (t) => ({
+    requestId: t.exposeID('requestId'),
+    projectId: t.exposeID('projectId'),
+    apiKeyId: t.exposeID('apiKeyId'),
+    model: t.exposeString('model'),
+    provider: t.exposeString('provider', { nullable: true }),
+    upstreamKeyId: t.exposeID('upstreamKeyId', { nullable: true }),
+    status: t.field({ type: UsageStatus, resolve: (e) => e.status as UsageRow['status'] }),
+    httpStatus: t.exposeInt('httpStatus', { nullable: true }),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    cachedTokens: t.exposeInt('cachedTokens'),
+    reasoningTokens: t.exposeInt('reasoningTokens'),
+    cost: t.field({ type: 'Decimal', resolve: (e) => decimalText(e.cost) }),
+    latencyMs: t.exposeInt('latencyMs', { nullable: true }),
+    ttftMs: t.exposeInt('ttftMs', { nullable: true }),
+    stream: t.exposeBoolean('stream'),
+    test: t.exposeBoolean('test'),
+    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+  }),
+});
+
+builder.subscriptionField('usage', (t) =>
+  t.field({
+    type: UsageEvent,
+    description: 'Each settled request as it happens, on any replica; all projects when projectId is left out.',
+    args: { projectId: t.arg.id() },
+    subscribe: (_root, args, ctx) => {
+      const projectId = args.projectId === null || args.projectId === undefined ? null : String(args.projectId);
+      return busFeed(ctx, 'usage', { accept: (event) => !projectId || event.projectId === projectId });
+    },
+    resolve: (event) => event,
+  }),
+);
