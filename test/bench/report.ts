@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import type { Accounting, DbStats } from './setup-gateway.js';
+import type { Accounting, Activity, DbStats } from './setup-gateway.js';
 import type { LoadResult } from './load.js';
 
 export type TargetId = 'direct' | 'proxy' | 'gateway-pglite' | 'gateway-postgres';
@@ -51,7 +51,7 @@ export interface RunRecord {
   /** 1-minute load average when the run started. */
   loadAvg: number;
   /** The Postgres server's processes, for the Postgres gateway. */
-  postgres?: { cores: number; cpuPer1k: number };
+  postgres?: { cores: number; cpuPer1k: number; activity?: Activity };
   added?: { p50Ms: number; p99Ms: number; ttfbP50Ms?: number; ttfbP99Ms?: number };
   vsProxy?: { rps: number; cpuPer1k: number };
 }
@@ -314,6 +314,22 @@ export function toMarkdown(report: BenchReport): string {
         .map(([name, c]) => `${name} ${[c.ins ? `${per(c.ins)} ins` : '', c.upd ? `${per(c.upd)} upd` : '', c.del ? `${per(c.del)} del` : ''].filter(Boolean).join(' ')}`)
         .join('; ');
       lines.push(`- ${TARGET_LABELS[t.target]}, over ${n} requests (pg_stat_database / pg_stat_user_tables): ${per(st.commits)} commits, ${per(st.rollbacks)} rollbacks; ${tables}`);
+    }
+    lines.push('');
+  }
+  const waits = report.runs.filter((r) => r.postgres?.activity);
+  if (waits.length > 0) {
+    lines.push('## Postgres sessions during the runs (pg_stat_activity every 50 ms)');
+    lines.push('');
+    lines.push('| Scenario | active | idle in transaction | waiting on a lock | samples with a lock wait | most frequent lock wait |');
+    lines.push('|---|---:|---:|---:|---:|---|');
+    for (const r of waits) {
+      const a = r.postgres!.activity!;
+      const s = report.scenarios.find((x) => x.id === r.scenario)!;
+      const top = a.lockWaits[0];
+      lines.push(
+        `| ${s.label} | ${fmt(a.active, 2)} | ${fmt(a.idleInTransaction, 2)} | ${fmt(a.lockWaiters, 2)} | ${fmt(a.lockWaitShare * 100, 0)}% | ${top ? `${top.waitEvent}: \`${top.query.replace(/\|/g, '\\|')}\`` : ''} |`,
+      );
     }
     lines.push('');
   }

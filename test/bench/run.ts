@@ -5,10 +5,11 @@
  *   npm run bench                      # all targets (Postgres too when DATABASE_URL is set)
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
  *
- * Env: BENCH_DURATION (s per scenario, 8), BENCH_WARMUP (s per target, 4),
+ * Env: BENCH_DURATION (s per scenario, 7), BENCH_WARMUP (s per target, 4),
  * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
  * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_DRIP_CONNECTIONS (1000),
  * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
+ * BENCH_QUIET_WAIT (s to wait before each scenario for other load on the machine to stop, 0),
  * BENCH_SCENARIOS (a subset of scenario ids, e.g. json-c1-lat0,stream-c50-lat0),
  * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped).
  *
@@ -51,7 +52,7 @@ import {
   type Upstream,
   toMarkdown,
 } from './report.js';
-import { BENCH_MODELS, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
+import { type Activity, BENCH_MODELS, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
 
 const num = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -62,7 +63,7 @@ const num = (name: string, fallback: number): number => {
 };
 
 const PROFILE = process.argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
-const DURATION = num('BENCH_DURATION', 8);
+const DURATION = num('BENCH_DURATION', 7);
 const WARMUP = num('BENCH_WARMUP', 4);
 const CHUNKS = num('BENCH_STREAM_CHUNKS', 20);
 const SLOW_MS = num('BENCH_SLOW_LATENCY_MS', 50);
@@ -70,6 +71,8 @@ const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
 const DRIP_CONNECTIONS = num('BENCH_DRIP_CONNECTIONS', 1000);
 const DRIP_MS = num('BENCH_DRIP_INTERVAL_MS', 100);
 const DATABASE_URL = process.env.DATABASE_URL?.trim() || undefined;
+/** On a shared machine: wait up to this many seconds before each scenario for other load to go away. */
+const QUIET_WAIT = num('BENCH_QUIET_WAIT', 0);
 const RESULTS = join(REPO_ROOT, 'test/bench/results');
 const PROFILE_DIR = join(RESULTS, 'profile');
 // The direct-to-mock baseline varies little: half the time is enough.
@@ -134,7 +137,7 @@ const requestBody = (model: string) => (stream: boolean) =>
   });
 
 /** Waits until the process has used no CPU for half a second; returns how long that took. */
-async function quiesce(pid: number, maxMs = 20_000): Promise<number> {
+async function quiesce(pid: number, maxMs = 10_000): Promise<number> {
   const started = performance.now();
   let last = cpuSeconds(pid);
   let calm = 0;
@@ -146,6 +149,22 @@ async function quiesce(pid: number, maxMs = 20_000): Promise<number> {
     if (calm >= 2) return Math.max(0, performance.now() - started - 500);
   }
   return performance.now() - started;
+}
+
+/** Waits (at most `maxSeconds`) until the machine's CPU use stays under 0.3 cores for 2 s. */
+async function waitQuiet(maxSeconds: number): Promise<number> {
+  if (maxSeconds <= 0) return 0;
+  const started = performance.now();
+  let calm = 0;
+  let last = systemBusySeconds();
+  while (performance.now() - started < maxSeconds * 1000) {
+    await sleep(500);
+    const now = systemBusySeconds();
+    calm = now - last < 0.15 ? calm + 1 : 0;
+    last = now;
+    if (calm >= 4) break;
+  }
+  return (performance.now() - started) / 1000;
 }
 
 /** One request, checked, before any load: a broken setup fails here with the answer it got. */
@@ -197,10 +216,13 @@ interface RunningTarget {
   endpoint(upstream: Upstream): Endpoint;
   /** The server process measured in each scenario (direct: that mock). */
   serverPid(upstream: Upstream): number;
+  /** Postgres only: what the database sessions wait for during a run. */
+  watchActivity(): { stop(): Promise<Activity | undefined> };
   finish(): Promise<Partial<TargetRecord>>;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
+const noActivity = () => ({ stop: async () => undefined });
 
 async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarget> {
   if (target === 'direct') {
@@ -208,6 +230,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
       server: mocks.fast.child,
       endpoint: (u) => ({ url: `${mocks[u].url}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
       serverPid: (u) => mocks[u].child.pid,
+      watchActivity: noActivity,
       finish: async () => ({}),
     };
   }
@@ -223,6 +246,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
       server: child,
       endpoint: (u) => ({ url: `${base}${u === 'fast' ? '' : `/${u}`}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
       serverPid: () => child.pid,
+      watchActivity: noActivity,
       finish: async () => {
         await child.stop(5_000);
         return {};
@@ -270,6 +294,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
     server: child,
     endpoint: (u) => ({ url: `${base}/v1/chat/completions`, headers, body: requestBody(BENCH_MODELS[u]) }),
     serverPid: () => child.pid,
+    watchActivity: () => database.watchActivity(),
     finish: async () => {
       const code = await child.stop(60_000);
       if (code !== 0) log(`warning: ${child.name} exited with code ${code}:\n${child.tail()}`);
@@ -329,12 +354,16 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const ep = running.endpoint(s.upstream);
       const pid = running.serverPid(s.upstream);
       const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
-      const duration = target === 'direct' ? DIRECT_DURATION : DURATION;
+      // The many-streams scenario is about memory with streams held open: a few rounds are enough.
+      const duration = target === 'direct' ? DIRECT_DURATION : s.upstream === 'drip' ? Math.min(DURATION, 6) : DURATION;
       const onPostgres = target === 'gateway-postgres';
+      const waited = await waitQuiet(QUIET_WAIT);
+      if (waited >= QUIET_WAIT && QUIET_WAIT > 0) log(`the machine stayed busy for ${QUIET_WAIT} s: measuring anyway`);
       const rss = new RssWatch(pid);
       const loadAvg = loadAverage();
       const sys0 = systemBusySeconds();
       const pg0 = onPostgres ? cpuSecondsByName('postgres') : 0;
+      const activity = running.watchActivity();
       const cpu0 = cpuSeconds(pid);
       const sys0pid = cpuTimes(pid).system;
       const mock0 = otherPids.reduce((n, p) => n + cpuSeconds(p), 0);
@@ -343,6 +372,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const mockCpu = otherPids.reduce((n, p) => n + cpuSeconds(p), 0) - mock0;
       const pgLoad = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
       const sysLoad = systemBusySeconds() - sys0;
+      const pgActivity = await activity.stop();
       const drainMs = await quiesce(pid);
       const cpuTotal = cpuSeconds(pid) - cpu0;
       const systemShare = cpuTotal > 0 ? (cpuTimes(pid).system - sys0pid) / cpuTotal : 0;
@@ -368,7 +398,9 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
         mockCores,
         otherCores,
         loadAvg,
-        ...(onPostgres ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok > 0 ? pgTotal / (load.ok / 1000) : NaN } } : {}),
+        ...(onPostgres
+          ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok > 0 ? pgTotal / (load.ok / 1000) : NaN, ...(pgActivity ? { activity: pgActivity } : {}) } }
+          : {}),
       };
       runs.push(record);
       const bad = load.non2xx + load.errors + load.mismatches;
@@ -377,7 +409,10 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
           (load.ttfbMs ? `  ttfb p50 ${load.ttfbMs.p50.toFixed(2)}` : '') +
           `  cpu ${record.server.cpuPer1k.toFixed(3)} s/1k (${(systemShare * 100).toFixed(0)}% sys)  ${record.server.cores.toFixed(2)} cores  rss ${peakRssMb.toFixed(0)} MB` +
           (bad ? `  non-2xx ${load.non2xx} err ${load.errors} bad-body ${load.mismatches} ${JSON.stringify(load.statusCodes)}` : '') +
-          (record.postgres ? `  postgres ${record.postgres.cores.toFixed(2)} cores` : '') +
+          (record.postgres
+            ? `  postgres ${record.postgres.cores.toFixed(2)} cores` +
+              (pgActivity ? ` (sessions: ${pgActivity.active.toFixed(1)} active, ${pgActivity.idleInTransaction.toFixed(1)} idle in tx, ${pgActivity.lockWaiters.toFixed(2)} waiting on locks)` : '')
+            : '') +
           `  loadgen ${load.loadgenCpu.toFixed(2)} + mock ${mockCores.toFixed(2)} cores, others ${otherCores.toFixed(2)} cores`,
       );
     }

@@ -41,8 +41,28 @@ export interface BenchDatabase {
   accounting(): Promise<Accounting>;
   /** Postgres only: the database's transaction and row counters (pg_stat_database, pg_stat_user_tables). */
   stats(): Promise<DbStats | undefined>;
+  /**
+   * Postgres only: samples pg_stat_activity every 50 ms until stopped, to
+   * show what the gateway's sessions wait for (row locks on a hot row, I/O,
+   * the client).
+   */
+  watchActivity(): { stop(): Promise<Activity | undefined> };
   /** Deletes the data folder or drops the database. */
   drop(): Promise<void>;
+}
+
+export interface Activity {
+  samples: number;
+  /** Average sessions running a statement. */
+  active: number;
+  /** Average sessions inside a transaction, between statements (waiting on the gateway). */
+  idleInTransaction: number;
+  /** Average sessions waiting for a lock. */
+  lockWaiters: number;
+  /** Share of samples in which at least one session waited for a lock. */
+  lockWaitShare: number;
+  /** The statements seen waiting for locks, most frequent first (first 100 characters). */
+  lockWaits: Array<{ query: string; waitEvent: string; samples: number }>;
 }
 
 export interface DbStats {
@@ -197,6 +217,60 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
       }
     },
     stats,
+    watchActivity() {
+      if (options.kind !== 'postgres') return { stop: async () => undefined };
+      const q = postgres(env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+      let samples = 0;
+      let active = 0;
+      let idleInTx = 0;
+      let lockWaiters = 0;
+      let withLockWait = 0;
+      const waits = new Map<string, { query: string; waitEvent: string; samples: number }>();
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          try {
+            const rows = await q<Array<{ state: string | null; wet: string | null; we: string | null; query: string }>>`
+              select state, wait_event_type as wet, wait_event as we, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 100) as query
+              from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+            samples++;
+            let locks = 0;
+            for (const r of rows) {
+              if (r.state === 'active') active++;
+              if (r.state === 'idle in transaction') idleInTx++;
+              if (r.wet === 'Lock') {
+                locks++;
+                const key = `${r.we}\u0000${r.query}`;
+                const w = waits.get(key) ?? { query: r.query, waitEvent: r.we ?? '', samples: 0 };
+                w.samples++;
+                waits.set(key, w);
+              }
+            }
+            lockWaiters += locks;
+            if (locks > 0) withLockWait++;
+          } catch {
+            // a sample lost is fine
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      return {
+        async stop() {
+          running = false;
+          await loop;
+          await q.end();
+          if (samples === 0) return undefined;
+          return {
+            samples,
+            active: active / samples,
+            idleInTransaction: idleInTx / samples,
+            lockWaiters: lockWaiters / samples,
+            lockWaitShare: withLockWait / samples,
+            lockWaits: [...waits.values()].sort((a, b) => b.samples - a.samples).slice(0, 5),
+          };
+        },
+      };
+    },
     drop: dropStorage,
   };
 }
