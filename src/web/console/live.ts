@@ -68,27 +68,27 @@ export function Feed(props: { items: FeedItem[]; projectName: (id: string | null
   if (props.items.length === 0) {
     return html`<p class="muted" data-testid="feed-empty">Waiting for requests… every settled request appears here the moment it happens.</p>`;
   }
-  return html`<div class="table-wrap" style=${{ maxHeight: '360px', overflowY: 'auto' }}>
-    <table data-testid="feed">
+  return html`<div class="table-wrap" style=${{ maxHeight: '380px', overflowY: 'auto' }}>
+    <table class="stack" data-testid="feed">
       <thead>
         <tr>
-          <th>Time</th>
-          <th>Project</th>
-          <th>Model</th>
+          <th>Request</th>
           <th>Status</th>
           <th class="num">Tokens in / out</th>
           <th class="num">Cost</th>
+          <th class="num">Time</th>
         </tr>
       </thead>
       <tbody>
         ${props.items.map(
           (e) => html`<tr key=${e.requestId} class=${props.now - e.receivedAt < 1600 ? 'fresh' : ''} data-testid="feed-row" title=${e.requestId}>
-            <td>${time(e.receivedAt)}</td>
-            <td>${props.projectName(e.projectId)}</td>
-            <td>${e.model}</td>
-            <td><span class=${`pill ${e.status.toLowerCase()}`}>${e.status.toLowerCase()}</span>${e.test ? html` <span class="pill test">test</span>` : null}</td>
-            <td class="num">${int(e.promptTokens)} / ${int(e.completionTokens)}</td>
-            <td class="num">${money(e.cost, props.currency)}</td>
+            <td class="lead"><b>${props.projectName(e.projectId)}</b><span class="sub-line">${e.model}</span></td>
+            <td data-label="Status">
+              <span><span class=${`pill ${e.status.toLowerCase()}`}>${e.status.toLowerCase()}</span>${e.test ? html` <span class="pill test">test</span>` : null}</span>
+            </td>
+            <td class="num" data-label="Tokens in / out">${int(e.promptTokens)} / ${int(e.completionTokens)}</td>
+            <td class="num" data-label="Cost">${money(e.cost, props.currency)}</td>
+            <td class="num muted" data-label="Time">${time(e.receivedAt)}</td>
           </tr>`,
         )}
       </tbody>

@@ -119,6 +119,19 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
 
   const projects = data?.projects.nodes ?? [];
   const names = useMemo(() => new Map(projects.map((p) => [p.id, p.name])), [projects]);
+  // Balances and usage move with every request: reload shortly after a burst
+  // of events (at most every 2 s), which also names projects created since.
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    if (feed.length === 0 || reloadTimer.current) return;
+    reloadTimer.current = setTimeout(() => {
+      reloadTimer.current = null;
+      void load();
+    }, 2000);
+  }, [feed]);
+  useEffect(() => () => {
+    if (reloadTimer.current) clearTimeout(reloadTimer.current);
+  }, []);
   const currency = projects[0]?.currency ?? 'USD';
   const nowSecond = Math.floor(now / 1000);
   const recent = (field: keyof Second) => {
@@ -161,14 +174,12 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
           ${projects.length === 0
             ? html`<p class="muted">${data ? 'No projects yet: create one under Actions.' : 'Loading…'}</p>`
             : html`<div class="table-wrap">
-                <table data-testid="projects">
+                <table class="stack" data-testid="projects">
                   <thead>
                     <tr>
                       <th>Project</th>
                       <th class="num">Balance</th>
-                      <th class="num">Reserved</th>
-                      <th class="num">Requests</th>
-                      <th class="num">Spent</th>
+                      <th class="num">Usage</th>
                       <th class="num">Keys</th>
                       <th></th>
                     </tr>
@@ -176,18 +187,20 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
                   <tbody>
                     ${projects.map(
                       (p) => html`<tr data-testid="project-row" data-project-id=${p.id}>
-                        <td>
-                          <b>${p.name}</b>${p.status === 'ARCHIVED' ? html` <span class="pill">archived</span>` : null}<br /><span class="mono muted">${p.id}</span>
+                        <td class="lead">
+                          <b>${p.name}</b>${p.status === 'ARCHIVED' ? html` <span class="pill">archived</span>` : null}<span class="sub-line mono">${p.id}</span>
                         </td>
-                        <td class="num" data-testid="project-balance">${money(p.balance, p.currency)}</td>
-                        <td class="num">${money(p.reserved, p.currency)}</td>
-                        <td class="num">${int(p.usageSummary?.requests ?? 0)}</td>
-                        <td class="num">${money(p.usageSummary?.costTotal ?? '0', p.currency)}</td>
-                        <td class="num" title=${p.apiKeys.map((k) => `${k.prefix}…${k.last4} ${k.state.toLowerCase()}`).join('\n')}>
+                        <td class="num" data-label="Balance">
+                          <span><span data-testid="project-balance">${money(p.balance, p.currency)}</span><span class="sub-line">${money(p.reserved, p.currency)} reserved</span></span>
+                        </td>
+                        <td class="num" data-label="Usage">
+                          <span>${int(p.usageSummary?.requests ?? 0)} req<span class="sub-line">${money(p.usageSummary?.costTotal ?? '0', p.currency)} spent</span></span>
+                        </td>
+                        <td class="num" data-label="Active keys" title=${p.apiKeys.map((k) => `${k.prefix}…${k.last4} ${k.state.toLowerCase()}`).join('\n')}>
                           ${int(p.apiKeys.filter((k) => k.state === 'ACTIVE').length)}
                         </td>
-                        <td>
-                          <div class="row" style=${{ gap: '4px', flexWrap: 'nowrap' }}>
+                        <td class="actions">
+                          <div class="row" style=${{ gap: '4px' }}>
                             <button type="button" class="small" onClick=${() => act('key', p.id)}>Key</button>
                             <button type="button" class="small" onClick=${() => act('credit', p.id)}>Credit</button>
                             <button type="button" class="small" onClick=${() => act('models', p.id)}>Models</button>

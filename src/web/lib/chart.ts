@@ -110,5 +110,5 @@ export function Chart(props: ChartProps) {
     plot.current?.setData(props.data);
   }, [props.data]);
 
-  return html`<div class="chart" ref=${box} role="img" aria-label=${props.label ?? props.series.map((s) => s.label).join(', ')}></div>`;
+  return html`<div class=${props.clock ? 'chart clock' : 'chart'} ref=${box} role="img" aria-label=${props.label ?? props.series.map((s) => s.label).join(', ')}></div>`;
 }

@@ -32,7 +32,13 @@ function toError(errors: NonNullable<GraphQLResponse<unknown>['errors']>): Error
 export async function gql<T = Record<string, unknown>>(token: string, query: string, variables?: Record<string, unknown>): Promise<T> {
   const res = await fetch('/graphql', {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      // yoga's CSRF prevention: a header no cross-site form can send.
+      'x-graphql-yoga-csrf': '1',
+    },
     body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
     cache: 'no-store',
     credentials: 'omit',

@@ -55,28 +55,26 @@ function Recent(props: { usage: ProjectUsage }) {
   const rows = props.usage.recent;
   if (rows.length === 0) return html`<p class="muted">No requests yet.</p>`;
   return html`<div class="table-wrap">
-    <table data-testid="recent">
+    <table class="stack" data-testid="recent">
       <thead>
         <tr>
-          <th>When</th>
-          <th>Model</th>
+          <th>Request</th>
           <th>Status</th>
           <th class="num">Tokens in / out</th>
           <th class="num">Cost</th>
           <th class="num">Latency</th>
-          <th>Request</th>
+          <th class="num">When</th>
         </tr>
       </thead>
       <tbody>
         ${rows.map(
           (r) => html`<tr>
-            <td title=${r.created_at}>${ago(r.created_at)}</td>
-            <td>${r.model}</td>
-            <td><span class=${`pill ${r.status}`}>${r.status}${r.http_status && r.status !== 'ok' ? ` ${r.http_status}` : ''}</span></td>
-            <td class="num">${int(r.prompt_tokens)} / ${int(r.completion_tokens)}</td>
-            <td class="num">${money(r.cost, props.usage.project.currency)}</td>
-            <td class="num">${ms(r.latency_ms)}</td>
-            <td class="mono muted">${r.id}</td>
+            <td class="lead"><b>${r.model}</b><span class="sub-line mono">${r.id}</span></td>
+            <td data-label="Status"><span class=${`pill ${r.status}`}>${r.status}${r.http_status && r.status !== 'ok' ? ` ${r.http_status}` : ''}</span></td>
+            <td class="num" data-label="Tokens in / out">${int(r.prompt_tokens)} / ${int(r.completion_tokens)}</td>
+            <td class="num" data-label="Cost">${money(r.cost, props.usage.project.currency)}</td>
+            <td class="num" data-label="Latency">${ms(r.latency_ms)}</td>
+            <td class="num muted" data-label="When" title=${r.created_at}>${ago(r.created_at)}</td>
           </tr>`,
         )}
       </tbody>
