@@ -1,6 +1,9 @@
-import { gunzipSync } from 'node:zlib';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webBuildDir } from '../../src/rest/routes/web.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { DESKTOP, hasChromium, horizontalOverflow, launchChromium, PHONE, screenshot, SKIP_REASON } from './browser.js';
 
@@ -43,6 +46,11 @@ describe('web dashboard bundle', () => {
     }
     // The entry (shell + sign-in) must stay tiny; views load on demand.
     expect(total).toBeLessThan(25_000);
+    // The whole build (both views, charts, GraphQL client) stays small enough to ship.
+    const dir = webBuildDir()!;
+    const everything = readdirSync(join(dir, 'assets')).reduce((sum, f) => sum + gzipSync(readFileSync(join(dir, 'assets', f)), { level: 9 }).length, 0);
+    console.info(`web bundle: entry ${total} B gzip, everything ${everything} B gzip`);
+    expect(everything).toBeLessThan(80_000);
     const consolePage = await fetch(`${gw.url}/console`);
     expect(consolePage.status).toBe(200);
     expect((await fetch(`${gw.url}/assets/nope.js`)).status).toBe(404);
@@ -74,6 +82,10 @@ describe.skipIf(!hasChromium)('project view in Chromium', () => {
     page = await context.newPage();
     await page.goto(`${gw.url}/`);
     const form = page.getByTestId('signin-project');
+    await form.waitFor();
+    // First paint well under a second on loopback.
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN);
+    expect(fcp).toBeLessThan(1000);
     await form.locator('input[name=secret]').fill('pk_test_wrongwrongwrongwrong');
     await form.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByTestId('signin-project-error').textContent()).toContain('not accepted');
