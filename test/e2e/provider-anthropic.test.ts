@@ -144,9 +144,9 @@ describe('Anthropic through the gateway: translation', () => {
     a.setScript({ text: 'Forty-two.', reasoning: 'Six times seven.', usage: { input: 10, output: 25 } });
     const s = await setup({ onlyA: true });
     const res = await s.client.chat.completions
-      .create({ ...hello(s.model), max_tokens: 500, think: true } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .create({ ...hello(s.model), max_tokens: 3000, think: true } as OpenAI.ChatCompletionCreateParamsNonStreaming)
       .withResponse();
-    expect(a.requests[0]!.body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 2548 });
+    expect(a.requests[0]!.body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 3000 });
     expect(a.requests[0]!.body.temperature).toBeUndefined();
     const message = res.data.choices[0]!.message as OpenAI.ChatCompletionMessage & WithReasoning;
     expect(message.content).toBe('Forty-two.');
