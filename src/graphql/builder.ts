@@ -3,6 +3,11 @@ import type { GraphQLContext } from './context.js';
 
 // Configuration only: the context type, the scalars' TypeScript shapes and
 // the defaults. Types and fields live in schema/<domain>.ts.
+//
+// Files here import graphql-js as 'graphql/index.js', the file Node itself
+// loads for 'graphql' (and so Pothos and yoga get). A bare 'graphql' would
+// resolve to index.mjs under Vite/vitest: a second copy of graphql-js whose
+// instanceof checks fail against the first ("from another module or realm").
 
 export interface SchemaTypes {
   Context: GraphQLContext;

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql/index.js';
 import type { ErrorKind } from '../core/errors.js';
 import { isGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';

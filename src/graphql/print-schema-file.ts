@@ -1,4 +1,4 @@
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema } from 'graphql/index.js';
 import { schema } from './schema/index.js';
 
 /** The committed SDL's exact text. */

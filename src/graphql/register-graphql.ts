@@ -1,6 +1,6 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs } from 'graphql/index.js';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
 import type { Operator } from '../core/admin/admin-tokens.js';

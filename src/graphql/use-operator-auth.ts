@@ -1,4 +1,4 @@
-import { type DocumentNode, getOperationAST, Kind, parse, type SelectionSetNode } from 'graphql';
+import { type DocumentNode, getOperationAST, Kind, parse, type SelectionSetNode } from 'graphql/index.js';
 import type { Plugin } from 'graphql-yoga';
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { GraphQLContext } from './context.js';

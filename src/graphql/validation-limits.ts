@@ -6,7 +6,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
-} from 'graphql';
+} from 'graphql/index.js';
 
 // Cheap guards against queries that would cost the server much more than
 // they are worth: how deep a selection nests, and how many fields it selects

@@ -53,6 +53,14 @@ export const ProviderHealth = builder.objectRef<KeyHealthView>('ProviderHealth')
     p50LatencyMs: t.exposeInt('p50LatencyMs', { nullable: true }),
     p95LatencyMs: t.exposeInt('p95LatencyMs', { nullable: true }),
     p50TtftMs: t.exposeInt('p50TtftMs', { nullable: true }),
+    p95TtftMs: t.int({ nullable: true, resolve: (h) => h.p95TtftMs ?? null }),
+    consecutiveFailures: t.int({ resolve: (h) => h.consecutiveFailures ?? 0 }),
+    circuitOpenUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'While DOWN: when the next half-open probe may go through.',
+      resolve: (h) => h.circuitOpenUntil ?? null,
+    }),
     inFlight: t.exposeInt('inFlight'),
     requests: t.exposeInt('requests', { description: 'Outcomes in the window.' }),
     lastError: t.exposeString('lastError', { nullable: true }),
@@ -85,6 +93,15 @@ const ProviderSummary = builder.objectRef<ProviderSummaryShape>('ProviderSummary
     keys: t.int({ resolve: (p) => p.keys.length }),
     healthyKeys: t.int({ resolve: (p) => p.keys.filter((k) => k.state === 'healthy').length }),
     inFlight: t.int({ resolve: (p) => p.keys.reduce((n, k) => n + k.inFlight, 0) }),
+    requests: t.int({ description: 'Outcomes in the keys’ windows.', resolve: (p) => p.keys.reduce((n, k) => n + k.requests, 0) }),
+    successRate: t.float({
+      nullable: true,
+      description: 'Over every outcome in the keys’ windows; null before the first.',
+      resolve: (p) => {
+        const total = p.keys.reduce((n, k) => n + k.requests, 0);
+        return total === 0 ? null : p.keys.reduce((n, k) => n + k.successRate * k.requests, 0) / total;
+      },
+    }),
     keyHealth: t.field({ type: [ProviderHealth], resolve: (p) => p.keys }),
   }),
 });

@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, type ValueNode } from 'graphql/index.js';
 import { formatMoney, parseMoney } from '../../core/money.js';
 import { builder } from '../builder.js';
 
