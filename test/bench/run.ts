@@ -5,7 +5,7 @@
  *   npm run bench                      # all targets (Postgres too when DATABASE_URL is set)
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
  *
- * Env: BENCH_DURATION (s per scenario, 7), BENCH_WARMUP (s per target, 4),
+ * Env: BENCH_DURATION (s per scenario, 7), BENCH_WARMUP (s per target, 3),
  * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
  * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_DRIP_CONNECTIONS (1000),
  * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
@@ -64,7 +64,7 @@ const num = (name: string, fallback: number): number => {
 
 const PROFILE = process.argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
 const DURATION = num('BENCH_DURATION', 7);
-const WARMUP = num('BENCH_WARMUP', 4);
+const WARMUP = num('BENCH_WARMUP', 3);
 const CHUNKS = num('BENCH_STREAM_CHUNKS', 20);
 const SLOW_MS = num('BENCH_SLOW_LATENCY_MS', 50);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
@@ -137,7 +137,7 @@ const requestBody = (model: string) => (stream: boolean) =>
   });
 
 /** Waits until the process has used no CPU for half a second; returns how long that took. */
-async function quiesce(pid: number, maxMs = 10_000): Promise<number> {
+async function quiesce(pid: number, maxMs = 8_000): Promise<number> {
   const started = performance.now();
   let last = cpuSeconds(pid);
   let calm = 0;
@@ -355,7 +355,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const pid = running.serverPid(s.upstream);
       const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
       // The many-streams scenario is about memory with streams held open: a few rounds are enough.
-      const duration = target === 'direct' ? DIRECT_DURATION : s.upstream === 'drip' ? Math.min(DURATION, 6) : DURATION;
+      const duration = target === 'direct' ? DIRECT_DURATION : s.upstream === 'drip' ? Math.min(DURATION, 5) : DURATION;
       const onPostgres = target === 'gateway-postgres';
       const waited = await waitQuiet(QUIET_WAIT);
       if (waited >= QUIET_WAIT && QUIET_WAIT > 0) log(`the machine stayed busy for ${QUIET_WAIT} s: measuring anyway`);
