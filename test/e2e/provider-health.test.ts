@@ -2,11 +2,13 @@
 // clock, then the same behaviour through the real gateway (keys skipped while
 // down, a half-open probe bringing them back, `health` events on the bus),
 // the window statistics in snapshots, and per-key RPM/TPM caps.
+import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type HealthEvent, LocalEventBus } from '../../src/core/events/event-bus.js';
 import { HealthTracker } from '../../src/core/health/health-tracker.js';
 import { KeyRateCaps } from '../../src/core/routing/key-rate-caps.js';
+import { upstreamKeys } from '../../src/db/schema.js';
 import { ProviderError } from '../../src/providers/provider.js';
 import { type Emulator, startAnthropicEmulator, startGeminiEmulator } from '../emulators/index.js';
 import { type LiveKey, liveModel } from '../helpers/live-routes.js';
@@ -275,6 +277,25 @@ describe('health and caps through the gateway', () => {
     } finally {
       await gem.close();
     }
+  });
+
+  it('a key re-enabled on another replica is used again here: health from before the change is forgotten', async () => {
+    a.enqueue({ status: 401 });
+    a.setScript({ text: 'A again' });
+    b.setScript({ text: 'B answered' });
+    const s = await setup();
+    const [keyA] = s.keyIds as [string, string];
+    expect((await s.client.chat.completions.create(hello(s.model))).choices[0]!.message.content).toBe('B answered');
+    await expect.poll(async () => (await gw.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, keyA)))[0]!.status).toBe('disabled');
+    expect(gw.gateway.health.snapshot(keyA, 'anthropic').state).toBe('disabled');
+
+    // What an operator's enableUpstreamKey does on another replica: the row changes, this replica only hears the invalidation.
+    await gw.database.db.update(upstreamKeys).set({ status: 'active', disabledReason: null, updatedAt: new Date(Date.now() + 1) }).where(eq(upstreamKeys.id, keyA));
+    await gw.gateway.pool.reload();
+    const res = await s.client.chat.completions.create(hello(s.model));
+    expect(res.choices[0]!.message.content).toBe('A again');
+    expect(gw.gateway.health.snapshot(keyA, 'anthropic').state).toBe('healthy');
+    expect(statesOf(keyA)).toEqual(['disabled', 'healthy']);
   });
 
   it('reports latency, TTFT and success rate from real calls in snapshots', async () => {

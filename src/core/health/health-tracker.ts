@@ -91,6 +91,8 @@ class KeyRecord {
     readonly id: string,
     readonly provider: string,
     private readonly options: Required<HealthOptions>,
+    /** When this record started (ms). */
+    readonly since: number,
   ) {}
 
   push(outcome: Outcome): void {
@@ -143,7 +145,7 @@ export class HealthTracker {
 
   #record(id: string, provider: string): KeyRecord {
     let r = this.#keys.get(id);
-    if (!r) this.#keys.set(id, (r = new KeyRecord(id, provider, this.#options)));
+    if (!r) this.#keys.set(id, (r = new KeyRecord(id, provider, this.#options, this.now())));
     return r;
   }
 
@@ -227,12 +229,23 @@ export class HealthTracker {
     if (!r) return;
     clearTimeout(r.timer);
     this.#keys.delete(id);
-    if (r.lastState !== 'healthy') this.#publish(new KeyRecord(id, r.provider, this.#options));
+    if (r.lastState !== 'healthy') this.#publish(new KeyRecord(id, r.provider, this.#options, this.now()));
+  }
+
+  /**
+   * The key was changed at `changedAt` (ms), maybe by an operator on another
+   * replica (re-enabled after the upstream rejected it, secret rotated):
+   * health recorded before that is about the old key, so it is forgotten,
+   * as `reset` does on the replica where the change was made.
+   */
+  forgetBefore(id: string, changedAt: number): void {
+    const r = this.#keys.get(id);
+    if (r && r.since < changedAt) this.reset(id);
   }
 
   snapshot(id: string, provider: string): KeyHealth {
-    const r = this.#keys.get(id) ?? new KeyRecord(id, provider, this.#options);
     const now = this.now();
+    const r = this.#keys.get(id) ?? new KeyRecord(id, provider, this.#options, now);
     return {
       upstreamKeyId: id,
       provider: r.provider,

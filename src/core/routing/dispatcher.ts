@@ -185,6 +185,8 @@ export class Dispatcher {
         for (const key of orderKeys(this.deps.pool.keysFor(route.provider, route.upstreamModel))) {
           const baseUrl = key.baseUrl ?? this.deps.defaultBaseUrl(route.provider);
           if (!baseUrl) continue;
+          // An active key edited since its health was recorded (re-enabled on another replica, say) starts over.
+          this.deps.health.forgetBefore(key.id, key.updatedAt);
           yield {
             model: m,
             provider: route.provider,

@@ -16,6 +16,8 @@ export interface PoolKey {
   rpmLimit: number | null;
   tpmLimit: number | null;
   models: string[] | null;
+  /** When an operator last changed the key (ms): health from before then is forgotten, on every replica. */
+  updatedAt: number;
 }
 
 /**
@@ -53,6 +55,7 @@ export class UpstreamPool {
           rpmLimit: row.rpmLimit,
           tpmLimit: row.tpmLimit,
           models: row.models,
+          updatedAt: row.updatedAt.getTime(),
         };
         const list = next.get(row.provider) ?? [];
         list.push(key);
