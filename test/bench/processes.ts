@@ -270,3 +270,23 @@ export function cpuSecondsByName(comm: string): number {
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
+
+/** Established TCP connections whose local port is `port` (the server side), from /proc/net/tcp. */
+export function establishedTo(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const cols = line.trim().split(/\s+/);
+      // sl, local_address, rem_address, st (01 = ESTABLISHED)
+      if (cols[1]?.endsWith(hex) && cols[3] === '01') n++;
+    }
+  }
+  return n;
+}

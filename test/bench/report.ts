@@ -48,6 +48,8 @@ export interface RunRecord {
   mockCores: number;
   /** CPU used by everything else on the machine during the run, in cores (noise). */
   otherCores: number;
+  /** For the many-connections scenario: the most client connections the server held open at once. */
+  peakConnections?: number;
   /** 1-minute load average when the run started. */
   loadAvg: number;
   /** The Postgres server's processes, for the Postgres gateway. */
@@ -254,7 +256,7 @@ function row(r: RunRecord, scenarios: Scenario[]): string[] {
     fmt(r.server.cpuPer1k, 3),
     fmt(r.server.cores, 2),
     fmt(r.server.drainSeconds, 1),
-    fmt(r.server.peakRssMb, 0),
+    r.peakConnections !== undefined ? `${fmt(r.server.peakRssMb, 0)} (${r.peakConnections} conns)` : fmt(r.server.peakRssMb, 0),
     bad === 0 ? '0' : `${r.load.non2xx} / ${r.load.errors + r.load.mismatches}`,
     r.vsProxy ? `${fmt(r.vsProxy.rps * 100, 0)}%` : '',
     r.postgres ? fmt(r.postgres.cpuPer1k, 3) : '',

@@ -27,6 +27,7 @@ import {
   cpuSeconds,
   cpuSecondsByName,
   cpuTimes,
+  establishedTo,
   freePort,
   loadAverage,
   pinSelf,
@@ -355,7 +356,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const pid = running.serverPid(s.upstream);
       const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
       // The many-streams scenario is about memory with streams held open: a few rounds are enough.
-      const duration = target === 'direct' ? DIRECT_DURATION : s.upstream === 'drip' ? Math.min(DURATION, 5) : DURATION;
+      const duration = s.upstream === 'drip' ? Math.min(DURATION, 5) : target === 'direct' ? DIRECT_DURATION : DURATION;
       const onPostgres = target === 'gateway-postgres';
       const waited = await waitQuiet(QUIET_WAIT);
       if (waited >= QUIET_WAIT && QUIET_WAIT > 0) log(`the machine stayed busy for ${QUIET_WAIT} s: measuring anyway`);
@@ -364,6 +365,10 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const sys0 = systemBusySeconds();
       const pg0 = onPostgres ? cpuSecondsByName('postgres') : 0;
       const activity = running.watchActivity();
+      // Many connections: how many the server really held open at once.
+      let peakConnections = 0;
+      const port = Number(new URL(ep.url).port);
+      const connTimer = s.connections >= 100 ? setInterval(() => (peakConnections = Math.max(peakConnections, establishedTo(port))), 200) : undefined;
       const cpu0 = cpuSeconds(pid);
       const sys0pid = cpuTimes(pid).system;
       const mock0 = otherPids.reduce((n, p) => n + cpuSeconds(p), 0);
@@ -373,6 +378,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       const pgLoad = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
       const sysLoad = systemBusySeconds() - sys0;
       const pgActivity = await activity.stop();
+      clearInterval(connTimer);
       const drainMs = await quiesce(pid);
       const cpuTotal = cpuSeconds(pid) - cpu0;
       const systemShare = cpuTotal > 0 ? (cpuTimes(pid).system - sys0pid) / cpuTotal : 0;
@@ -397,6 +403,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
         },
         mockCores,
         otherCores,
+        ...(connTimer ? { peakConnections } : {}),
         loadAvg,
         ...(onPostgres
           ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok > 0 ? pgTotal / (load.ok / 1000) : NaN, ...(pgActivity ? { activity: pgActivity } : {}) } }
@@ -407,6 +414,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       log(
         `${s.label.padEnd(34)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.latencyMs.p50.toFixed(2)}  p99 ${load.latencyMs.p99.toFixed(2)} ms` +
           (load.ttfbMs ? `  ttfb p50 ${load.ttfbMs.p50.toFixed(2)}` : '') +
+          (connTimer ? `  ${peakConnections} conns open at peak` : '') +
           `  cpu ${record.server.cpuPer1k.toFixed(3)} s/1k (${(systemShare * 100).toFixed(0)}% sys)  ${record.server.cores.toFixed(2)} cores  rss ${peakRssMb.toFixed(0)} MB` +
           (bad ? `  non-2xx ${load.non2xx} err ${load.errors} bad-body ${load.mismatches} ${JSON.stringify(load.statusCodes)}` : '') +
           (record.postgres
