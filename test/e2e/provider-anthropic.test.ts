@@ -131,6 +131,44 @@ describe('Anthropic through the gateway: translation', () => {
     expect(row).toMatchObject({ provider: 'anthropic', upstreamModel: s.upstreamModel, upstreamKeyId: s.keyIds[0], cost: '0.000170000000' });
   });
 
+  it('merges the results of parallel tool calls into one user turn of tool_result blocks', async () => {
+    const s = await setup({ onlyA: true });
+    await s.client.chat.completions.create({
+      model: s.model,
+      messages: [
+        { role: 'user', content: 'Weather and time in Paris?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'toolu_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+            { id: 'toolu_t', type: 'function', function: { name: 'get_time', arguments: '' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'toolu_w', content: 'Sunny' },
+        { role: 'tool', tool_call_id: 'toolu_t', content: [{ type: 'text', text: '14:00' }] },
+      ],
+      tools: [weatherTool, timeTool],
+    });
+    expect(a.requests[0]!.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Weather and time in Paris?' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 'toolu_w', name: 'get_weather', input: { city: 'Paris' } },
+          { type: 'tool_use', id: 'toolu_t', name: 'get_time', input: {} },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_w', content: [{ type: 'text', text: 'Sunny' }] },
+          { type: 'tool_result', tool_use_id: 'toolu_t', content: [{ type: 'text', text: '14:00' }] },
+        ],
+      },
+    ]);
+  });
+
   it('maps tool_choice auto/required/none and a max_tokens the client set', async () => {
     const s = await setup({ onlyA: true });
     for (const tool_choice of ['auto', 'required', 'none'] as const) {

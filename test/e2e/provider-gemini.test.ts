@@ -140,6 +140,42 @@ describe('Gemini through the gateway: translation', () => {
     expect(row).toMatchObject({ provider: 'gemini', upstreamModel: s.upstreamModel, upstreamKeyId: s.keyIds[0], cost: '0.000170000000' });
   });
 
+  it('answers parallel function calls with one user turn of functionResponse parts, names recovered from tool_call_id', async () => {
+    const s = await setup({ onlyA: true });
+    await s.client.chat.completions.create({
+      model: s.model,
+      messages: [
+        { role: 'user', content: 'Weather and time in Paris?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+            { id: 'call_t', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+          ],
+        },
+        // Results in the other order: matched by id, not position.
+        { role: 'tool', tool_call_id: 'call_t', content: '14:00' },
+        { role: 'tool', tool_call_id: 'call_w', content: '{"sky":"clear"}' },
+      ],
+      tools: [weatherTool, timeTool],
+    });
+    expect(a.requests[0]!.body.contents).toEqual([
+      { role: 'user', parts: [{ text: 'Weather and time in Paris?' }] },
+      {
+        role: 'model',
+        parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }, { functionCall: { name: 'get_time', args: {} } }],
+      },
+      {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: 'get_time', response: { content: '14:00' } } },
+          { functionResponse: { name: 'get_weather', response: { sky: 'clear' } } },
+        ],
+      },
+    ]);
+  });
+
   it('maps tool_choice none/auto/required, and the answer of a plain text turn', async () => {
     a.setScript({ text: 'Plain.' });
     const s = await setup({ onlyA: true });
