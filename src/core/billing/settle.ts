@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
 import { rowsOf } from '../../db/rows.js';
-import { ledgerEntries } from '../../db/schema.js';
-import { newId } from '../ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export type SettledStatus = 'ok' | 'error' | 'aborted';
@@ -53,30 +51,28 @@ interface SettledRow {
   test: boolean;
   stream: boolean;
   model_id: string;
+  project_balance: string;
+  project_reserved: string;
 }
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 
-function add<K>(map: Map<K, { charged: bigint; release: bigint }>, key: K, charged: bigint, release: bigint): void {
-  const entry = map.get(key) ?? { charged: 0n, release: 0n };
-  entry.charged += charged;
-  entry.release += release;
-  map.set(key, entry);
-}
 
 /**
- * Closes many reservations at their real cost in one transaction: the usage
- * rows, each project's balance and reserved amount, each lease, each key's
- * spend, and one ledger entry per charged request. Idempotent per request:
- * only rows still `reserved` are settled, so a retry or the recovery pass
- * never charges twice. A charge never exceeds its reservation (reserve ≥
- * settle), so no balance goes negative. Rows are locked project-first, then
- * keys, in id order, the same order reservations take, so batches from
- * several replicas cannot deadlock.
+ * Closes many reservations at their real cost in ONE statement (one round
+ * trip, atomic like a transaction): the usage rows, each project's balance
+ * and reserved amount, each lease, each key's spend, and one ledger entry per
+ * charged request whose balance_after follows the batch's order.
+ * Idempotent per request: only rows still `reserved` are settled, so a retry
+ * or the recovery pass never charges twice. A charge never exceeds its
+ * reservation (reserve ≥ settle), so no balance goes negative. A lease-backed
+ * charge leaves the lease (and the project's reserved) as it is paid; a
+ * per-request reservation is released whole from project and key.
  */
 export async function settleMany(db: Db, settlements: Settlement[]): Promise<SettleResult[]> {
   if (settlements.length === 0) return [];
-  const input = settlements.map((s) => ({
+  const input = settlements.map((s, ord) => ({
+    ord,
     id: s.requestId,
     status: s.status,
     http_status: s.httpStatus,
@@ -93,9 +89,15 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
     ttft_ms: s.ttftMs ?? null,
     attempts: s.attempts,
   }));
-  return db.transaction(async (tx) => {
-    const rows = rowsOf<SettledRow>(
-      await tx.execute(sql`
+  const rows = rowsOf<SettledRow>(
+    await db.execute(sql`
+      WITH v AS (
+        SELECT * FROM jsonb_to_recordset(${json(input)}) AS v(
+          ord int, id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
+          cached_tokens int, reasoning_tokens int, cost numeric, provider text, upstream_model text,
+          upstream_key_id text, latency_ms int, ttft_ms int, attempts int)
+      ),
+      settled AS (
         UPDATE usage_records u SET
           status = v.status, http_status = v.http_status, error_code = v.error_code,
           prompt_tokens = v.prompt_tokens, completion_tokens = v.completion_tokens,
@@ -103,91 +105,69 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
           cost = LEAST(v.cost, u.reserved_cost),
           provider = v.provider, upstream_model = v.upstream_model, upstream_key_id = v.upstream_key_id,
           latency_ms = v.latency_ms, ttft_ms = v.ttft_ms, attempts = v.attempts, settled_at = now()
-        FROM jsonb_to_recordset(${json(input)}) AS v(
-          id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
-          cached_tokens int, reasoning_tokens int, cost numeric, provider text, upstream_model text,
-          upstream_key_id text, latency_ms int, ttft_ms int, attempts int)
+        FROM v
         WHERE u.id = v.id AND u.status = 'reserved'
-        RETURNING u.id, u.project_id, u.api_key_id, u.lease_id, u.reserved_cost::text AS reserved_cost,
-          u.cost::text AS cost, u.created_at, u.test, u.stream, u.model_id`),
-    );
-    if (rows.length === 0) return [];
-
-    // A lease-backed charge leaves the lease (and the project's reserved) as it
-    // is paid; a per-request reservation is released whole from project and key.
-    const byProject = new Map<string, { charged: bigint; release: bigint }>();
-    const byKey = new Map<string, { charged: bigint; release: bigint }>();
-    const byLease = new Map<string, { charged: bigint; release: bigint }>();
-    for (const r of rows) {
-      const charged = parseMoney(r.cost);
-      const reserved = parseMoney(r.reserved_cost);
-      if (r.lease_id) {
-        add(byProject, r.project_id, charged, charged);
-        add(byLease, r.lease_id, charged, 0n);
-        add(byKey, r.api_key_id, charged, 0n);
-      } else {
-        add(byProject, r.project_id, charged, reserved);
-        add(byKey, r.api_key_id, charged, reserved);
-      }
-    }
-    const projectIds = [...byProject.keys()].sort();
-    const keyIds = [...byKey.keys()].sort();
-    await tx.execute(sql`SELECT 1 FROM projects WHERE id IN (SELECT jsonb_array_elements_text(${json(projectIds)})) ORDER BY id FOR UPDATE`);
-    await tx.execute(sql`SELECT 1 FROM api_keys WHERE id IN (SELECT jsonb_array_elements_text(${json(keyIds)})) ORDER BY id FOR UPDATE`);
-    const projectRows = rowsOf<{ id: string; balance: string; reserved: string }>(
-      await tx.execute(sql`
-        UPDATE projects p SET balance = p.balance - v.charged, reserved = p.reserved - v.release
-        FROM jsonb_to_recordset(${json(projectIds.map((id) => ({ id, charged: formatMoney(byProject.get(id)!.charged), release: formatMoney(byProject.get(id)!.release) })))}) AS v(id text, charged numeric, release numeric)
-        WHERE p.id = v.id
-        RETURNING p.id, p.balance::text AS balance, p.reserved::text AS reserved`),
-    );
-    if (byLease.size > 0) {
-      await tx.execute(sql`
-        UPDATE leases l SET amount = l.amount - v.charged
-        FROM jsonb_to_recordset(${json([...byLease].map(([id, e]) => ({ id, charged: formatMoney(e.charged) })))}) AS v(id text, charged numeric)
-        WHERE l.id = v.id`);
-    }
-    const rollover = sql`k.spend_limit_period = 'monthly' AND k.period_start < date_trunc('month', now())`;
-    await tx.execute(sql`
-      UPDATE api_keys k SET
-        reserved = k.reserved - v.release,
-        period_spent = (CASE WHEN ${rollover} THEN 0 ELSE k.period_spent END) + v.charged,
-        period_start = (CASE WHEN ${rollover} THEN date_trunc('month', now()) ELSE k.period_start END),
-        spent_total = k.spent_total + v.charged,
-        last_used_at = now()
-      FROM jsonb_to_recordset(${json(keyIds.map((id) => ({ id, charged: formatMoney(byKey.get(id)!.charged), release: formatMoney(byKey.get(id)!.release) })))}) AS v(id text, charged numeric, release numeric)
-      WHERE k.id = v.id`);
-
-    // Ledger entries in settlement order; each one's balance_after is the
-    // project's final balance plus the charges that come after it.
-    const finals = new Map(projectRows.map((p) => [p.id, { balance: parseMoney(p.balance), reserved: parseMoney(p.reserved) }]));
-    const running = new Map([...finals].map(([id, f]) => [id, f.balance]));
-    const entries: Array<typeof ledgerEntries.$inferInsert> = [];
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const r = rows[i]!;
-      const charged = parseMoney(r.cost);
-      if (charged === 0n) continue;
-      const after = running.get(r.project_id)!;
-      entries.push({ id: newId('led'), projectId: r.project_id, kind: 'charge', amount: formatMoney(-charged), balanceAfter: formatMoney(after), requestId: r.id, reason: `usage ${r.model_id}` });
-      running.set(r.project_id, after + charged);
-    }
-    if (entries.length > 0) await tx.insert(ledgerEntries).values(entries.reverse());
-
-    return rows.map((r) => ({
-      requestId: r.id,
-      projectId: r.project_id,
-      apiKeyId: r.api_key_id,
-      leaseId: r.lease_id,
-      reserved: parseMoney(r.reserved_cost),
-      charged: parseMoney(r.cost),
-      projectBalance: finals.get(r.project_id)!.balance,
-      projectReserved: finals.get(r.project_id)!.reserved,
-      createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
-      test: r.test,
-      stream: r.stream,
-      modelId: r.model_id,
-    }));
-  });
+        RETURNING v.ord, u.id, u.project_id, u.api_key_id, u.lease_id, u.reserved_cost, u.cost,
+          u.created_at, u.test, u.stream, u.model_id
+      ),
+      by_project AS (
+        SELECT project_id, sum(cost) AS charged,
+          sum(CASE WHEN lease_id IS NULL THEN reserved_cost ELSE cost END) AS release
+        FROM settled GROUP BY project_id
+      ),
+      p AS (
+        UPDATE projects p SET balance = p.balance - b.charged, reserved = p.reserved - b.release
+        FROM by_project b WHERE p.id = b.project_id
+        RETURNING p.id, p.balance, p.reserved
+      ),
+      l AS (
+        UPDATE leases l SET amount = l.amount - b.charged
+        FROM (SELECT lease_id, sum(cost) AS charged FROM settled WHERE lease_id IS NOT NULL GROUP BY lease_id) b
+        WHERE l.id = b.lease_id
+      ),
+      k AS (
+        UPDATE api_keys k SET
+          reserved = k.reserved - b.release,
+          period_spent = (CASE WHEN k.spend_limit_period = 'monthly' AND k.period_start < date_trunc('month', now())
+                          THEN 0 ELSE k.period_spent END) + b.charged,
+          period_start = (CASE WHEN k.spend_limit_period = 'monthly' AND k.period_start < date_trunc('month', now())
+                          THEN date_trunc('month', now()) ELSE k.period_start END),
+          spent_total = k.spent_total + b.charged,
+          last_used_at = now()
+        FROM (SELECT api_key_id, sum(cost) AS charged,
+                sum(CASE WHEN lease_id IS NULL THEN reserved_cost ELSE 0 END) AS release
+              FROM settled GROUP BY api_key_id) b
+        WHERE k.id = b.api_key_id
+      ),
+      ledger AS (
+        INSERT INTO ledger_entries (id, project_id, kind, amount, balance_after, request_id, reason, actor)
+        SELECT 'led_' || replace(gen_random_uuid()::text, '-', ''), s.project_id, 'charge', -s.cost,
+          p.balance + coalesce(sum(s.cost) OVER (PARTITION BY s.project_id ORDER BY s.ord
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
+          s.id, 'usage ' || s.model_id, 'system'
+        FROM settled s JOIN p ON p.id = s.project_id
+        WHERE s.cost > 0
+      )
+      SELECT s.id, s.project_id, s.api_key_id, s.lease_id, s.reserved_cost::text AS reserved_cost,
+        s.cost::text AS cost, s.created_at, s.test, s.stream, s.model_id,
+        p.balance::text AS project_balance, p.reserved::text AS project_reserved
+      FROM settled s JOIN p ON p.id = s.project_id
+      ORDER BY s.ord`),
+  );
+  return rows.map((r) => ({
+    requestId: r.id,
+    projectId: r.project_id,
+    apiKeyId: r.api_key_id,
+    leaseId: r.lease_id,
+    reserved: parseMoney(r.reserved_cost),
+    charged: parseMoney(r.cost),
+    projectBalance: parseMoney(r.project_balance),
+    projectReserved: parseMoney(r.project_reserved),
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+    test: r.test,
+    stream: r.stream,
+    modelId: r.model_id,
+  }));
 }
 
 /** One settlement; undefined when the request was already settled. */
