@@ -36,6 +36,8 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
 
   it('refuses a project key and a wrong token, then signs in with the operator token', async () => {
     context = await browser.newContext({ viewport: DESKTOP });
+    // A missing element fails the step that waits for it, with its name, well before the test times out.
+    context.setDefaultTimeout(10_000);
     page = await context.newPage();
     await page.goto(`${gw.url}/console`);
     const form = page.getByTestId('signin-operator');
@@ -89,6 +91,28 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
     await page.getByTestId('credit-submit').click();
     await expect.poll(() => page.getByTestId('form-done').textContent(), { timeout: 10_000 }).toContain('$42.50');
     await expect.poll(() => page.locator(`[data-project-id="${project.projectId}"]`).getByTestId('project-balance').textContent()).toBe('$42.50');
+  });
+
+  it('creates a project and limits its models through the UI', async () => {
+    await page.getByRole('button', { name: 'New project' }).click();
+    const form = page.getByTestId('form-project');
+    await form.locator('input[name=name]').fill('made-in-the-console');
+    await form.locator('input[name=initialBalance]').fill('7.25');
+    await form.getByRole('button', { name: 'Create project' }).click();
+    await expect.poll(() => form.getByTestId('form-done').textContent(), { timeout: 10_000 }).toContain('made-in-the-console');
+    const row = page.getByTestId('project-row').filter({ hasText: 'made-in-the-console' });
+    await row.waitFor();
+    expect(await row.getByTestId('project-balance').textContent()).toBe('$7.25');
+    const projectId = (await row.getAttribute('data-project-id'))!;
+
+    await row.getByRole('button', { name: 'Models' }).click();
+    const models = page.getByTestId('form-models');
+    await models.getByLabel('Every model', { exact: false }).uncheck();
+    await models.getByLabel('gemini-2.0-flash', { exact: true }).check();
+    await models.getByRole('button', { name: 'Save permissions' }).click();
+    await expect.poll(() => models.getByTestId('form-done').textContent(), { timeout: 10_000 }).toContain('1 model');
+    const allowed = await gw.gateway.permissions.allowed(projectId);
+    expect([...allowed]).toEqual(['gemini-2.0-flash']);
   });
 
   it('adds an upstream key through the UI and shows it turn unhealthy when its provider fails', async () => {

@@ -79,6 +79,8 @@ describe.skipIf(!hasChromium)('project view in Chromium', () => {
 
   it('refuses a wrong key in plain words, then signs in with a project key kept only in session storage', async () => {
     context = await browser.newContext({ viewport: DESKTOP });
+    // A missing element fails the step that waits for it, with its name, well before the test times out.
+    context.setDefaultTimeout(10_000);
     page = await context.newPage();
     await page.goto(`${gw.url}/`);
     const form = page.getByTestId('signin-project');

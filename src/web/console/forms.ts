@@ -221,11 +221,12 @@ function Permissions(props: FormsProps) {
   const project = props.projects.find((p) => p.id === props.projectId);
   const [all, setAll] = useState(false);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
+  // The boxes follow the project's saved permissions; a message stays until another project is picked.
   useEffect(() => {
     setAll(project?.allModels ?? false);
     setChosen(new Set((project?.permissions ?? []).map((p) => p.modelId).filter((m) => m !== '*')));
-    a.reset();
   }, [props.projectId, project?.allModels, (project?.permissions ?? []).map((p) => p.modelId).join(',')]);
+  useEffect(() => a.reset(), [props.projectId]);
 
   const toggle = (id: string) => {
     const next = new Set(chosen);
