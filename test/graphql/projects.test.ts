@@ -64,7 +64,7 @@ describe('projects', () => {
   });
 
   it('refuses invalid input with a clear error naming the field, and writes nothing', async () => {
-    const [{ n: before }] = await gw.database.db.select({ n: count() }).from(projects);
+    const [{ n: before } = { n: -1 }] = await gw.database.db.select({ n: count() }).from(projects);
     const cases: Array<[string, RegExp, string]> = [
       [`mutation { createProject(input: {name: "  "}) { id } }`, /'name': must not be empty/, 'name'],
       [`mutation { createProject(input: {name: "x", initialBalance: "-5"}) { id } }`, /'initialBalance': must not be negative/, 'initialBalance'],
@@ -79,7 +79,7 @@ describe('projects', () => {
     }
     const float = await gql.request(`mutation { createProject(input: {name: "x", initialBalance: 1.5}) { id } }`);
     expect(float.errors![0]!.message).toMatch(/Decimal values are strings/);
-    const [{ n: after }] = await gw.database.db.select({ n: count() }).from(projects);
+    const [{ n: after } = { n: -2 }] = await gw.database.db.select({ n: count() }).from(projects);
     expect(after).toBe(before);
   });
 

@@ -8,8 +8,8 @@ import type { EventBus, Topic } from '../../src/core/events/event-bus.js';
 export function nextSubscriber(bus: EventBus, topic: Topic): Promise<void> {
   return new Promise((resolve) => {
     const original = bus.subscribe;
-    bus.subscribe = function (this: EventBus, t, handler) {
-      const off = original.call(this, t, handler);
+    bus.subscribe = function (this: EventBus, t: Topic, handler: Parameters<EventBus['subscribe']>[1]) {
+      const off = original.call(this, t, handler as never);
       if (t === topic) {
         bus.subscribe = original;
         resolve();
