@@ -130,6 +130,25 @@ describe.skipIf(!hasChromium)('project view in Chromium', () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('explains a refused call in plain words (an empty live balance), without streaming anything', async () => {
+    const broke = await gw.project({ mode: 'live', balance: '0' });
+    const other = await browser.newContext({ viewport: DESKTOP });
+    other.setDefaultTimeout(10_000);
+    const p = await other.newPage();
+    await p.goto(`${gw.url}/`);
+    await p.getByTestId('signin-project').locator('input[name=secret]').fill(broke.secret);
+    await p.getByTestId('signin-project').getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('pg-model').locator('option').first().waitFor({ state: 'attached' });
+    expect(await p.getByTestId('stat-balance').textContent()).toContain('$0.00');
+    await p.getByTestId('pg-input').fill('Will this be paid for?');
+    await p.getByTestId('pg-send').click();
+    const error = await p.getByTestId('pg-error').textContent();
+    expect(error).toMatch(/balance/i);
+    expect(error).toContain('Top up the balance');
+    expect(await p.getByTestId('answer').count()).toBe(0);
+    await other.close();
+  });
+
   it('signs out and forgets the key', async () => {
     await page.getByTestId('sign-out').click();
     await page.getByTestId('signin-project').waitFor();
