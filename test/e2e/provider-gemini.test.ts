@@ -196,7 +196,8 @@ describe('Gemini through the gateway: translation', () => {
     a.setScript({ text: 'Forty-two.', reasoning: 'Six times seven.', usage: { input: 10, output: 30, reasoning: 12 } });
     const s = await setup({ onlyA: true });
     const res = await s.client.chat.completions.create({ ...hello(s.model), think: true } as OpenAI.ChatCompletionCreateParamsNonStreaming).withResponse();
-    expect(a.requests[0]!.body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } });
+    // No max_tokens: held to the catalogue's ceiling (what was reserved), thoughts included.
+    expect(a.requests[0]!.body.generationConfig).toEqual({ maxOutputTokens: 1000, thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } });
     const message = res.data.choices[0]!.message as OpenAI.ChatCompletionMessage & WithReasoning;
     expect(message.content).toBe('Forty-two.');
     expect(message.reasoning_content).toBe('Six times seven.');
@@ -227,6 +228,7 @@ describe('Gemini through the gateway: translation', () => {
     });
     expect(a.requests[0]!.body.generationConfig).toEqual({
       candidateCount: 2,
+      maxOutputTokens: 1000,
       seed: 3,
       responseMimeType: 'application/json',
       responseSchema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] },
@@ -259,7 +261,7 @@ describe('Gemini through the gateway: translation', () => {
     expect(a.requests).toHaveLength(0);
     // Turning reasoning off asks for nothing the model lacks.
     await s.client.chat.completions.create({ ...hello(s.model), reasoning_effort: 'none' });
-    expect(a.requests[0]!.body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
+    expect(a.requests[0]!.body.generationConfig).toEqual({ maxOutputTokens: 1000, thinkingConfig: { thinkingBudget: 0 } });
   });
 
   it('never falls back to a model that cannot honour the options the request asked for', async () => {

@@ -15,7 +15,13 @@ const validatesThoughtSignatures = (model: string): boolean => {
   return match !== null && Number(match[1]) >= 3;
 };
 
-export function toGeminiRequest(req: ChatRequest, upstreamModel: string): Record<string, unknown> {
+/**
+ * `defaultMaxTokens` is the catalogue's ceiling, what the gateway reserved
+ * for: without a max from the client the upstream is held to it, so an
+ * answer ends with finish_reason `length` instead of running past what was
+ * paid for (Gemini's maxOutputTokens includes thinking).
+ */
+export function toGeminiRequest(req: ChatRequest, upstreamModel: string, defaultMaxTokens?: number): Record<string, unknown> {
   assertGeminiSupports(req);
   const prompt = convertToGeminiPrompt(
     req.messages,
@@ -31,7 +37,7 @@ export function toGeminiRequest(req: ChatRequest, upstreamModel: string): Record
   if (req.top_p != null) config.topP = req.top_p;
   if (typeof extra.top_k === 'number') config.topK = extra.top_k;
   if (req.n != null && req.n > 1) config.candidateCount = req.n;
-  const maxTokens = requestedMaxTokens(req);
+  const maxTokens = requestedMaxTokens(req) ?? defaultMaxTokens;
   if (maxTokens !== undefined) config.maxOutputTokens = maxTokens;
   if (req.stop != null) config.stopSequences = typeof req.stop === 'string' ? [req.stop] : req.stop;
   if (req.seed != null) config.seed = req.seed;
