@@ -71,7 +71,10 @@ export function collect<T = Record<string, any>>(client: Client, query: string, 
         failure = err;
         failed?.(err);
       },
-      complete: () => {},
+      complete: () => {
+        failure ??= new Error('the subscription completed');
+        failed?.(failure);
+      },
     },
   );
   return {
