@@ -155,7 +155,7 @@ export function derive(runs: RunRecord[]): void {
       };
     }
     const proxy = find('proxy', run.scenario);
-    if (proxy && run.target.startsWith('gateway')) {
+    if (proxy && proxy.load.ok >= 20 && run.target.startsWith('gateway')) {
       run.vsProxy = { rps: run.load.rps / proxy.load.rps, cpuPer1k: run.server.cpuPer1k / proxy.server.cpuPer1k };
     }
   }

@@ -71,6 +71,8 @@ const SLOW_MS = num('BENCH_SLOW_LATENCY_MS', 50);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
 const DRIP_CONNECTIONS = num('BENCH_DRIP_CONNECTIONS', 1000);
 const DRIP_MS = num('BENCH_DRIP_INTERVAL_MS', 100);
+// Slow streams of ~1.3 s, so several rounds fit in the scenario even on a busy machine.
+const DRIP_CHUNKS = 10;
 const DATABASE_URL = process.env.DATABASE_URL?.trim() || undefined;
 /** On a shared machine: wait up to this many seconds before each scenario for other load to go away. */
 const QUIET_WAIT = num('BENCH_QUIET_WAIT', 0);
@@ -138,7 +140,7 @@ const requestBody = (model: string) => (stream: boolean) =>
   });
 
 /** Waits until the process has used no CPU for half a second; returns how long that took. */
-async function quiesce(pid: number, maxMs = 8_000): Promise<number> {
+async function quiesce(pid: number, maxMs = 6_000): Promise<number> {
   const started = performance.now();
   let last = cpuSeconds(pid);
   let calm = 0;
@@ -183,16 +185,16 @@ async function check(endpoint: Endpoint, stream: boolean): Promise<void> {
 }
 
 async function startMocks(): Promise<Mocks> {
-  const start = async (name: string, latency: number, chunkDelay: number) => {
+  const start = async (name: string, latency: number, chunkDelay: number, chunks = CHUNKS) => {
     const { child, port } = await startChild({
       name,
       script: 'test/bench/mock-upstream.ts',
       cpu: 0,
-      env: { PORT: '0', MOCK_LATENCY_MS: String(latency), MOCK_CHUNKS: String(CHUNKS), MOCK_CHUNK_DELAY_MS: String(chunkDelay) },
+      env: { PORT: '0', MOCK_LATENCY_MS: String(latency), MOCK_CHUNKS: String(chunks), MOCK_CHUNK_DELAY_MS: String(chunkDelay) },
     });
     return { child, url: `http://127.0.0.1:${port}` };
   };
-  const [fast, slow, drip] = await Promise.all([start('mock', 0, 0), start(`mock-${SLOW_MS}ms`, SLOW_MS, 0), start(`mock-drip`, 0, DRIP_MS)]);
+  const [fast, slow, drip] = await Promise.all([start('mock', 0, 0), start(`mock-${SLOW_MS}ms`, SLOW_MS, 0), start(`mock-drip`, 0, DRIP_MS, DRIP_CHUNKS)]);
   return { fast, slow, drip };
 }
 
@@ -297,6 +299,7 @@ async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarge
     serverPid: () => child.pid,
     watchActivity: () => database.watchActivity(),
     finish: async () => {
+      log(`stopping ${child.name} (SIGTERM) at ${new Date().toISOString()}`);
       const code = await child.stop(60_000);
       if (code !== 0) log(`warning: ${child.name} exited with code ${code}:\n${child.tail()}`);
       const out: Partial<TargetRecord> = {};
@@ -395,7 +398,8 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
         load,
         server: {
           cpuSeconds: cpuTotal,
-          cpuPer1k: load.ok > 0 ? cpuTotal / (load.ok / 1000) : NaN,
+          // Per-request figures need enough requests to mean anything.
+          cpuPer1k: load.ok >= 20 ? cpuTotal / (load.ok / 1000) : NaN,
           cores: cpuLoad / load.seconds,
           drainSeconds: drainMs / 1000,
           peakRssMb,
@@ -406,7 +410,7 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
         ...(connTimer ? { peakConnections } : {}),
         loadAvg,
         ...(onPostgres
-          ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok > 0 ? pgTotal / (load.ok / 1000) : NaN, ...(pgActivity ? { activity: pgActivity } : {}) } }
+          ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok >= 20 ? pgTotal / (load.ok / 1000) : NaN, ...(pgActivity ? { activity: pgActivity } : {}) } }
           : {}),
       };
       runs.push(record);

@@ -88,6 +88,8 @@ export interface Accounting {
   byStatus: Record<string, number>;
   /** Rows still `reserved` after the gateway stopped: should be 0. */
   unsettled: number;
+  /** A few of them, to look into. */
+  unsettledSample: Array<{ id: string; createdAt: string; stream: boolean }>;
   ledgerEntries: number;
   balance: string;
   reserved: string;
@@ -204,7 +206,13 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
           .select({ balance: sql<string>`${projects.balance}::text`, reserved: sql<string>`${projects.reserved}::text` })
           .from(projects)
           .where(eq(projects.id, projectId));
+        const stuck = await d.db
+          .select({ id: usageRecords.id, createdAt: usageRecords.createdAt, stream: usageRecords.stream })
+          .from(usageRecords)
+          .where(eq(usageRecords.status, 'reserved'))
+          .limit(5);
         return {
+          unsettledSample: stuck.map((r) => ({ id: r.id, createdAt: r.createdAt.toISOString(), stream: r.stream })),
           usageRows: rows.reduce((n, r) => n + Number(r.n), 0),
           byStatus,
           unsettled: byStatus.reserved ?? 0,
