@@ -32,7 +32,7 @@ process.on('exit', () => killAll('SIGKILL'));
 export const canPin: boolean = (() => {
   try {
     execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) >= 2;
+    return Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim()) >= 2;
   } catch {
     return false;
   }

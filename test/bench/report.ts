@@ -115,7 +115,8 @@ export function machineInfo(pinned: boolean): Machine {
   }
   let nproc = cpus().length;
   try {
-    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+    // --all: this process may already be pinned to one core.
+    nproc = Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim());
   } catch {
     // no coreutils
   }
@@ -273,7 +274,7 @@ export function toMarkdown(report: BenchReport): string {
   lines.push('');
   lines.push(
     `Loopback, ${m.pinning}. ${report.settings.durationSeconds} s per scenario after a ${report.settings.warmupSeconds} s warm-up per target; ` +
-      `streams carry ${report.settings.streamChunks} content chunks plus role, finish and usage chunks; "50 ms" scenarios add a fixed ${report.settings.slowLatencyMs} ms upstream latency. ` +
+      `streams carry ${report.settings.streamChunks} content chunks plus role, finish and usage chunks; "${report.settings.slowLatencyMs} ms upstream" scenarios add a fixed latency before the upstream answers; the ${report.scenarios.find((s) => s.upstream === 'drip')?.connections ?? 1000}-connection stream scenario has the upstream pause ${report.settings.dripIntervalMs} ms between chunks, to hold streams open. ` +
       `Latencies are client-side (autocannon, one request in flight per connection); "added" is over direct-to-mock in the same scenario. ` +
       `CPU is the server process's user+system time from /proc, from the start of a run until it is idle again (deferred settles included); ` +
       `"other load" is CPU used by everything else on the machine meanwhile (other users), the noise floor of that row.` +
