@@ -32,7 +32,7 @@ async function setup(options: { onlyA?: boolean } = {}) {
   const model = `claude-e2e-${++n}`;
   const upstreamModel = `claude-up-${n}`;
   const keys = options.onlyA ? [{ baseUrl: a.url }] : [{ baseUrl: a.url }, { baseUrl: b.url }];
-  const keyIds = await liveModel(gw, { id: model, provider: 'anthropic', upstreamModel, keys });
+  const keyIds = await liveModel(gw, { id: model, provider: 'anthropic', upstreamModel, keys, maxOutputTokens: 8192 });
   const project = await gw.project({ mode: 'live', balance: '10' });
   return { model, upstreamModel, keyIds, ...project, client: gw.client(project.secret) };
 }
@@ -91,7 +91,7 @@ describe('Anthropic through the gateway: translation', () => {
     expect(sent.body).toEqual({
       model: s.upstreamModel,
       // No max_tokens in the request: the catalogue's ceiling, which is what the gateway reserved for.
-      max_tokens: 1000,
+      max_tokens: 8192,
       system: [
         { type: 'text', text: 'You are terse.' },
         { type: 'text', text: 'Answer in English.' },
@@ -184,7 +184,7 @@ describe('Anthropic through the gateway: translation', () => {
     const res = await s.client.chat.completions
       .create({ ...hello(s.model), max_tokens: 3000, think: true } as OpenAI.ChatCompletionCreateParamsNonStreaming)
       .withResponse();
-    expect(a.requests[0]!.body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 3000 });
+    expect(a.requests[0]!.body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 1500 }, max_tokens: 3000 });
     expect(a.requests[0]!.body.temperature).toBeUndefined();
     const message = res.data.choices[0]!.message as OpenAI.ChatCompletionMessage & WithReasoning;
     expect(message.content).toBe('Forty-two.');

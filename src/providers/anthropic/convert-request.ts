@@ -2,7 +2,7 @@ import { requestedMaxTokens, type ChatRequest } from '../../core/chat/chat-reque
 import { ProviderError } from '../provider.js';
 import { continuesToolLoop, convertToAnthropicPrompt } from './convert-messages.js';
 import { convertToAnthropicTools } from './convert-tools.js';
-import { maxTokensWithThinking, thinkingBudget } from './thinking-budget.js';
+import { fitThinkingBudget, thinkingBudget } from './thinking-budget.js';
 import { assertAnthropicSupports } from './unsupported-options.js';
 
 /** Required by the Messages API; OpenAI requests often leave it out. Used when the catalogue gives no ceiling either. */
@@ -23,8 +23,9 @@ export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stre
 
   // A tool loop continued from OpenAI history has no signed thinking block
   // to replay, which Anthropic would reject; that step runs without thinking.
-  const budget = continuesToolLoop(req.messages) ? undefined : thinkingBudget(req);
   const maxTokens = requestedMaxTokens(req) ?? defaultMaxTokens;
+  const wanted = continuesToolLoop(req.messages) ? undefined : thinkingBudget(req);
+  const budget = wanted === undefined ? undefined : fitThinkingBudget(wanted, maxTokens);
   const topK = (req as Record<string, unknown>).top_k;
 
   if (budget !== undefined) {
@@ -39,7 +40,7 @@ export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stre
 
   const body: Record<string, unknown> = {
     model: upstreamModel,
-    max_tokens: budget === undefined ? maxTokens : maxTokensWithThinking(maxTokens, budget),
+    max_tokens: maxTokens,
     messages,
   };
   if (system.length > 0) body.system = system;

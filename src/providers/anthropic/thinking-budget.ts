@@ -23,6 +23,24 @@ export function thinkingBudget(req: ChatRequest): number | undefined {
   return req.think ? BUDGETS.medium : undefined;
 }
 
-/** Anthropic needs max_tokens above the budget; a small ceiling gets the budget added on top, so the answer keeps its room. */
-export const maxTokensWithThinking = (maxTokens: number, budget: number): number =>
-  maxTokens > budget ? maxTokens : budget + maxTokens;
+/** Anthropic's smallest thinking budget. */
+export const MIN_THINKING_BUDGET = 1024;
+
+/**
+ * The budget that fits inside max_tokens. As in OpenAI's API, max_tokens
+ * bounds reasoning and answer together, and it is what the gateway reserved
+ * for: adding the budget on top would let the upstream bill past the
+ * reservation. Thinking gets at most half when max_tokens is small.
+ */
+export function fitThinkingBudget(budget: number, maxTokens: number): number {
+  if (maxTokens <= MIN_THINKING_BUDGET) {
+    throw new ProviderError(
+      `max_tokens must be above ${MIN_THINKING_BUDGET} to think on anthropic models (it bounds reasoning and answer together)`,
+      'client',
+      undefined,
+      undefined,
+      400,
+    );
+  }
+  return Math.min(budget, Math.max(MIN_THINKING_BUDGET, Math.floor(maxTokens / 2)));
+}

@@ -163,15 +163,16 @@ describe('toAnthropicRequest', () => {
     expect(plan.body.tool_choice).toEqual({ type: 'tool', name: 'json_tool_call' });
   });
 
-  it('turns think into a thinking budget, raising max_tokens above it', () => {
+  it('turns think into a thinking budget that fits inside max_tokens (what the gateway reserved)', () => {
     expect(toAnthropicRequest(request({ think: true }), 'm', false).body).toMatchObject({
       thinking: { type: 'enabled', budget_tokens: 2048 },
       max_tokens: 4096,
     });
-    expect(toAnthropicRequest(request({ reasoning_effort: 'high', max_tokens: 1000 }), 'm', false).body).toMatchObject({
-      thinking: { type: 'enabled', budget_tokens: 4096 },
-      max_tokens: 5096,
+    expect(toAnthropicRequest(request({ reasoning_effort: 'high', max_tokens: 3000 }), 'm', false).body).toMatchObject({
+      thinking: { type: 'enabled', budget_tokens: 1500 },
+      max_tokens: 3000,
     });
+    expect(() => toAnthropicRequest(request({ think: true, max_tokens: 1000 }), 'm', false)).toThrow(/max_tokens must be above 1024/);
     expect(toAnthropicRequest(request({ reasoning_effort: 'low' }), 'm', false).body.thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
     expect(toAnthropicRequest(request({ think: true, reasoning_effort: 'none' }), 'm', false).body).not.toHaveProperty('thinking');
   });
