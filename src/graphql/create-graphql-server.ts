@@ -1,13 +1,13 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { Gateway } from '../core/gateway.js';
 import type { GraphQLContext } from './context.js';
 import { makeMaskError } from './errors.js';
 import { schema } from './schema/index.js';
 import { useOperatorAuth, type OperatorLookup } from './use-operator-auth.js';
-import { DEFAULT_QUERY_LIMITS, type QueryLimits, queryLimitsRule } from './validation-limits.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from './validation-limits.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** The header yoga's CSRF prevention asks of requests a browser could send cross-site without a preflight. */
@@ -90,12 +90,4 @@ export function createGraphQLServer(gateway: Gateway, options: GraphQLServerOpti
       useQueryLimits(limits),
     ],
   });
-}
-
-function useQueryLimits(limits: QueryLimits): Plugin {
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(queryLimitsRule(limits));
-    },
-  };
 }

@@ -7,6 +7,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql/index.js';
+import type { Plugin } from 'graphql-yoga';
 
 // Cheap guards against queries that would cost the server much more than
 // they are worth: how deep a selection nests, and how many fields it selects
@@ -84,5 +85,14 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_QUERY_LIMITS) {
         }
       },
     };
+  };
+}
+
+/** The rule as a yoga plugin, so it runs on every transport (HTTP, SSE, graphql-ws). */
+export function useQueryLimits(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(queryLimitsRule(limits));
+    },
   };
 }
