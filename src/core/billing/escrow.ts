@@ -6,8 +6,8 @@ import { newId } from '../ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 import type { SettleResult } from './settle.js';
 
-/** A lease covers at most this many requests of the cost that asked for it. */
-const MAX_REQUESTS_PER_LEASE = 64n;
+/** A lease covers at most this many requests of the cost that asked for it (thousands of open streams need a large one). */
+const MAX_REQUESTS_PER_LEASE = 1024n;
 /** A lease takes at most this share of what is still available (1/4)... */
 const AVAILABLE_SHARE = 4n;
 /** ...and is not taken at all when that share covers fewer requests: near exhaustion every request reserves on the row. */
@@ -89,7 +89,7 @@ export class Escrow {
     const lease = this.#leases.get(projectId) ?? { id: newId('lse', 16), projectId, free: 0n, lastUsed: Date.now(), persisted: false };
     const amount = await this.db.transaction(async (tx) => {
       const [row] = rowsOf<{ available: string }>(
-        await tx.execute(sql`SELECT (balance - reserved)::text AS available FROM projects WHERE id = ${projectId} AND status = 'active' FOR UPDATE`),
+        await tx.execute(sql`SELECT (balance - reserved)::text AS available FROM projects WHERE id = ${projectId} AND status = 'active' FOR NO KEY UPDATE`),
       );
       if (!row) return 0n;
       const requests = parseMoney(row.available) / AVAILABLE_SHARE / cost;

@@ -17,16 +17,20 @@ export async function* translateEventStream(
   signal: AbortSignal,
 ): AsyncGenerator<ChatCompletionChunk> {
   let yielded = 0;
+  let ended = false;
   try {
     for await (const event of readServerSentEvents(body, provider)) {
+      // After the terminal event the body ends right away; reading it to its
+      // end spares destroying the socket (which builds an AbortError per stream).
+      if (translator.done) continue;
       for (const chunk of translator.push(event)) {
         // Chunks already parsed are not handed out once the caller gave up.
         if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
         yielded++;
         yield chunk;
       }
-      if (translator.done) break;
     }
+    ended = true;
     if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
     for (const chunk of translator.end()) {
       yielded++;
@@ -39,6 +43,6 @@ export async function* translateEventStream(
     }
     throw error;
   } finally {
-    body.destroy();
+    if (!ended) body.destroy();
   }
 }
