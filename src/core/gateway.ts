@@ -38,6 +38,7 @@ export interface GatewayOptions {
 
 const DEFAULT_DEADLINE_MS = 10 * 60_000;
 const RECOVERY_INTERVAL_MS = 60_000;
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Every core service of one gateway process, wired once; both front doors use it. */
 export interface Gateway {
@@ -66,7 +67,7 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, database, secrets, logger } = options;
   const db = database.db;
-  const bus = options.bus ?? (await createEventBus(config, database));
+  const bus = options.bus ?? (await createEventBus(config, database, logger));
   const replicaId = newId('rep', 12);
   const keys = new KeyStore(db, bus);
   const adminTokens = new AdminTokens(db, bus);
@@ -136,7 +137,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     recover,
     async close() {
       clearInterval(recoveryTimer);
-      await metering.idle();
+      // Requests still between reserve and settle get a bounded grace; what
+      // outlives it stays `reserved` and the recovery pass settles it.
+      await metering.drain(SHUTDOWN_GRACE_MS);
       await metering.escrow.releaseAll().catch((err: unknown) => logger.error({ err }, 'returning leases failed'));
       await heartbeat.stop();
       for (const part of [keys, adminTokens, catalogue, permissions, pool]) part.close();

@@ -2,6 +2,9 @@ import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeBalance } from '../../src/core/billing/ledger.js';
+import { Metering } from '../../src/core/billing/metering.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
 import { recoverStaleReservations } from '../../src/core/billing/recover-stale.js';
 import { reserve } from '../../src/core/billing/reserve.js';
 import { settle } from '../../src/core/billing/settle.js';
@@ -14,6 +17,7 @@ import type { Database } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
 import { openTestDatabase } from '../helpers/test-database.js';
+import type { RequestContext } from '../../src/core/request-context.js';
 
 let handle: { database: Database; close(): Promise<void> };
 let db: Database['db'];
@@ -161,5 +165,38 @@ describe('reserve → settle', () => {
     // 10 prompt tokens at 1 per 1M tokens.
     expect(row).toMatchObject({ status: 'aborted', errorCode: 'recovered', cost: formatMoney(10n * prices.input).padEnd(14, '0') });
     expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n, balance: parseMoney('1') - 10n * prices.input });
+  });
+
+  it('drain waits for an open request to close its meter and writes its settlement before returning', async () => {
+    const p = await setup('10');
+    const metering = new Metering(db, bus, 'rep_drain', silentLogger);
+    const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
+    const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
+    const ctx: RequestContext = { requestId: newId('req'), key, clientSignal: new AbortController().signal };
+    const meter = await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
+    let drained = false;
+    const draining = metering.drain(10_000).then(() => (drained = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    const usage = { promptTokens: 10, completionTokens: 5, cachedTokens: 0, reasoningTokens: 0 };
+    meter.close({ status: 'ok', httpStatus: 200, usage });
+    await draining;
+    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId));
+    expect(row?.status).toBe('ok');
+    expect(parseMoney(String(row?.cost))).toBe(meter.costOf(usage));
+    await metering.escrow.releaseAll();
+  });
+
+  it('drain gives up on a request that never closes after its grace, leaving the row for recovery', async () => {
+    const p = await setup('10');
+    const metering = new Metering(db, bus, 'rep_drain2', silentLogger);
+    const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
+    const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
+    const ctx: RequestContext = { requestId: newId('req'), key, clientSignal: new AbortController().signal };
+    await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
+    await metering.drain(20);
+    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId));
+    expect(row?.status).toBe('reserved');
+    await metering.escrow.releaseAll();
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBus, GatewayEvents, Topic, UsageEvent } from '../../src/core/events/event-bus.js';
 import { PgEventBus } from '../../src/core/events/pg-event-bus.js';
 import { RedisEventBus } from '../../src/core/events/redis-event-bus.js';
-import { decodeWireEvent, encodeWireEvent, fitWireEvent, MAX_WIRE_BYTES } from '../../src/core/events/wire-event.js';
+import { isOwnWireMessage, MAX_WIRE_BYTES, packWireEvents, unpackWireEvents, type WireEvent } from '../../src/core/events/wire-event.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 
 // Whenever a Postgres server is configured, whatever the vitest project.
@@ -44,22 +44,47 @@ function nextEvent<T extends Topic>(bus: EventBus, topic: T, accept: (e: Gateway
 }
 
 describe('wire format', () => {
-  it('round-trips an event and refuses anything malformed', () => {
-    const text = encodeWireEvent('o1', 'invalidate', { kind: 'api-key', id: 'key_1' });
-    expect(decodeWireEvent(text)).toEqual({ origin: 'o1', topic: 'invalidate', payload: { kind: 'api-key', id: 'key_1' } });
-    for (const bad of ['', 'nope', '[]', '{"origin":"o","topic":"secrets","payload":{}}', '{"origin":1,"topic":"usage","payload":{}}', '{"origin":"o","topic":"usage","payload":null}']) {
-      expect(decodeWireEvent(bad)).toBeUndefined();
-    }
+  const tooLarge: string[] = [];
+  const pack = (events: WireEvent[], max?: number) => packWireEvents('o1', events, (e) => tooLarge.push(e.topic), max);
+
+  it('round-trips a batch, skips its own echo unparsed and drops anything malformed', () => {
+    const events: WireEvent[] = [
+      { topic: 'invalidate', payload: { kind: 'api-key', id: 'key_1' } },
+      { topic: 'usage', payload: usage('r-1') },
+    ];
+    const [text, ...rest] = pack(events);
+    expect(rest).toEqual([]);
+    expect(unpackWireEvents(text!)).toEqual({ origin: 'o1', events });
+    expect(isOwnWireMessage('o1', text!)).toBe(true);
+    expect(isOwnWireMessage('o', text!)).toBe(false);
+    for (const bad of ['', 'nope', 'o {}', 'o [', ' []']) expect(unpackWireEvents(bad)).toBeUndefined();
+    // Inside a well-formed message, only the well-formed events survive.
+    const mixed = 'o [["secrets",{}],["usage",null],[1,{}],["invalidate",{"kind":"catalogue"}]]';
+    expect(unpackWireEvents(mixed)!.events).toEqual([{ topic: 'invalidate', payload: { kind: 'catalogue' } }]);
   });
 
-  it('keeps a NOTIFY payload under 8000 bytes: a long health error is cut, anything else too large is refused', () => {
+  it('splits a batch so no message reaches the limit, keeping order', () => {
+    const events: WireEvent[] = Array.from({ length: 200 }, (_, i) => ({ topic: 'usage', payload: usage(`r-${i}`) }));
+    const messages = pack(events);
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) expect(Buffer.byteLength(m)).toBeLessThanOrEqual(MAX_WIRE_BYTES);
+    expect(messages.flatMap((m) => unpackWireEvents(m)!.events)).toEqual(events);
+  });
+
+  it('cuts a long health error to fit and refuses anything else too large to relay', () => {
+    tooLarge.length = 0;
     const health = { upstreamKeyId: 'upk_1', provider: 'openai', state: 'down', at: new Date().toISOString(), lastError: 'x'.repeat(20_000) };
-    const fitted = fitWireEvent('o', 'health', health)!;
-    expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(MAX_WIRE_BYTES);
-    expect(decodeWireEvent(fitted)!.payload).toMatchObject({ upstreamKeyId: 'upk_1', state: 'down', lastError: '(too long to relay)' });
-    expect(fitWireEvent('o', 'usage', { ...usage('r'), model: 'm'.repeat(9_000) })).toBeUndefined();
-    const small = usage('r');
-    expect(fitWireEvent('o', 'usage', small)).toBe(encodeWireEvent('o', 'usage', small));
+    const messages = pack([
+      { topic: 'health', payload: health },
+      { topic: 'usage', payload: { ...usage('big'), model: 'm'.repeat(9_000) } },
+      { topic: 'usage', payload: usage('small') },
+    ]);
+    expect(messages).toHaveLength(1);
+    expect(Buffer.byteLength(messages[0]!)).toBeLessThanOrEqual(MAX_WIRE_BYTES);
+    const events = unpackWireEvents(messages[0]!)!.events;
+    expect(events[0]!.payload).toMatchObject({ upstreamKeyId: 'upk_1', state: 'down', lastError: '(too long to relay)' });
+    expect(events.map((e) => (e.topic === 'usage' ? (e.payload as UsageEvent).requestId : e.topic))).toEqual(['health', 'small']);
+    expect(tooLarge).toEqual(['usage']);
   });
 });
 

@@ -78,6 +78,9 @@ export class Metering {
   readonly #queue: QueuedSettlement[] = [];
   readonly #idleWaiters: Array<() => void> = [];
   #flushing = false;
+  /** Requests from the start of their reservation until their meter closes. */
+  #open = 0;
+  #onAllClosed: (() => void) | undefined;
   readonly escrow: Escrow;
 
   constructor(
@@ -116,9 +119,11 @@ export class Metering {
         test,
         replicaId: this.replicaId,
     };
+    this.#open++;
     try {
       await this.#reserve(ctx, reservation);
     } catch (e) {
+      this.#closed();
       if (e instanceof GatewayError) await this.reject(ctx, model.id, endpoint, e, stream);
       throw e;
     }
@@ -163,7 +168,13 @@ export class Metering {
     });
   }
 
+  #closed(): void {
+    this.#open--;
+    if (this.#open === 0) this.#onAllClosed?.();
+  }
+
   settleLater(meter: Meter, outcome: MeterClose): void {
+    this.#closed();
     const route = outcome.route;
     this.#queue.push({
       settlement: {
@@ -242,6 +253,25 @@ export class Metering {
     for (const r of balances.values()) {
       this.bus.publish('balance', { projectId: r.projectId, balance: formatMoney(r.projectBalance), reserved: formatMoney(r.projectReserved) });
     }
+  }
+
+  /**
+   * For shutdown: waits (at most `graceMs`) for open requests to close their
+   * meters, then for their settlements to be written.
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.#open > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.#onAllClosed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#onAllClosed = undefined;
+      if (this.#open > 0) this.logger.warn({ open: this.#open }, 'requests still open at shutdown; their reservations are left for recovery');
+    }
+    await this.idle();
   }
 
   /** Resolves when every settlement queued so far has been written (or given up to recovery). */
