@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeBalance } from '../../src/core/billing/ledger.js';
 import { Metering } from '../../src/core/billing/metering.js';
+import { ReservationWriter } from '../../src/core/billing/reservation-writer.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
 import { recoverStaleReservations } from '../../src/core/billing/recover-stale.js';
@@ -198,5 +199,18 @@ describe('reserve → settle', () => {
     const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId));
     expect(row?.status).toBe('reserved');
     await metering.escrow.releaseAll();
+  });
+
+  it('writes the reservations of one turn together, and a bad row fails alone', async () => {
+    const p = await setup('10');
+    const writer = new ReservationWriter(db);
+    const good = Array.from({ length: 40 }, () => reservation(p, 1n));
+    const bad = { ...reservation(p, 1n), projectId: 'prj_missing' };
+    const results = await Promise.allSettled([...good.slice(0, 20), bad, ...good.slice(20)].map((r) => writer.write(r, null)));
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results[20]!.status).toBe('rejected');
+    const rows = await db.select({ id: usageRecords.id, status: usageRecords.status }).from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
+    expect(rows.map((r) => r.id).sort()).toEqual(good.map((r) => r.requestId).sort());
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['reserved']));
   });
 });

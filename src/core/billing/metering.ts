@@ -8,7 +8,8 @@ import type { RequestContext } from '../request-context.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 import { recordRejection } from './record-rejection.js';
 import { Escrow } from './escrow.js';
-import { insertReservation, type Reservation, reserve } from './reserve.js';
+import { type Reservation, reserve } from './reserve.js';
+import { ReservationWriter } from './reservation-writer.js';
 import { type SettledStatus, type Settlement, type SettleResult, settleMany } from './settle.js';
 
 /** Settlements written in one transaction at most. */
@@ -82,6 +83,7 @@ export class Metering {
   #open = 0;
   #onAllClosed: (() => void) | undefined;
   readonly escrow: Escrow;
+  readonly #reservations: ReservationWriter;
 
   constructor(
     private readonly db: Db,
@@ -90,6 +92,7 @@ export class Metering {
     private readonly logger: Logger,
   ) {
     this.escrow = new Escrow(db, replicaId);
+    this.#reservations = new ReservationWriter(db);
   }
 
   async open(
@@ -137,12 +140,12 @@ export class Metering {
    * exhaustion.
    */
   async #reserve(ctx: RequestContext, r: Reservation): Promise<void> {
-    if (r.cost === 0n) return insertReservation(this.db, r, null);
+    if (r.cost === 0n) return this.#reservations.write(r, null);
     if (!ctx.key.hasSpendLimit) {
       const leaseId = await this.escrow.reserve(r.projectId, r.cost);
       if (leaseId) {
         try {
-          return await insertReservation(this.db, r, leaseId);
+          return await this.#reservations.write(r, leaseId);
         } catch (e) {
           this.escrow.refund(r.projectId, leaseId, r.cost);
           throw e;

@@ -110,3 +110,34 @@ export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: str
     leaseId,
   });
 }
+
+/**
+ * Many `reserved` rows in one statement (one round trip, one commit). The
+ * rows travel as one JSON parameter, so the statement text never changes.
+ */
+export async function insertReservations(db: Db, batch: ReadonlyArray<{ reservation: Reservation; leaseId: string | null }>): Promise<void> {
+  const rows = batch.map(({ reservation: r, leaseId }) => ({
+    id: r.requestId,
+    project_id: r.projectId,
+    api_key_id: r.apiKeyId,
+    endpoint: r.endpoint,
+    model_id: r.modelId,
+    prompt_tokens: r.promptTokens,
+    reserved_cost: formatMoney(r.cost),
+    input_price: r.priceText.input,
+    output_price: r.priceText.output,
+    cached_input_price: r.priceText.cachedInput,
+    stream: r.stream,
+    test: r.test,
+    replica_id: r.replicaId,
+    lease_id: leaseId,
+  }));
+  await db.execute(sql`
+    INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
+      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
+    SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
+      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(id text, project_id text, api_key_id text, endpoint text,
+      model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
+      cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`);
+}
