@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
-import { rowsOf } from '../../db/rows.js';
+import { prepareSql } from '../../db/prepared-sql.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export type SettledStatus = 'ok' | 'error' | 'aborted';
@@ -55,8 +55,8 @@ interface SettledRow {
   project_reserved: string;
 }
 
-const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
-
+// Prepared once per database handle.
+const statements = new WeakMap<object, (values: Record<string, unknown>) => Promise<SettledRow[]>>();
 
 /**
  * Closes many reservations at their real cost in ONE statement (one round
@@ -89,10 +89,10 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
     ttft_ms: s.ttftMs ?? null,
     attempts: s.attempts,
   }));
-  const rows = rowsOf<SettledRow>(
-    await db.execute(sql`
+  let statement = statements.get(db);
+  if (!statement) statements.set(db, (statement = prepareSql<SettledRow>(db, 'settle_many', sql`
       WITH v AS (
-        SELECT * FROM jsonb_to_recordset(${json(input)}) AS v(
+        SELECT * FROM jsonb_to_recordset(${sql.placeholder('rows')}::text::jsonb) AS v(
           ord int, id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
           cached_tokens int, reasoning_tokens int, cost numeric, provider text, upstream_model text,
           upstream_key_id text, latency_ms int, ttft_ms int, attempts int)
@@ -152,8 +152,8 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
         s.cost::text AS cost, s.created_at, s.test, s.stream, s.model_id,
         p.balance::text AS project_balance, p.reserved::text AS project_reserved
       FROM settled s JOIN p ON p.id = s.project_id
-      ORDER BY s.ord`),
-  );
+      ORDER BY s.ord`)));
+  const rows = await statement({ rows: JSON.stringify(input) });
   return rows.map((r) => ({
     requestId: r.id,
     projectId: r.project_id,
