@@ -290,3 +290,41 @@ export function establishedTo(port: number): number {
   }
   return n;
 }
+
+/**
+ * Moves a local Postgres server to `cpu`, so the gateway has its core to
+ * itself as the targets assume (in production the database is another
+ * machine). Only the postmaster is pinned: the backends it forks for the
+ * gateway inherit the mask. Returns the function that restores the old mask,
+ * or undefined when the server is not local or cannot be pinned.
+ */
+export async function pinPostgres(databaseUrl: string, cpu: number): Promise<(() => void) | undefined> {
+  if (!canPin) return undefined;
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  let backend: number;
+  try {
+    const [row] = await sql<Array<{ pid: number }>>`select pg_backend_pid() as pid`;
+    backend = row!.pid;
+  } finally {
+    await sql.end();
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid ..."; a remote server's pid is not ours to find.
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+    const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!readFileSync(`/proc/${postmaster}/comm`, 'utf8').startsWith('postgres')) return undefined;
+    const before = /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', String(postmaster)], { encoding: 'utf8' }))?.[1];
+    if (!before) return undefined;
+    execFileSync('taskset', ['-p', '-c', String(cpu), String(postmaster)], { stdio: 'ignore' });
+    return () => {
+      try {
+        execFileSync('taskset', ['-p', before, String(postmaster)], { stdio: 'ignore' });
+      } catch {
+        // the server went away
+      }
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -30,6 +30,7 @@ import {
   establishedTo,
   freePort,
   loadAverage,
+  pinPostgres,
   pinSelf,
   REPO_ROOT,
   RssWatch,
@@ -459,6 +460,12 @@ async function main(): Promise<void> {
   if (TARGETS.includes('gateway-postgres')) {
     const version = await postgresVersion();
     if (version) machine.postgres = version;
+    const restore = pinned && DATABASE_URL ? await pinPostgres(DATABASE_URL, 0) : undefined;
+    if (restore) {
+      cleanups.push(async () => restore());
+      machine.pinning += '; the local Postgres server on CPU 0 too';
+      log('Postgres server pinned to CPU 0 for the run');
+    }
   }
 
   const mocks = await startMocks();
