@@ -302,17 +302,18 @@ export async function pinPostgres(databaseUrl: string, cpu: number): Promise<(()
   if (!canPin) return undefined;
   const { default: postgres } = await import('postgres');
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  let backend: number;
+  let postmaster: number;
   try {
     const [row] = await sql<Array<{ pid: number }>>`select pg_backend_pid() as pid`;
-    backend = row!.pid;
+    // /proc/<pid>/stat: "pid (comm) state ppid ..." (read while the backend lives); a remote server's pid is not ours to find.
+    const stat = readFileSync(`/proc/${row!.pid}/stat`, 'utf8');
+    postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
   } finally {
     await sql.end();
   }
   try {
-    // /proc/<pid>/stat: "pid (comm) state ppid ..."; a remote server's pid is not ours to find.
-    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
-    const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     if (!readFileSync(`/proc/${postmaster}/comm`, 'utf8').startsWith('postgres')) return undefined;
     const before = /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', String(postmaster)], { encoding: 'utf8' }))?.[1];
     if (!before) return undefined;

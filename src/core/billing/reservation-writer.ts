@@ -1,4 +1,5 @@
 import type { Db } from '../../db/open-database.js';
+import { TurnBatch } from '../turn-batch.js';
 import { insertReservation, insertReservations, type Reservation } from './reserve.js';
 
 /** Rows written by one statement at most. */
@@ -19,26 +20,14 @@ interface Pending {
  * other, so the pool still runs several at once.
  */
 export class ReservationWriter {
-  #pending: Pending[] = [];
-  #scheduled = false;
+  readonly #batch = new TurnBatch<Pending>((pending) => {
+    for (let i = 0; i < pending.length; i += MAX_BATCH) void this.#write(pending.slice(i, i + MAX_BATCH));
+  });
 
   constructor(private readonly db: Db) {}
 
   write(reservation: Reservation, leaseId: string | null): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ reservation, leaseId, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (let i = 0; i < pending.length; i += MAX_BATCH) void this.#write(pending.slice(i, i + MAX_BATCH));
+    return new Promise<void>((resolve, reject) => this.#batch.add({ reservation, leaseId, resolve, reject }));
   }
 
   async #write(batch: Pending[]): Promise<void> {

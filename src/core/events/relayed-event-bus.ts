@@ -1,4 +1,5 @@
 import { silentLogger, type Logger } from '../logger.js';
+import { TurnBatch } from '../turn-batch.js';
 import { type GatewayEvents, LocalEventBus, type Topic } from './event-bus.js';
 import { isOwnWireMessage, newOrigin, packWireEvents, unpackWireEvents, type WireEvent } from './wire-event.js';
 
@@ -12,8 +13,7 @@ import { isOwnWireMessage, newOrigin, packWireEvents, unpackWireEvents, type Wir
 export abstract class RelayedEventBus extends LocalEventBus {
   readonly origin = newOrigin();
   protected readonly logger: Logger;
-  #outbox: WireEvent[] = [];
-  #scheduled = false;
+  readonly #outbox = new TurnBatch<WireEvent>((events) => this.#relay(events));
   protected closed = false;
 
   protected constructor(logger: Logger | undefined) {
@@ -27,17 +27,10 @@ export abstract class RelayedEventBus extends LocalEventBus {
   override publish<T extends Topic>(topic: T, payload: GatewayEvents[T]): void {
     super.publish(topic, payload);
     if (this.closed) return;
-    this.#outbox.push({ topic, payload } as WireEvent);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#relay());
-    }
+    this.#outbox.add({ topic, payload } as WireEvent);
   }
 
-  #relay(): void {
-    this.#scheduled = false;
-    const events = this.#outbox;
-    this.#outbox = [];
+  #relay(events: WireEvent[]): void {
     if (this.closed) return;
     const messages = packWireEvents(this.origin, events, (e) =>
       this.logger.error({ topic: e.topic }, 'event too large to relay; delivered on this replica only'),
@@ -57,12 +50,8 @@ export abstract class RelayedEventBus extends LocalEventBus {
   }
 
   /** Relays what is still queued, then stops relaying. */
-  protected flushOutbox(): void {
-    if (this.#outbox.length > 0) this.#relay();
-  }
-
   override async close(): Promise<void> {
-    this.flushOutbox();
+    this.#outbox.flush();
     this.closed = true;
     await super.close();
   }

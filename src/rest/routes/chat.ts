@@ -20,9 +20,22 @@ export function chatRoutes(app: FastifyInstance, gateway: Gateway): void {
       'x-request-id': request.id,
       ...result.headers,
     });
+    // Events that arrive together (one upstream read often holds many) leave
+    // in one write: the socket is corked until the current burst of
+    // microtasks is done, instead of a system call per event.
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      res.uncork();
+    };
     try {
       for await (const event of result.events) {
         if (res.destroyed) break;
+        if (!corked) {
+          corked = true;
+          res.cork();
+          process.nextTick(uncork);
+        }
         if (!res.write(event)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
       }
     } catch (err) {
