@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
   const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
   const gateway = await createGateway({ config, database, secrets, logger });
-  const bootstrap = await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger });
+  const bootstrap = await database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger }));
   await gateway.catalogue.reload();
   const recovered = await gateway.recover();
   if (recovered > 0) logger.warn({ recovered }, 'settled stale reservations from an earlier run');

@@ -21,6 +21,11 @@ export interface Database {
   raw: RawClient;
   /** One cheap round trip, for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Runs `work` while holding the database-wide start-up lock, so replicas
+   * starting together migrate and bootstrap one after the other.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -33,23 +38,44 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
+// pg_advisory_lock key: 'gwstart' in ASCII.
+const STARTUP_LOCK = 0x67777374617274n;
+
+/** A session-level advisory lock on a connection of its own, released whatever `work` does. */
+async function withStartupLock<T>(client: postgres.Sql, work: () => Promise<T>): Promise<T> {
+  const session = await client.reserve();
+  try {
+    await session`select pg_advisory_lock(${STARTUP_LOCK.toString()}::bigint)`;
+    try {
+      return await work();
+    } finally {
+      await session`select pg_advisory_unlock(${STARTUP_LOCK.toString()}::bigint)`;
+    }
+  } finally {
+    session.release();
+  }
+}
+
 /** Opens PGlite or Postgres behind the same drizzle API and applies the committed migrations. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const client = postgres(options.databaseUrl, {
-      max: options.poolSize ?? 10,
+      // Two at least: the start-up lock holds one connection while migrations use another.
+      max: Math.max(2, options.poolSize ?? 10),
       onnotice: () => {},
       // numeric stays a string so money never passes through a float.
       types: {},
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
-    await migratePostgres(drizzlePostgres(client), { migrationsFolder: options.migrationsFolder });
+    const exclusive = <T>(work: () => Promise<T>) => withStartupLock(client, work);
+    await exclusive(() => migratePostgres(drizzlePostgres(client), { migrationsFolder: options.migrationsFolder }));
     return {
       db,
       raw: { kind: 'postgres', client, url: options.databaseUrl },
       ping: async () => {
         await client`select 1`;
       },
+      exclusive,
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -64,6 +90,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    // PGlite admits one process: there is nobody to wait for.
+    exclusive: (work) => work(),
     close: () => client.close(),
   };
 }
