@@ -1,5 +1,6 @@
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { Gateway } from '../core/gateway.js';
+import type { Loaders } from './loaders.js';
 
 /** What every resolver gets: the gateway's services and the verified operator (null: none). */
 export interface GraphQLContext {
@@ -9,4 +10,6 @@ export interface GraphQLContext {
   shutdown: AbortSignal;
   /** How often providerHealth repeats a snapshot of every key. */
   healthHeartbeatMs: number;
+  /** Batches per-project fields within this operation. */
+  loaders: Loaders;
 }

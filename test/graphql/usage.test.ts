@@ -69,6 +69,22 @@ describe('usage queries', () => {
     expect(byKey.usageSummary).toEqual({ requests: 3, costTotal: '0' });
   });
 
+  it('answers per-project fields of a whole list (batched per operation) with each project’s own data', async () => {
+    const list = await gql.ok(`{ projects(first: 200) { nodes { id permissions { modelId } apiKeys { id mode } activeKeys: apiKeys(state: ACTIVE) { id }
+      usageSummary { requests costTotal } lastHour: usageSummary(from: "${new Date(Date.now() - 3_600_000).toISOString()}") { requests } } } }`);
+    const byId = new Map(list.projects.nodes.map((p: { id: string }) => [p.id, p]));
+    for (const [project, requests, cost, mode] of [[live, 1, '0.0002', 'LIVE'], [test, 3, '0', 'TEST']] as const) {
+      expect(byId.get(project.projectId)).toEqual({
+        id: project.projectId,
+        permissions: [{ modelId: '*' }],
+        apiKeys: [{ id: project.keyId, mode }],
+        activeKeys: [{ id: project.keyId }],
+        usageSummary: { requests, costTotal: cost },
+        lastHour: { requests },
+      });
+    }
+  });
+
   it('aggregates by minute, hour and day, grouped by model, project, key and upstream key', async () => {
     const byModel = await gql.ok(`query($p: ID!) { usageAggregates(bucket: MINUTE, groupBy: [MODEL], filter: {projectId: $p}) { bucketStart model projectId requests promptTokens } }`, { p: test.projectId });
     const minute = Math.floor(Date.now() / 60_000) * 60_000;

@@ -56,13 +56,16 @@ export function listApiKeys(db: Db, filter: ApiKeyFilter, page: PageArgs) {
   );
 }
 
-/** Every key of a project, oldest first (a project has few). */
-export function projectApiKeys(db: Db, projectId: string, filter: Omit<ApiKeyFilter, 'projectId'> = {}) {
-  return db
+/** The keys of several projects in one query, each project's oldest first. */
+export async function projectsApiKeys(db: Db, projectIds: readonly string[], filter: Omit<ApiKeyFilter, 'projectId'> = {}) {
+  const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.projectId, projectId), ...apiKeyConditions(filter)))
+    .where(and(inArray(apiKeys.projectId, [...projectIds]), ...apiKeyConditions(filter)))
     .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+  const byProject = new Map<string, typeof rows>(projectIds.map((id) => [id, []]));
+  for (const row of rows) byProject.get(row.projectId)?.push(row);
+  return byProject;
 }
 
 export interface LedgerFilter {

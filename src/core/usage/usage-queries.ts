@@ -98,6 +98,20 @@ export async function usageTotals(db: Db, filter: UsageFilter): Promise<UsageTot
   return toTotals(row!);
 }
 
+/** Totals for several projects in one query (GraphQL lists ask per project). */
+export async function usageTotalsByProject(db: Db, projectIds: readonly string[], range: { from?: Date | null; to?: Date | null }): Promise<Map<string, UsageTotals>> {
+  const rows = await db
+    .select({ projectId: usageRecords.projectId, ...totalsColumns })
+    .from(usageRecords)
+    .where(and(inArray(usageRecords.projectId, [...projectIds]), ...usageConditions(range)))
+    .groupBy(usageRecords.projectId);
+  // What the one-project query answers for a project without usage.
+  const empty = toTotals({ requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, cost: '0', avgLatencyMs: null });
+  const byProject = new Map(projectIds.map((id) => [id, empty]));
+  for (const { projectId, ...totals } of rows) byProject.set(projectId, toTotals(totals));
+  return byProject;
+}
+
 export type TimeBucket = 'minute' | 'hour' | 'day';
 export type UsageGroupBy = 'model' | 'project' | 'apiKey' | 'upstreamKey' | 'provider' | 'status';
 

@@ -1,6 +1,6 @@
 import { createApiKeyAction, revokeApiKeyAction, setApiKeyLimitsAction } from '../../core/projects/api-key-actions.js';
 import { type ApiKeyRow, findProject, type NewApiKey } from '../../core/projects/project-admin.js';
-import { type ApiKeyState as ApiKeyStateValue, listApiKeys, projectApiKeys } from '../../core/projects/project-queries.js';
+import { type ApiKeyState as ApiKeyStateValue, listApiKeys } from '../../core/projects/project-queries.js';
 import { apiKeys } from '../../db/schema.js';
 import { eq } from 'drizzle-orm';
 import { builder } from '../builder.js';
@@ -66,7 +66,7 @@ builder.objectField(Project, 'apiKeys', (t) =>
     type: [ApiKey],
     description: 'This project’s keys, oldest first.',
     args: { state: t.arg({ type: ApiKeyState }) },
-    resolve: (project, args, ctx) => projectApiKeys(ctx.gateway.database.db, project.id, { state: args.state ?? null }),
+    resolve: (project, args, ctx) => ctx.loaders.apiKeys(project.id, args.state ?? null),
   }),
 );
 

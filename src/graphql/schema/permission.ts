@@ -1,4 +1,3 @@
-import { asc, eq } from 'drizzle-orm';
 import { findModel, type ModelWithRoutes } from '../../core/admin/model-actions.js';
 import { ALL_MODELS } from '../../core/permissions/permission-store.js';
 import { setModelPermissionsAction } from '../../core/projects/project-actions.js';
@@ -31,12 +30,7 @@ builder.objectFields(Project, (t) => ({
   permissions: t.field({
     type: [ModelPermission],
     description: 'The models this project may use (an empty list: none).',
-    resolve: (project, _args, ctx) =>
-      ctx.gateway.database.db
-        .select()
-        .from(projectModelPermissions)
-        .where(eq(projectModelPermissions.projectId, project.id))
-        .orderBy(asc(projectModelPermissions.modelId)),
+    resolve: (project, _args, ctx) => ctx.loaders.permissions(project.id),
   }),
   allModels: t.boolean({
     description: 'True when the project may use every model ("*").',

@@ -151,7 +151,7 @@ builder.objectField(Project, 'usageSummary', (t) =>
   t.field({
     type: UsageSummary,
     args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-    resolve: (project, args, ctx) => usageTotals(ctx.gateway.database.db, { projectId: project.id, from: args.from ?? null, to: args.to ?? null }),
+    resolve: (project, args, ctx) => ctx.loaders.usageTotals(project.id, { from: args.from ?? null, to: args.to ?? null }),
   }),
 );
 
