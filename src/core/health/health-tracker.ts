@@ -95,9 +95,19 @@ class KeyRecord {
     readonly since: number,
   ) {}
 
+  /** Successes in `outcomes`, kept as they come and go: state() runs on every request. */
+  #ok = 0;
+
   push(outcome: Outcome): void {
     this.outcomes.push(outcome);
-    if (this.outcomes.length > this.options.window) this.outcomes.shift();
+    if (outcome.ok) this.#ok++;
+    if (this.outcomes.length > this.options.window && this.outcomes.shift()!.ok) this.#ok--;
+  }
+
+  /** Starts the window again. */
+  forget(): void {
+    this.outcomes = [];
+    this.#ok = 0;
   }
 
   state(now: number): HealthState {
@@ -110,7 +120,7 @@ class KeyRecord {
 
   successRate(): number {
     if (this.outcomes.length === 0) return 1;
-    return this.outcomes.filter((o) => o.ok).length / this.outcomes.length;
+    return this.#ok / this.outcomes.length;
   }
 }
 
@@ -174,7 +184,7 @@ export class HealthTracker {
     // A successful half-open probe closes the circuit: the outage is over and
     // the window starts again, rather than calling the key degraded for the
     // failures that opened it.
-    if (r.circuitOpenUntil > 0) r.outcomes = [];
+    if (r.circuitOpenUntil > 0) r.forget();
     r.push({ ok: true, latencyMs, ttftMs });
     r.consecutiveFailures = 0;
     r.circuitOpenUntil = 0;
