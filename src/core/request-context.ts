@@ -1,11 +1,25 @@
 import type { AuthenticatedKey } from './keys/key-store.js';
 
+/**
+ * The client's side of one request. Not an AbortSignal: building one per
+ * request showed in the profile, and the request's deadline already owns
+ * the one signal that upstream calls listen to.
+ */
+export interface ClientConnection {
+  /** True once the client went away before the response was complete. */
+  readonly gone: boolean;
+  /** Calls `listener` when the client goes away (at once if it has); returns the function that stops listening. */
+  onGone(listener: () => void): () => void;
+}
+
+/** A connection that never goes away (work not tied to a client). */
+export const detachedClient: ClientConnection = { gone: false, onGone: () => () => {} };
+
 /** What a front door knows about one request when it hands it to the core. */
 export interface RequestContext {
   requestId: string;
   key: AuthenticatedKey;
-  /** Aborts when the client goes away. */
-  clientSignal: AbortSignal;
+  client: ClientConnection;
   /** Lower-cased request headers an adapter may honour (test-mode fault triggers). */
   hints?: Record<string, string | undefined>;
 }

@@ -18,7 +18,7 @@ import type { Database } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
 import { openTestDatabase } from '../helpers/test-database.js';
-import type { RequestContext } from '../../src/core/request-context.js';
+import { detachedClient, type RequestContext } from '../../src/core/request-context.js';
 
 let handle: { database: Database; close(): Promise<void> };
 let db: Database['db'];
@@ -173,7 +173,7 @@ describe('reserve → settle', () => {
     const metering = new Metering(db, bus, 'rep_drain', silentLogger);
     const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
     const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
-    const ctx: RequestContext = { requestId: newId('req'), key, clientSignal: new AbortController().signal };
+    const ctx: RequestContext = { requestId: newId('req'), key, client: detachedClient };
     const meter = await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
     let drained = false;
     const draining = metering.drain(10_000).then(() => (drained = true));
@@ -193,7 +193,7 @@ describe('reserve → settle', () => {
     const metering = new Metering(db, bus, 'rep_drain2', silentLogger);
     const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
     const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
-    const ctx: RequestContext = { requestId: newId('req'), key, clientSignal: new AbortController().signal };
+    const ctx: RequestContext = { requestId: newId('req'), key, client: detachedClient };
     await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
     await metering.drain(20);
     const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId));

@@ -106,14 +106,14 @@ export class ChatService {
     } catch (e) {
       deadline.clear();
       const error = toGatewayError(deadline.timedOut() ? new DeadlineError(req.timeout != null) : e);
-      meter.close({ status: ctx.clientSignal.aborted ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
+      meter.close({ status: ctx.client.gone ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
       throw error;
     }
   }
 
   #deadline(ctx: RequestContext, req: ChatRequest): Deadline {
     const ms = req.timeout != null ? req.timeout * 1000 : this.deps.defaultDeadlineMs;
-    return requestDeadline(ctx.clientSignal, ms, req.timeout != null);
+    return requestDeadline(ctx.client, ms, req.timeout != null);
   }
 
   async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, signal: AbortSignal): Promise<ChatResponse> {
@@ -186,8 +186,8 @@ export class ChatService {
       completed = true;
       yield 'data: [DONE]\n\n';
     } catch (e) {
-      if (signal.aborted && !ctx.clientSignal.aborted) failure = toGatewayError(new DeadlineError(req.timeout != null));
-      else if (!ctx.clientSignal.aborted) failure = toGatewayError(e);
+      if (signal.aborted && !ctx.client.gone) failure = toGatewayError(new DeadlineError(req.timeout != null));
+      else if (!ctx.client.gone) failure = toGatewayError(e);
       if (e instanceof ProviderError) providerFailure = e;
       // Bytes were sent: no retry. The client gets an error event it can see.
       if (failure) yield sse(failure.toBody());
@@ -201,7 +201,7 @@ export class ChatService {
         cachedTokens: 0,
         reasoningTokens: 0,
       };
-      const status = completed ? 'ok' : ctx.clientSignal.aborted ? 'aborted' : 'error';
+      const status = completed ? 'ok' : ctx.client.gone ? 'aborted' : 'error';
       meter.close({ status, httpStatus: completed ? 200 : (failure?.status ?? 499), errorCode: failure?.type ?? (status === 'aborted' ? 'client_closed' : null), usage, route, ttftMs });
     }
   }

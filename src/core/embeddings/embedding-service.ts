@@ -38,7 +38,7 @@ export class EmbeddingService {
     const promptTokens = embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
     const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
-    const deadline = requestDeadline(ctx.clientSignal, this.deps.defaultDeadlineMs, false);
+    const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
     const signal = deadline.signal;
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
     try {
@@ -55,7 +55,7 @@ export class EmbeddingService {
       };
     } catch (e) {
       const error = toGatewayError(deadline.timedOut() ? new DeadlineError(false) : e);
-      meter.close({ status: ctx.clientSignal.aborted ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
+      meter.close({ status: ctx.client.gone ? 'aborted' : 'error', httpStatus: error.status, errorCode: error.type, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
       throw error;
     } finally {
       deadline.clear();
