@@ -168,13 +168,20 @@ describe('reserve → settle', () => {
     expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n, balance: parseMoney('1') - 10n * prices.input });
   });
 
-  it('drain waits for an open request to close its meter and writes its settlement before returning', async () => {
+  /** A Metering of its own replica with one open live request on a fresh project. */
+  async function openRequest(replicaId: string) {
     const p = await setup('10');
-    const metering = new Metering(db, bus, 'rep_drain', silentLogger);
+    const metering = new Metering(db, bus, replicaId, silentLogger);
     const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
     const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
     const ctx: RequestContext = { requestId: newId('req'), key, client: detachedClient };
     const meter = await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
+    const row = async () => (await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId)))[0];
+    return { metering, meter, row };
+  }
+
+  it('drain waits for an open request to close its meter and writes its settlement before returning', async () => {
+    const { metering, meter, row } = await openRequest('rep_drain');
     let drained = false;
     const draining = metering.drain(10_000).then(() => (drained = true));
     await new Promise((resolve) => setImmediate(resolve));
@@ -182,22 +189,16 @@ describe('reserve → settle', () => {
     const usage = { promptTokens: 10, completionTokens: 5, cachedTokens: 0, reasoningTokens: 0 };
     meter.close({ status: 'ok', httpStatus: 200, usage });
     await draining;
-    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId));
-    expect(row?.status).toBe('ok');
-    expect(parseMoney(String(row?.cost))).toBe(meter.costOf(usage));
+    const settled = await row();
+    expect(settled?.status).toBe('ok');
+    expect(parseMoney(String(settled?.cost))).toBe(meter.costOf(usage));
     await metering.escrow.releaseAll();
   });
 
   it('drain gives up on a request that never closes after its grace, leaving the row for recovery', async () => {
-    const p = await setup('10');
-    const metering = new Metering(db, bus, 'rep_drain2', silentLogger);
-    const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
-    const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
-    const ctx: RequestContext = { requestId: newId('req'), key, client: detachedClient };
-    await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
+    const { metering, row } = await openRequest('rep_drain2');
     await metering.drain(20);
-    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId));
-    expect(row?.status).toBe('reserved');
+    expect((await row())?.status).toBe('reserved');
     await metering.escrow.releaseAll();
   });
 
