@@ -126,7 +126,7 @@ export class Metering {
     try {
       await this.#reserve(ctx, reservation);
     } catch (e) {
-      this.#closed();
+      this.#meterClosed();
       if (e instanceof GatewayError) await this.reject(ctx, model.id, endpoint, e, stream);
       throw e;
     }
@@ -171,13 +171,13 @@ export class Metering {
     });
   }
 
-  #closed(): void {
+  #meterClosed(): void {
     this.#open--;
     if (this.#open === 0) this.#onAllClosed?.();
   }
 
   settleLater(meter: Meter, outcome: MeterClose): void {
-    this.#closed();
+    this.#meterClosed();
     const route = outcome.route;
     this.#queue.push({
       settlement: {
