@@ -1,6 +1,6 @@
 import type { ChatCompletionChunk } from '../openai-shapes.js';
 import { ProviderError } from '../provider.js';
-import { readServerSentEvents } from './read-server-sent-events.js';
+import { ServerSentEventReader } from './read-server-sent-events.js';
 import type { StreamTranslator } from './stream-translator.js';
 import { transportError } from './transport-error.js';
 
@@ -18,17 +18,28 @@ export async function* translateEventStream(
 ): AsyncGenerator<ChatCompletionChunk> {
   let yielded = 0;
   let ended = false;
-  try {
-    for await (const event of readServerSentEvents(body, provider)) {
+  const reader = new ServerSentEventReader(provider);
+  const translate = function* (events: ReturnType<ServerSentEventReader['feed']>) {
+    for (const event of events) {
       // After the terminal event the body ends right away; reading it to its
       // end spares destroying the socket (which builds an AbortError per stream).
-      if (translator.done) continue;
-      for (const chunk of translator.push(event)) {
+      if (translator.done) return;
+      yield* translator.push(event);
+    }
+  };
+  try {
+    for await (const piece of body) {
+      for (const chunk of translate(reader.feed(piece))) {
         // Chunks already parsed are not handed out once the caller gave up.
         if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
         yielded++;
         yield chunk;
       }
+    }
+    for (const chunk of translate(reader.end())) {
+      if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
+      yielded++;
+      yield chunk;
     }
     ended = true;
     if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
