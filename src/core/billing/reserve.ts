@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/open-database.js';
-import { prepareSql } from '../../db/prepared-sql.js';
+import { preparedSql } from '../../db/prepared-sql.js';
 import { apiKeys, projects, usageRecords } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
 import { formatMoney, type Prices } from '../money.js';
@@ -112,7 +112,16 @@ export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: str
   });
 }
 
-const batchInserts = new WeakMap<object, (values: Record<string, unknown>) => Promise<unknown[]>>();
+const insertReservationsStatement = preparedSql(
+  'insert_reservations',
+  sql`INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
+      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
+    SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
+      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
+    FROM jsonb_to_recordset(${sql.placeholder('rows')}::text::jsonb) AS v(id text, project_id text, api_key_id text, endpoint text,
+      model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
+      cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`,
+);
 
 /**
  * Many `reserved` rows in one statement (one round trip, one commit). The
@@ -135,17 +144,5 @@ export async function insertReservations(db: Db, batch: ReadonlyArray<{ reservat
     replica_id: r.replicaId,
     lease_id: leaseId,
   }));
-  let statement = batchInserts.get(db);
-  if (!statement) {
-    statement = prepareSql(db, 'insert_reservations', sql`
-    INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
-      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
-    SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
-      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
-    FROM jsonb_to_recordset(${sql.placeholder('rows')}::text::jsonb) AS v(id text, project_id text, api_key_id text, endpoint text,
-      model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
-      cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`);
-    batchInserts.set(db, statement);
-  }
-  await statement({ rows: JSON.stringify(rows) });
+  await insertReservationsStatement(db, { rows: JSON.stringify(rows) });
 }

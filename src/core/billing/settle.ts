@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
-import { prepareSql } from '../../db/prepared-sql.js';
+import { preparedSql } from '../../db/prepared-sql.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export type SettledStatus = 'ok' | 'error' | 'aborted';
@@ -55,42 +55,10 @@ interface SettledRow {
   project_reserved: string;
 }
 
-// Prepared once per database handle.
-const statements = new WeakMap<object, (values: Record<string, unknown>) => Promise<SettledRow[]>>();
-
-/**
- * Closes many reservations at their real cost in ONE statement (one round
- * trip, atomic like a transaction): the usage rows, each project's balance
- * and reserved amount, each lease, each key's spend, and one ledger entry per
- * charged request whose balance_after follows the batch's order.
- * Idempotent per request: only rows still `reserved` are settled, so a retry
- * or the recovery pass never charges twice. A charge never exceeds its
- * reservation (reserve ≥ settle), so no balance goes negative. A lease-backed
- * charge leaves the lease (and the project's reserved) as it is paid; a
- * per-request reservation is released whole from project and key.
- */
-export async function settleMany(db: Db, settlements: Settlement[]): Promise<SettleResult[]> {
-  if (settlements.length === 0) return [];
-  const input = settlements.map((s, ord) => ({
-    ord,
-    id: s.requestId,
-    status: s.status,
-    http_status: s.httpStatus,
-    error_code: s.errorCode ?? null,
-    prompt_tokens: s.promptTokens,
-    completion_tokens: s.completionTokens,
-    cached_tokens: s.cachedTokens,
-    reasoning_tokens: s.reasoningTokens,
-    cost: formatMoney(s.cost < 0n ? 0n : s.cost),
-    provider: s.provider ?? null,
-    upstream_model: s.upstreamModel ?? null,
-    upstream_key_id: s.upstreamKeyId ?? null,
-    latency_ms: s.latencyMs ?? null,
-    ttft_ms: s.ttftMs ?? null,
-    attempts: s.attempts,
-  }));
-  let statement = statements.get(db);
-  if (!statement) statements.set(db, (statement = prepareSql<SettledRow>(db, 'settle_many', sql`
+// The rows to settle travel as one JSON parameter, so the statement text never changes.
+const settleStatement = preparedSql<SettledRow>(
+  'settle_many',
+  sql`
       WITH v AS (
         SELECT * FROM jsonb_to_recordset(${sql.placeholder('rows')}::text::jsonb) AS v(
           ord int, id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
@@ -152,8 +120,41 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
         s.cost::text AS cost, s.created_at, s.test, s.stream, s.model_id,
         p.balance::text AS project_balance, p.reserved::text AS project_reserved
       FROM settled s JOIN p ON p.id = s.project_id
-      ORDER BY s.ord`)));
-  const rows = await statement({ rows: JSON.stringify(input) });
+      ORDER BY s.ord`,
+);
+
+/**
+ * Closes many reservations at their real cost in ONE statement (one round
+ * trip, atomic like a transaction): the usage rows, each project's balance
+ * and reserved amount, each lease, each key's spend, and one ledger entry per
+ * charged request whose balance_after follows the batch's order.
+ * Idempotent per request: only rows still `reserved` are settled, so a retry
+ * or the recovery pass never charges twice. A charge never exceeds its
+ * reservation (reserve ≥ settle), so no balance goes negative. A lease-backed
+ * charge leaves the lease (and the project's reserved) as it is paid; a
+ * per-request reservation is released whole from project and key.
+ */
+export async function settleMany(db: Db, settlements: Settlement[]): Promise<SettleResult[]> {
+  if (settlements.length === 0) return [];
+  const input = settlements.map((s, ord) => ({
+    ord,
+    id: s.requestId,
+    status: s.status,
+    http_status: s.httpStatus,
+    error_code: s.errorCode ?? null,
+    prompt_tokens: s.promptTokens,
+    completion_tokens: s.completionTokens,
+    cached_tokens: s.cachedTokens,
+    reasoning_tokens: s.reasoningTokens,
+    cost: formatMoney(s.cost < 0n ? 0n : s.cost),
+    provider: s.provider ?? null,
+    upstream_model: s.upstreamModel ?? null,
+    upstream_key_id: s.upstreamKeyId ?? null,
+    latency_ms: s.latencyMs ?? null,
+    ttft_ms: s.ttftMs ?? null,
+    attempts: s.attempts,
+  }));
+  const rows = await settleStatement(db, { rows: JSON.stringify(input) });
   return rows.map((r) => ({
     requestId: r.id,
     projectId: r.project_id,
