@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -6,9 +6,10 @@ import { firstStart } from './core/bootstrap/first-start.js';
 import { createGateway } from './core/gateway.js';
 import { loadEncryptionKey } from './core/secrets/load-encryption-key.js';
 import { openDatabase } from './db/open-database.js';
+import { packageRoot } from './package-root.js';
 import { printTryIt } from './try-it.js';
 
-const MIGRATIONS = fileURLToPath(new URL('../drizzle', import.meta.url));
+const MIGRATIONS = join(packageRoot(import.meta.url), 'drizzle');
 const DRAIN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {

@@ -8,12 +8,12 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
+import { packageRoot } from '../../package-root.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = packageRoot(import.meta.url);
 export const WEB_SOURCE_DIR = join(ROOT, 'src', 'web');
 export const WEB_DIST_DIR = join(ROOT, 'dist', 'web');
 export const WEB_BUILD_SCRIPT = join(ROOT, 'scripts', 'build-web.ts');
