@@ -17,7 +17,19 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Checks every body: a stream must end with `[DONE]`, a completion must have choices. */
   stream: boolean;
+  /** Counted as responses arrive, for a caller that reports per interval (the soak). */
+  live?: LiveCounts;
 }
+
+/** Running totals of one or more loads; a 2xx whose body fails the check counts as a mismatch too. */
+export interface LiveCounts {
+  responses2xx: number;
+  non2xx: number;
+  errors: number;
+  mismatches: number;
+}
+
+export const newLiveCounts = (): LiveCounts => ({ responses2xx: 0, non2xx: 0, errors: 0, mismatches: 0 });
 
 export interface Percentiles {
   p50: number;
@@ -91,9 +103,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
+    const live = options.live;
     instance.on('response', (_client, statusCode, _bytes, ms) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(ms);
+      if (statusCode >= 200 && statusCode < 300) {
+        latencies.push(ms);
+        if (live) live.responses2xx++;
+      } else if (live) live.non2xx++;
     });
+    if (live) {
+      instance.on('reqError', () => live.errors++);
+      instance.on('reqMismatch', () => live.mismatches++);
+    }
   });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);

@@ -4,6 +4,7 @@
  *
  *   npm run bench                      # all targets (Postgres too when DATABASE_URL is set)
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
+ *   npm run bench -- --soak            # one gateway under steady mixed load for 5 minutes: the RSS curve (soak.ts)
  *
  * Env: BENCH_DURATION (s per scenario, 7), BENCH_WARMUP (s per target, 3),
  * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
@@ -11,7 +12,8 @@
  * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
  * BENCH_QUIET_WAIT (s to wait before each scenario for other load on the machine to stop, 0),
  * BENCH_SCENARIOS (a subset of scenario ids, e.g. json-c1-lat0,stream-c50-lat0),
- * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped).
+ * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped),
+ * BENCH_SOAK=1 (same as --soak), BENCH_SOAK_SECONDS (300), BENCH_SOAK_WARMUP (30).
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
  */
@@ -19,23 +21,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
-import { request } from 'undici';
 import { runLoad } from './load.js';
 import {
-  type Child,
   canPin,
   cpuSeconds,
   cpuSecondsByName,
   cpuTimes,
   establishedTo,
-  freePort,
   loadAverage,
   pinPostgres,
   pinSelf,
   REPO_ROOT,
   RssWatch,
   rssMb,
-  startChild,
   stopAll,
   systemBusySeconds,
 } from './processes.js';
@@ -44,6 +42,7 @@ import {
   type BenchReport,
   derive,
   goals,
+  type Machine,
   machineInfo,
   type RunRecord,
   type Scenario,
@@ -51,10 +50,11 @@ import {
   type TargetId,
   type TargetRecord,
   toConsole,
-  type Upstream,
   toMarkdown,
 } from './report.js';
-import { type Activity, BENCH_MODELS, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
+import { runSoak } from './soak.js';
+import { soakMarkdown, soakSvg } from './soak-report.js';
+import { type Mocks, check, quiesce, startMocks, startTarget, type TargetOptions } from './targets.js';
 
 const num = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -108,6 +108,18 @@ const ALL_SCENARIOS: Scenario[] = [
   },
 ];
 
+const SOAK = process.argv.includes('--soak') || process.env.BENCH_SOAK === '1';
+const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
+// Long enough for the JIT, the connection pools and the caches to settle before the first compared minute.
+const SOAK_WARMUP = num('BENCH_SOAK_WARMUP', 30);
+/** The soak drives one gateway: BENCH_TARGETS may name it, else Postgres when DATABASE_URL is set. */
+const SOAK_TARGET = ((): 'gateway-pglite' | 'gateway-postgres' => {
+  if (!process.env.BENCH_TARGETS) return DATABASE_URL ? 'gateway-postgres' : 'gateway-pglite';
+  const gateways = TARGETS.filter((t): t is 'gateway-pglite' | 'gateway-postgres' => t.startsWith('gateway'));
+  if (SOAK && gateways.length !== 1) throw new Error('--soak drives one gateway: BENCH_TARGETS must name exactly one of pglite, postgres');
+  return gateways[0] ?? 'gateway-pglite';
+})();
+
 const SCENARIOS: Scenario[] = (() => {
   const asked = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
   if (!asked) return ALL_SCENARIOS;
@@ -119,41 +131,6 @@ const SCENARIOS: Scenario[] = (() => {
 
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-type Mocks = Record<Upstream, { child: Child; url: string }>;
-
-/** What a target is driven with for a scenario. */
-interface Endpoint {
-  url: string;
-  headers: Record<string, string>;
-  body: (stream: boolean) => string;
-}
-
-const requestBody = (model: string) => (stream: boolean) =>
-  JSON.stringify({
-    model,
-    messages: [
-      { role: 'system', content: 'You are a benchmark.' },
-      { role: 'user', content: 'Say hello to the benchmark, briefly.' },
-    ],
-    max_tokens: 64,
-    ...(stream ? { stream: true } : {}),
-  });
-
-/** Waits until the process has used no CPU for half a second; returns how long that took. */
-async function quiesce(pid: number, maxMs = 6_000): Promise<number> {
-  const started = performance.now();
-  let last = cpuSeconds(pid);
-  let calm = 0;
-  while (performance.now() - started < maxMs) {
-    await sleep(250);
-    const now = cpuSeconds(pid);
-    calm = now - last <= 0.025 ? calm + 1 : 0; // under 10% of a core (the profiler alone uses a few)
-    last = now;
-    if (calm >= 2) return Math.max(0, performance.now() - started - 500);
-  }
-  return performance.now() - started;
-}
 
 /** Waits (at most `maxSeconds`) until the machine's CPU use stays under 0.3 cores for 2 s. */
 async function waitQuiet(maxSeconds: number): Promise<number> {
@@ -171,160 +148,24 @@ async function waitQuiet(maxSeconds: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** One request, checked, before any load: a broken setup fails here with the answer it got. */
-async function check(endpoint: Endpoint, stream: boolean): Promise<void> {
-  const res = await request(endpoint.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...endpoint.headers },
-    body: endpoint.body(stream),
-    headersTimeout: 15_000,
-    bodyTimeout: 15_000,
-  });
-  const text = await res.body.text();
-  const ok = res.statusCode === 200 && (stream ? text.endsWith('data: [DONE]\n\n') && !text.includes('"error":') : text.includes('"choices"'));
-  if (!ok) throw new Error(`check request to ${endpoint.url} (stream: ${stream}) answered ${res.statusCode}: ${text.slice(0, 600)}`);
-}
-
-async function startMocks(): Promise<Mocks> {
-  const start = async (name: string, latency: number, chunkDelay: number, chunks = CHUNKS) => {
-    const { child, port } = await startChild({
-      name,
-      script: 'test/bench/mock-upstream.ts',
-      cpu: 0,
-      env: { PORT: '0', MOCK_LATENCY_MS: String(latency), MOCK_CHUNKS: String(chunks), MOCK_CHUNK_DELAY_MS: String(chunkDelay) },
-    });
-    return { child, url: `http://127.0.0.1:${port}` };
-  };
-  const [fast, slow, drip] = await Promise.all([start('mock', 0, 0), start(`mock-${SLOW_MS}ms`, SLOW_MS, 0), start(`mock-drip`, 0, DRIP_MS, DRIP_CHUNKS)]);
-  return { fast, slow, drip };
-}
-
-async function waitHealthy(url: string, child: Child, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.process.exitCode !== null) throw new Error(`${child.name} exited (code ${child.process.exitCode}):\n${child.tail()}`);
-    try {
-      const res = await request(`${url}/healthz`, { headersTimeout: 1000, bodyTimeout: 1000 });
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${child.name} did not become healthy in ${timeoutMs} ms:\n${child.tail()}`);
-}
-
-interface RunningTarget {
-  server: Child;
-  endpoint(upstream: Upstream): Endpoint;
-  /** The server process measured in each scenario (direct: that mock). */
-  serverPid(upstream: Upstream): number;
-  /** Postgres only: what the database sessions wait for during a run. */
-  watchActivity(): { stop(): Promise<Activity | undefined> };
-  finish(): Promise<Partial<TargetRecord>>;
-}
-
 const cleanups: Array<() => Promise<void>> = [];
-const noActivity = () => ({ stop: async () => undefined });
-
-async function startTarget(target: TargetId, mocks: Mocks): Promise<RunningTarget> {
-  if (target === 'direct') {
-    return {
-      server: mocks.fast.child,
-      endpoint: (u) => ({ url: `${mocks[u].url}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
-      serverPid: (u) => mocks[u].child.pid,
-      watchActivity: noActivity,
-      finish: async () => ({}),
-    };
-  }
-  if (target === 'proxy') {
-    const { child, port } = await startChild({
-      name: 'bare-proxy',
-      script: 'test/bench/bare-proxy.ts',
-      cpu: 1,
-      env: { PORT: '0', MOCK_FAST_URL: mocks.fast.url, MOCK_SLOW_URL: mocks.slow.url, MOCK_DRIP_URL: mocks.drip.url },
-    });
-    const base = `http://127.0.0.1:${port}`;
-    return {
-      server: child,
-      endpoint: (u) => ({ url: `${base}${u === 'fast' ? '' : `/${u}`}/v1/chat/completions`, headers: {}, body: requestBody('bench-upstream') }),
-      serverPid: () => child.pid,
-      watchActivity: noActivity,
-      finish: async () => {
-        await child.stop(5_000);
-        return {};
-      },
-    };
-  }
-
-  const kind = target === 'gateway-postgres' ? 'postgres' : 'pglite';
-  log(`setting up ${kind} database`);
-  const database: BenchDatabase = await setupDatabase({
-    kind,
-    databaseUrl: DATABASE_URL,
-    upstreams: { fast: mocks.fast.url, slow: mocks.slow.url, drip: mocks.drip.url },
-  });
-  let dropped = false;
-  const drop = async () => {
-    if (dropped) return;
-    dropped = true;
-    await database.drop();
-  };
-  cleanups.push(drop);
-  const port = await freePort();
-  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
-  const profileStarted = Date.now();
-  const base = `http://127.0.0.1:${port}`;
-  let child: Child;
-  try {
-    ({ child } = await startChild({
-      name: `gateway-${kind}`,
-      script: 'src/main.ts',
-      cpu: 1,
-      env: { ...database.env, PORT: String(port), HOST: '127.0.0.1' },
-      // No --cpu-prof-name: tsx's loader thread writes a profile too, and a fixed name would clash.
-      nodeArgs: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [],
-      ready: (c) => waitHealthy(base, c),
-      readyTimeoutMs: 120_000,
-    }));
-  } catch (e) {
-    await drop();
-    throw e;
-  }
-  const headers = { authorization: `Bearer ${database.apiKey}` };
-  const stats0 = await database.stats();
-  return {
-    server: child,
-    endpoint: (u) => ({ url: `${base}/v1/chat/completions`, headers, body: requestBody(BENCH_MODELS[u]) }),
-    serverPid: () => child.pid,
-    watchActivity: () => database.watchActivity(),
-    finish: async () => {
-      log(`stopping ${child.name} (SIGTERM) at ${new Date().toISOString()}`);
-      const code = await child.stop(60_000);
-      if (code !== 0) log(`warning: ${child.name} exited with code ${code}:\n${child.tail()}`);
-      const out: Partial<TargetRecord> = {};
-      try {
-        const stats1 = await database.stats();
-        if (stats0 && stats1) out.dbStats = statsDelta(stats0, stats1);
-        out.accounting = await database.accounting();
-      } catch (e) {
-        log(`warning: could not read back the accounting: ${e instanceof Error ? e.message : String(e)}`);
+const targetOptions: TargetOptions = {
+  databaseUrl: DATABASE_URL,
+  log,
+  onCleanup: (fn) => cleanups.push(fn),
+  ...(PROFILE
+    ? {
+        // No --cpu-prof-name: tsx's loader thread writes a profile too, and a fixed name would clash.
+        gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR],
+        findProfile: (since: number, pid: number) => newestProfile(PROFILE_DIR, since, pid),
       }
-      if (PROFILE) {
-        const file = newestProfile(PROFILE_DIR, profileStarted, child.pid);
-        if (file) out.profile = file;
-        else log(`warning: no .cpuprofile was written in ${PROFILE_DIR}`);
-      }
-      await drop();
-      return out;
-    },
-  };
-}
+    : {}),
+};
 
 async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): Promise<TargetRecord> {
   log(`── ${TARGET_LABELS[target]}`);
-  const running = await startTarget(target, mocks);
+  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
+  const running = await startTarget(target, mocks, targetOptions);
   const rssPid = running.serverPid('fast');
   const startupRssMb = rssMb(rssPid);
   const curveStart = performance.now();
@@ -449,15 +290,11 @@ async function postgresVersion(): Promise<string | undefined> {
   }
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
+/** Pins the load generator (and a local Postgres) and describes the machine: the same for the bench and the soak. */
+async function prepareMachine(targets: TargetId[]): Promise<Machine> {
   const pinned = canPin && pinSelf(0);
-  log(
-    `targets: ${TARGETS.map((t) => TARGET_LABELS[t]).join(', ')}; ${DURATION} s per scenario, ${WARMUP} s warm-up` +
-      `${pinned ? '; load generator on CPU 0, servers on CPU 1' : '; no pinning'}${PROFILE ? '; profiling the gateway' : ''}`,
-  );
   const machine = machineInfo(pinned);
-  if (TARGETS.includes('gateway-postgres')) {
+  if (targets.includes('gateway-postgres')) {
     const version = await postgresVersion();
     if (version) machine.postgres = version;
     const restore = pinned && DATABASE_URL ? await pinPostgres(DATABASE_URL, 0) : undefined;
@@ -467,8 +304,39 @@ async function main(): Promise<void> {
       log('Postgres server pinned to CPU 0 for the run');
     }
   }
+  return machine;
+}
 
-  const mocks = await startMocks();
+async function soak(): Promise<void> {
+  const machine = await prepareMachine([SOAK_TARGET]);
+  const report = await runSoak({
+    target: SOAK_TARGET,
+    seconds: SOAK_SECONDS,
+    warmupSeconds: SOAK_WARMUP,
+    connections: CONNECTIONS,
+    mocks: { chunks: CHUNKS, slowMs: SLOW_MS, dripMs: DRIP_MS, dripChunks: DRIP_CHUNKS },
+    targets: targetOptions,
+    machine,
+    log,
+  });
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS, 'soak.svg'), soakSvg(report));
+  const md = soakMarkdown(report);
+  writeFileSync(join(RESULTS, 'soak.md'), md);
+  process.stdout.write(`\n${md}\n`);
+  log(`wrote ${join(RESULTS, 'soak.{md,json,svg}')}`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const machine = await prepareMachine(TARGETS);
+  log(
+    `targets: ${TARGETS.map((t) => TARGET_LABELS[t]).join(', ')}; ${DURATION} s per scenario, ${WARMUP} s warm-up` +
+      `${machine.pinned ? '; load generator on CPU 0, servers on CPU 1' : '; no pinning'}${PROFILE ? '; profiling the gateway' : ''}`,
+  );
+
+  const mocks = await startMocks({ chunks: CHUNKS, slowMs: SLOW_MS, dripMs: DRIP_MS, dripChunks: DRIP_CHUNKS });
   const runs: RunRecord[] = [];
   const targets: TargetRecord[] = [];
   for (const target of TARGETS) targets.push(await benchTarget(target, mocks, runs));
@@ -518,7 +386,9 @@ async function cleanup(): Promise<void> {
 }
 
 // A hard ceiling, whatever happens: nothing the benchmark started outlives it.
-const MAX_SECONDS = num('BENCH_MAX_SECONDS', 900);
+const MAX_SECONDS = num('BENCH_MAX_SECONDS', SOAK ? Math.max(900, SOAK_WARMUP + SOAK_SECONDS + 300) : 900);
+// The children's own watchdog (watchdog.ts) must outlast a long soak too.
+process.env.BENCH_CHILD_MAX_SECONDS ??= String(MAX_SECONDS);
 setTimeout(() => {
   log(`still running after ${MAX_SECONDS} s (BENCH_MAX_SECONDS): giving up`);
   void cleanup().finally(() => process.exit(1));
@@ -534,7 +404,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main()
+(SOAK ? soak() : main())
   .then(async () => {
     await cleanup();
     process.exit(0);
