@@ -61,7 +61,7 @@ export interface SoakReport {
   intervals: SoakInterval[];
   verdict: SoakVerdict;
   loads: { nonStream: LoadResult; stream: LoadResult };
-  requestsSent: number;
+  requestsAnswered: number;
   accounting?: Accounting;
   totalSeconds: number;
 }
@@ -124,6 +124,8 @@ export function verdict(samples: SoakSample[], warmupSeconds: number, soakSecond
     const xs = w.map((s) => s.heapAfterFullGcMb).filter((x): x is number => x !== undefined);
     return xs.length ? median(xs) : undefined;
   };
+  // Full collections can be minutes apart: without one in the first window, the first one after it.
+  const heapFirstMb = heap(first) ?? samples.find((s) => s.t > warmupSeconds && s.heapAfterFullGcMb !== undefined)?.heapAfterFullGcMb;
   return {
     windowSeconds: window,
     firstMedianMb,
@@ -131,7 +133,7 @@ export function verdict(samples: SoakSample[], warmupSeconds: number, soakSecond
     growthMb,
     growthPct: (growthMb / firstMedianMb) * 100,
     slopeMbPerMin: vt > 0 ? (cov / vt) * 60 : NaN,
-    heapFirstMb: heap(first),
+    heapFirstMb,
     heapLastMb: heap(last),
     peakRssMb: Math.max(...soak.map((s) => s.rssMb)),
     rule:
@@ -227,7 +229,7 @@ export function soakMarkdown(r: SoakReport): string {
   const a = r.accounting;
   lines.push(
     a
-      ? `Accounting after the gateway stopped: ${a.usageRows} usage rows for ${r.requestsSent} requests sent, ${a.unsettled} still reserved (**${a.unsettled === 0 ? 'every reservation settled' : 'NOT all settled'}**), ${a.ledgerEntries} ledger entries, balance ${a.balance}, reserved ${a.reserved}.`
+      ? `Accounting after the gateway stopped: ${a.usageRows} usage rows for ${r.requestsAnswered} requests answered (those cut off in flight when the load stopped have rows too), ${a.unsettled} still reserved (**${a.unsettled === 0 ? 'every reservation settled' : 'NOT all settled'}**), ${a.ledgerEntries} ledger entries, balance ${a.balance}, reserved ${a.reserved}.`
       : 'Accounting: could not be read back.',
   );
   lines.push('');

@@ -101,6 +101,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         cores: Math.round(((cpu - last.cpu) / ((now - last.at) / 1000)) * 100) / 100,
       });
       last = { ...live, cpu, at: now };
+      // A line every 30 s, so a five-minute run shows it is alive and where memory is heading.
+      if (samples.length % 30 === 0) {
+        const w = samples.slice(-30);
+        const s = samples.at(-1)!;
+        o.log(`${s.t.toFixed(0).padStart(4)} s  rss ${s.rssMb.toFixed(0)} MB  heap after full GC ${s.heapAfterFullGcMb?.toFixed(0) ?? '–'} MB  ${(w.reduce((n, x) => n + x.ok, 0) / w.length).toFixed(0)} req/s  ${w.reduce((n, x) => n + x.bad, 0)} failed`);
+      }
     } catch {
       // the gateway is gone: the load will say so
     }
@@ -121,7 +127,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   sample();
   const drainSeconds = (await quiesce(pid)) / 1000;
   const idleRssMb = rssMb(pid);
-  const requestsSent = 2 + [loads.nonStream, loads.stream].reduce((n, l) => n + l.ok + l.non2xx + l.mismatches, 0);
+  // The two check requests, and every answered one; the load's last in-flight requests are cut and not counted.
+  const requestsAnswered = 2 + [loads.nonStream, loads.stream].reduce((n, l) => n + l.ok + l.non2xx + l.mismatches, 0);
   const gcEvents = gc.latest().gcEvents;
   const extra = await running.finish();
   await Promise.all(Object.values(mocks).map((m) => m.child.stop(2_000)));
@@ -139,7 +146,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     intervals: intervals(samples, o.warmupSeconds, 30),
     verdict: verdict(samples, o.warmupSeconds, o.seconds),
     loads,
-    requestsSent,
+    requestsAnswered,
     ...(accounting ? { accounting } : {}),
     totalSeconds: (performance.now() - started) / 1000,
   };
