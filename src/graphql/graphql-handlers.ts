@@ -1,13 +1,17 @@
-import fastifyWebsocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebsocketHandler } from '@fastify/websocket';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ExecutionArgs } from 'graphql/index.js';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { Gateway } from '../core/gateway.js';
-import { createGraphQLServer, GRAPHQL_PATH, type GraphQLServer, type GraphQLServerOptions } from './create-graphql-server.js';
+import { createGraphQLServer, type GraphQLServer, type GraphQLServerOptions } from './create-graphql-server.js';
 
-export type RegisterGraphQLOptions = Omit<GraphQLServerOptions, 'shutdown'>;
+export interface GraphQLHandlers {
+  yoga: GraphQLServer;
+  http: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+  ws: WebsocketHandler;
+}
 
 /** How long a socket may wait before sending connection_init with its token. */
 const CONNECTION_INIT_TIMEOUT_MS = 5_000;
@@ -21,13 +25,14 @@ export function tokenFromConnectionParams(params: Readonly<Record<string, unknow
 }
 
 /**
- * Serves the admin API at /graphql on the app: GET/POST (and SSE
+ * The admin API's two handlers for /graphql: HTTP (GET/POST, SSE
  * subscriptions) through yoga, and graphql-ws on the same path. A socket
  * without a token is closed with 4401, one with an invalid token with 4403.
+ * Loaded on the first /graphql request (see register-graphql.ts): building
+ * the schema and yoga costs memory a replica serving only the API never needs.
  */
-export async function registerGraphQL(app: FastifyInstance, gateway: Gateway, options: RegisterGraphQLOptions = {}): Promise<GraphQLServer> {
-  const shutdown = new AbortController();
-  const yoga = createGraphQLServer(gateway, { ...options, shutdown: shutdown.signal });
+export function createGraphQLHandlers(gateway: Gateway, options: GraphQLServerOptions): GraphQLHandlers {
+  const yoga = createGraphQLServer(gateway, options);
 
   const http = async (req: FastifyRequest, reply: FastifyReply) => {
     const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
@@ -80,15 +85,7 @@ export async function registerGraphQL(app: FastifyInstance, gateway: Gateway, op
     },
   });
 
-  app.addHook('preClose', async () => {
-    shutdown.abort();
-  });
-  await app.register(async (scope) => {
-    await scope.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
-    scope.route({ method: 'GET', url: GRAPHQL_PATH, handler: http, wsHandler: ws });
-    scope.route({ method: ['POST', 'OPTIONS'], url: GRAPHQL_PATH, handler: http });
-  });
-  return yoga;
+  return { yoga, http, ws };
 }
 
 interface EnvelopedArgs extends ExecutionArgs {
