@@ -57,6 +57,13 @@ export class Meter {
     readonly prices: Prices,
     readonly reservedCost: bigint,
     readonly startedAt: number,
+    /**
+     * Resolves once the request's `reserved` row is committed. The money is
+     * already held when the meter opens (escrow lease or project row); only
+     * the row's insert may still be on its way, alongside the upstream call,
+     * and nothing may reach the client before it lands.
+     */
+    readonly recorded: Promise<void>,
   ) {}
 
   costOf(usage: UsageCounts): bigint {
@@ -123,36 +130,42 @@ export class Metering {
         replicaId: this.replicaId,
     };
     this.#open++;
+    let recorded: Promise<void>;
     try {
-      await this.#reserve(ctx, reservation);
+      ({ recorded } = await this.#reserve(ctx, reservation));
     } catch (e) {
       this.#meterClosed();
       if (e instanceof GatewayError) await this.reject(ctx, model.id, endpoint, e, stream);
       throw e;
     }
-    return new Meter(this, ctx, model, prices, cost, Date.now());
+    // Awaited by the caller before it answers, and by the settlement; never unhandled.
+    recorded.catch(() => {});
+    return new Meter(this, ctx, model, prices, cost, Date.now(), recorded);
   }
 
   /**
-   * Free requests only write their row. Keys with a spend limit reserve on
-   * the project and key rows so the limit is exact; everything else reserves
-   * against this replica's escrow lease, falling back to the row near
-   * exhaustion.
+   * Holds the money and returns the write of the request's `reserved` row.
+   * Free requests and lease-backed ones are admitted without waiting for the
+   * database (the lease was taken in a transaction earlier), so their row is
+   * written while the upstream call runs. Keys with a spend limit, and
+   * projects near exhaustion, reserve on the project and key rows, which is
+   * the admission itself and is awaited here.
    */
-  async #reserve(ctx: RequestContext, r: Reservation): Promise<void> {
-    if (r.cost === 0n) return this.#reservations.write(r, null);
+  // (The write travels in an object: an async function returning a promise would wait for it.)
+  async #reserve(ctx: RequestContext, r: Reservation): Promise<{ recorded: Promise<void> }> {
+    if (r.cost === 0n) return { recorded: this.#reservations.write(r, null) };
     if (!ctx.key.hasSpendLimit) {
       const leaseId = await this.escrow.reserve(r.projectId, r.cost);
       if (leaseId) {
-        try {
-          return await this.#reservations.write(r, leaseId);
-        } catch (e) {
+        const recorded = this.#reservations.write(r, leaseId).catch((e: unknown) => {
           this.escrow.refund(r.projectId, leaseId, r.cost);
           throw e;
-        }
+        });
+        return { recorded };
       }
     }
-    return reserve(this.db, r);
+    await reserve(this.db, r);
+    return { recorded: Promise.resolve() };
   }
 
   /** Records a request refused before any upstream call (403, 404, 402, 429...). */
@@ -177,7 +190,22 @@ export class Metering {
   }
 
   settleLater(meter: Meter, outcome: MeterClose): void {
-    this.#meterClosed();
+    const latencyMs = Date.now() - meter.startedAt;
+    // A row still on its way is settled once it lands; one that failed to land holds nothing to settle.
+    // The meter counts as open until then, so a shutdown drain waits for it.
+    meter.recorded.then(
+      () => {
+        this.#meterClosed();
+        this.#enqueue(meter, outcome, latencyMs);
+      },
+      (err: unknown) => {
+        this.#meterClosed();
+        this.logger.error({ err, requestId: meter.ctx.requestId }, 'reservation row not written; nothing to settle');
+      },
+    );
+  }
+
+  #enqueue(meter: Meter, outcome: MeterClose, latencyMs: number): void {
     const route = outcome.route;
     this.#queue.push({
       settlement: {
@@ -190,7 +218,7 @@ export class Metering {
         provider: route?.provider ?? null,
         upstreamModel: route?.upstreamModel ?? null,
         upstreamKeyId: route?.upstreamKeyId ?? null,
-        latencyMs: Date.now() - meter.startedAt,
+        latencyMs,
         ttftMs: outcome.ttftMs ?? null,
         attempts: route?.attempts ?? 0,
       },

@@ -3,7 +3,7 @@ import type { Meter, Metering, UsageCounts } from '../billing/metering.js';
 import { GatewayError } from '../errors.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
-import { type Dispatcher, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
+import { type DispatchOptions, type Dispatcher, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
 import { type Deadline, requestDeadline } from '../routing/deadline.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
@@ -84,6 +84,27 @@ class OutputBudget {
 
 const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
+export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): DispatchOptions => ({
+  requestId: ctx.requestId,
+  signal: deadline.signal,
+  test: ctx.key.mode === 'test',
+  ...(ctx.hints ? { hints: ctx.hints } : {}),
+});
+
+/**
+ * The upstream call runs while the request's reservation row is written; the
+ * answer goes out only once both are done. A row that cannot be written
+ * stops the upstream call: nothing is served that could not be charged.
+ */
+export async function whenRecorded<T>(meter: Meter, deadline: Deadline, call: Promise<T>): Promise<T> {
+  const recorded = meter.recorded.catch((e: unknown) => {
+    deadline.abort(e);
+    throw e;
+  });
+  const [value] = await Promise.all([call, recorded]);
+  return value;
+}
+
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
 export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
@@ -99,8 +120,8 @@ export class ChatService {
     const deadline = this.#deadline(ctx, req);
     try {
       const response = stream
-        ? await this.#stream(ctx, req, model, meter, deadline.signal, deadline.clear, maxCompletion)
-        : await this.#json(ctx, req, model, meter, deadline.signal);
+        ? await this.#stream(ctx, req, model, meter, deadline, maxCompletion)
+        : await this.#json(ctx, req, model, meter, deadline);
       Object.assign(response.headers, limitHeaders);
       return response;
     } catch (e) {
@@ -116,8 +137,8 @@ export class ChatService {
     return requestDeadline(ctx.client, ms, req.timeout != null);
   }
 
-  async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, signal: AbortSignal): Promise<ChatResponse> {
-    const { value, route } = await this.deps.dispatcher.chat(model, req, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
+  async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, deadline: Deadline): Promise<ChatResponse> {
+    const { value, route } = await whenRecorded(meter, deadline, this.deps.dispatcher.chat(model, req, dispatchOptions(ctx, deadline)));
     const usage = usageCounts(value.usage) ?? {
       promptTokens: countPromptTokens(req.messages, req.tools),
       completionTokens: value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0),
@@ -133,12 +154,19 @@ export class ChatService {
     req: ChatRequest,
     model: CatalogueModel,
     meter: Meter,
-    signal: AbortSignal,
-    clearDeadline: () => void,
+    deadline: Deadline,
     maxCompletion: number,
   ): Promise<ChatResponse> {
-    const { value: opened, route } = await this.deps.dispatcher.chatStream(model, req, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
-    return { kind: 'stream', headers: routeHeaders(route), events: this.#events(ctx, req, meter, opened, route, signal, clearDeadline, maxCompletion) };
+    const opening = this.deps.dispatcher.chatStream(model, req, dispatchOptions(ctx, deadline));
+    const { value: opened, route } = await whenRecorded(meter, deadline, opening).catch((e: unknown) => {
+      // A stream that opened while its row failed to land is closed unread.
+      void opening.then(({ value }) => {
+        value.finish();
+        void value.rest.return?.();
+      }, () => {});
+      throw e;
+    });
+    return { kind: 'stream', headers: routeHeaders(route), events: this.#events(ctx, req, meter, opened, route, deadline.signal, deadline.clear, maxCompletion) };
   }
 
   async *#events(

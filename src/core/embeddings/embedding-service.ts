@@ -1,7 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
 import { resolveModel, validateOrReject } from '../chat/resolve-model.js';
-import { admitRateOrReject } from '../chat/chat-service.js';
+import { admitRateOrReject, dispatchOptions, whenRecorded } from '../chat/chat-service.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
@@ -39,10 +39,9 @@ export class EmbeddingService {
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
     const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
-    const signal = deadline.signal;
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
     try {
-      const { value, route } = await this.deps.dispatcher.embed(model, upstreamReq, { requestId: ctx.requestId, signal, test: ctx.key.mode === 'test', ...(ctx.hints ? { hints: ctx.hints } : {}) });
+      const { value, route } = await whenRecorded(meter, deadline, this.deps.dispatcher.embed(model, upstreamReq, dispatchOptions(ctx, deadline)));
       const usage = { promptTokens: value.usage?.prompt_tokens ?? promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 };
       meter.close({ status: 'ok', httpStatus: 200, usage, route });
       const data =

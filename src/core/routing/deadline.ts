@@ -5,6 +5,8 @@ export interface Deadline {
   /** Aborts when the client goes away or the deadline passes. */
   signal: AbortSignal;
   timedOut(): boolean;
+  /** Ends the request's upstream work early, for a reason of the gateway's own. */
+  abort(reason: unknown): void;
   /** Stops the timer and stops listening to the client; call when the request ends. */
   clear(): void;
 }
@@ -26,6 +28,7 @@ export function requestDeadline(client: ClientConnection, ms: number, requestTim
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
+    abort: (reason) => controller.abort(reason),
     clear: () => {
       clearTimeout(timer);
       stopListening();
