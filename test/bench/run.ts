@@ -17,7 +17,8 @@
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
@@ -112,6 +113,7 @@ const SOAK = process.argv.includes('--soak') || process.env.BENCH_SOAK === '1';
 const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
 // Long enough for the JIT, the connection pools and the caches to settle before the first compared minute.
 const SOAK_WARMUP = num('BENCH_SOAK_WARMUP', 30);
+const SOAK_HEAPSNAPSHOTS = process.env.BENCH_SOAK_HEAPSNAPSHOTS === '1';
 /** The soak drives one gateway: BENCH_TARGETS may name it, else Postgres when DATABASE_URL is set. */
 const SOAK_TARGET = ((): 'gateway-pglite' | 'gateway-postgres' => {
   if (!process.env.BENCH_TARGETS) return DATABASE_URL ? 'gateway-postgres' : 'gateway-pglite';
@@ -318,14 +320,17 @@ async function soak(): Promise<void> {
     targets: targetOptions,
     machine,
     log,
+    ...(SOAK_HEAPSNAPSHOTS ? { heapSnapshotDir: mkdtempSync(join(tmpdir(), 'gw-soak-heap-')) } : {}),
   });
+  // A run with snapshots is a diagnosis, not the soak's figure: its files go beside, not over, the committed ones.
+  const stem = SOAK_HEAPSNAPSHOTS ? 'soak-heap' : 'soak';
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, 'soak.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(RESULTS, 'soak.svg'), soakSvg(report));
-  const md = soakMarkdown(report);
-  writeFileSync(join(RESULTS, 'soak.md'), md);
+  writeFileSync(join(RESULTS, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS, `${stem}.svg`), soakSvg(report));
+  const md = soakMarkdown(report, stem);
+  writeFileSync(join(RESULTS, `${stem}.md`), md);
   process.stdout.write(`\n${md}\n`);
-  log(`wrote ${join(RESULTS, 'soak.{md,json,svg}')}`);
+  log(`wrote ${join(RESULTS, `${stem}.{md,json,svg}`)}`);
 }
 
 async function main(): Promise<void> {

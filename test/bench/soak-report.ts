@@ -63,6 +63,8 @@ export interface SoakReport {
   loads: { nonStream: LoadResult; stream: LoadResult };
   requestsAnswered: number;
   accounting?: Accounting;
+  /** With heap snapshots: what grew between the first minute and the end (heap-diff.ts). */
+  heapDiff?: string;
   totalSeconds: number;
 }
 
@@ -85,7 +87,11 @@ export function intervals(samples: SoakSample[], warmupSeconds: number, step: nu
   // Warm-up is one row of its own, so the soak's rows start where its clock does.
   const edges = [0, ...(warmupSeconds > 0 ? [warmupSeconds] : [])];
   while (edges.at(-1)! + step < end + 0.5) edges.push(edges.at(-1)! + step);
-  if (edges.at(-1)! < end) edges.push(end);
+  // A few seconds left over (the sample taken as the load stops) join the last row rather than make one.
+  if (edges.at(-1)! < end) {
+    if (end - edges.at(-1)! < step / 3 && edges.length > 2) edges[edges.length - 1] = end;
+    else edges.push(end);
+  }
   for (let i = 1; i < edges.length; i++) {
     const from = edges[i - 1]!;
     const to = edges[i]!;
@@ -199,7 +205,7 @@ export function soakSvg(r: SoakReport): string {
   return `${parts.join('\n')}\n`;
 }
 
-export function soakMarkdown(r: SoakReport): string {
+export function soakMarkdown(r: SoakReport, stem = 'soak'): string {
   const m = r.machine;
   const v = r.verdict;
   const s = r.settings;
@@ -249,8 +255,16 @@ export function soakMarkdown(r: SoakReport): string {
   lines.push(`req/s ${sparkline(rps)}  ${fmt(Math.min(...rps), 0)}–${fmt(Math.max(...rps), 0)}`);
   lines.push('```');
   lines.push('');
-  lines.push('![RSS and V8 heap over the soak](soak.svg)');
+  lines.push(`![RSS and V8 heap over the soak](${stem}.svg)`);
   lines.push('');
-  lines.push(`Total ${fmt(r.totalSeconds, 0)} s. Every second's sample: \`test/bench/results/soak.json\`.`);
+  if (r.heapDiff) {
+    lines.push('Heap snapshots were taken in this run (after the first minute and near the end), which stalls the gateway and inflates RSS: what grew between them, by constructor:');
+    lines.push('');
+    lines.push('```');
+    lines.push(r.heapDiff);
+    lines.push('```');
+    lines.push('');
+  }
+  lines.push(`Total ${fmt(r.totalSeconds, 0)} s. Every second's sample: \`test/bench/results/${stem}.json\`.`);
   return `${lines.join('\n')}\n`;
 }

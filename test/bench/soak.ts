@@ -5,8 +5,10 @@
  * /proc, its V8 heap from `--trace-gc` (a V8 flag, so nothing in the
  * gateway changes), its CPU, and the responses that arrived.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { diff, groups } from './heap-diff.js';
 import { type LoadResult, newLiveCounts, runLoad } from './load.js';
 import { cpuSeconds, rssMb } from './processes.js';
 import type { Machine, TargetId } from './report.js';
@@ -23,6 +25,13 @@ export interface SoakOptions {
   targets: TargetOptions;
   machine: Machine;
   log: (msg: string) => void;
+  /**
+   * A folder: the gateway writes a heap snapshot there after the first
+   * minute and near the end (SIGUSR2), and the two are diffed. Writing one
+   * stalls the gateway and inflates its RSS, so such a run's curve is not
+   * the soak's figure: this is for finding what grows.
+   */
+  heapSnapshotDir?: string;
 }
 
 const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: ([A-Za-z -]+?)(?: \(reduce\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
@@ -64,6 +73,15 @@ function anonMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** The diff of the two snapshots this gateway wrote (named Heap.<date>.<time>.<pid>.<tid>.<seq>.heapsnapshot). */
+function diffSnapshots(dir: string, pid: number): string | undefined {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.heapsnapshot') && f.includes(`.${pid}.`))
+    .sort();
+  if (files.length < 2) return undefined;
+  return diff(groups(join(dir, files[0]!)), groups(join(dir, files.at(-1)!)), 40);
+}
+
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -71,7 +89,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   o.log(`── soak: ${o.target}, ${o.warmupSeconds} s warm-up + ${o.seconds} s at ${o.connections} connections (half stream)`);
   const mocks = await startMocks(o.mocks);
   const gc = new GcTrace();
-  const running = await startTarget(o.target, mocks, { ...o.targets, gatewayNodeArgs: [...(o.targets.gatewayNodeArgs ?? []), '--trace-gc'] });
+  const snapshotArgs = o.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.heapSnapshotDir}`] : [];
+  const running = await startTarget(o.target, mocks, { ...o.targets, gatewayNodeArgs: [...(o.targets.gatewayNodeArgs ?? []), '--trace-gc', ...snapshotArgs] });
   running.server.process.stdout!.on('data', (chunk: Buffer) => gc.feed(chunk));
   const pid = running.serverPid('fast');
   const startupRssMb = rssMb(pid);
@@ -112,6 +131,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
   };
   const timer = setInterval(sample, 1000);
+  const snapshotTimers = o.heapSnapshotDir
+    ? [o.warmupSeconds + Math.min(60, o.seconds / 3), o.warmupSeconds + o.seconds - Math.min(20, o.seconds / 5)].map((t) =>
+        setTimeout(() => {
+          o.log(`heap snapshot requested at ${t.toFixed(0)} s`);
+          process.kill(pid, 'SIGUSR2');
+        }, t * 1000),
+      )
+    : [];
   const half = Math.floor(o.connections / 2);
   const duration = o.warmupSeconds + o.seconds;
   let loads: { nonStream: LoadResult; stream: LoadResult };
@@ -123,6 +150,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     loads = { nonStream, stream };
   } finally {
     clearInterval(timer);
+    for (const t of snapshotTimers) clearTimeout(t);
   }
   sample();
   const drainSeconds = (await quiesce(pid)) / 1000;
@@ -133,6 +161,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const extra = await running.finish();
   await Promise.all(Object.values(mocks).map((m) => m.child.stop(2_000)));
   const accounting: Accounting | undefined = extra.accounting;
+  const heapDiff = o.heapSnapshotDir ? diffSnapshots(o.heapSnapshotDir, pid) : undefined;
 
   return {
     date: new Date().toISOString(),
@@ -148,6 +177,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     loads,
     requestsAnswered,
     ...(accounting ? { accounting } : {}),
+    ...(heapDiff ? { heapDiff } : {}),
     totalSeconds: (performance.now() - started) / 1000,
   };
 }
