@@ -34,8 +34,13 @@ export interface CallContext {
 }
 
 export interface ChatStream {
-  /** OpenAI chunks; usage (when known) on the last one. Throws ProviderError mid-stream. */
-  chunks: AsyncIterable<ChatCompletionChunk>;
+  /**
+   * OpenAI chunks in batches: the chunks that arrived together (one upstream
+   * read often carries dozens), never an empty batch, so everything after the
+   * adapter pays per read rather than per chunk. Usage (when known) on the
+   * last chunk. Throws ProviderError mid-stream.
+   */
+  chunks: AsyncIterable<ChatCompletionChunk[]>;
 }
 
 export interface ProviderAdapter {

@@ -187,15 +187,18 @@ export class ChatService {
     let providerFailure: ProviderError | undefined;
     let completed = false;
     const ttftMs = Date.now() - meter.startedAt;
-    let next: IteratorResult<ChatCompletionChunk> = { done: false, value: opened.first };
+    let next: IteratorResult<ChatCompletionChunk[]> = { done: false, value: opened.first };
     try {
       while (!next.done) {
-        const chunk = next.value;
-        chunk.model = req.model;
-        if (chunk.usage) upstreamUsage = usageCounts(chunk.usage);
-        if (chunk.choices.length === 0) {
-          if (includeUsage && chunk.usage) yield sse(chunk);
-        } else {
+        // What arrived together leaves together: one string, one write.
+        let out = '';
+        for (const chunk of next.value) {
+          chunk.model = req.model;
+          if (chunk.usage) upstreamUsage = usageCounts(chunk.usage);
+          if (chunk.choices.length === 0) {
+            if (includeUsage && chunk.usage) out += sse(chunk);
+            continue;
+          }
           for (const choice of chunk.choices) {
             const d = choice.delta;
             if (d.content) produced.push(d.content);
@@ -203,12 +206,14 @@ export class ChatService {
             if (d.tool_calls) for (const t of d.tool_calls) produced.push(t.function?.name ?? '', t.function?.arguments ?? '');
           }
           if (budget.exceeded(produced)) {
+            if (out) yield out;
             throw new GatewayError('insufficient_quota', `The response exceeded the ${maxCompletion} output tokens reserved for it and was stopped; set max_tokens to bound it.`);
           }
           if (includeUsage) chunk.usage = null;
           else delete chunk.usage;
-          yield sse(chunk);
+          out += sse(chunk);
         }
+        if (out) yield out;
         next = await opened.rest.next();
       }
       completed = true;

@@ -38,8 +38,9 @@ export interface Dispatched<T> {
 
 export interface OpenedStream {
   /** Already received, so a stream that dies before its first chunk could still fail over. */
-  first: ChatCompletionChunk;
-  rest: AsyncIterator<ChatCompletionChunk>;
+  first: ChatCompletionChunk[];
+  /** Batches of chunks as they arrived (see ChatStream). */
+  rest: AsyncIterator<ChatCompletionChunk[]>;
   startedAt: number;
   /** Reports the stream's end to provider health. */
   finish(error?: ProviderError): void;
@@ -132,12 +133,16 @@ export class Dispatcher {
       const ttft = Date.now() - startedAt;
       const { health } = this.deps;
       const caps = this.#caps;
-      let usedTokens = head.value.usage?.total_tokens;
+      let usedTokens: number | undefined;
       // Watches the usage chunk go by, for the key's TPM count.
-      const rest: AsyncIterator<ChatCompletionChunk> = {
+      const watch = (batch: ChatCompletionChunk[]) => {
+        for (const chunk of batch) if (chunk.usage) usedTokens = chunk.usage.total_tokens;
+      };
+      watch(head.value);
+      const rest: AsyncIterator<ChatCompletionChunk[]> = {
         next: async () => {
           const step = await upstream.next();
-          if (!step.done && step.value.usage) usedTokens = step.value.usage.total_tokens;
+          if (!step.done) watch(step.value);
           return step;
         },
         return: async (value?: unknown) => (upstream.return ? upstream.return(value) : { done: true, value: undefined }),

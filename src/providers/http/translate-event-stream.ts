@@ -15,37 +15,53 @@ export async function* translateEventStream(
   translator: StreamTranslator,
   provider: string,
   signal: AbortSignal,
-): AsyncGenerator<ChatCompletionChunk> {
+): AsyncGenerator<ChatCompletionChunk[]> {
   let yielded = 0;
   let ended = false;
   const reader = new ServerSentEventReader(provider);
-  const translate = function* (events: ReturnType<ServerSentEventReader['feed']>) {
-    for (const event of events) {
-      // After the terminal event the body ends right away; reading it to its
-      // end spares destroying the socket (which builds an AbortError per stream).
-      if (translator.done) return;
-      yield* translator.push(event);
+  // A frame that fails to translate fails the stream after the chunks before it, as if they came one by one.
+  let failure: unknown;
+  const translate = (events: ReturnType<ServerSentEventReader['feed']>): ChatCompletionChunk[] => {
+    const batch: ChatCompletionChunk[] = [];
+    try {
+      for (const event of events) {
+        // After the terminal event the body ends right away; reading it to its
+        // end spares destroying the socket (which builds an AbortError per stream).
+        if (translator.done) break;
+        for (const chunk of translator.push(event)) batch.push(chunk);
+      }
+    } catch (err) {
+      failure = err;
     }
+    return batch;
+  };
+  // Chunks already parsed are not handed out once the caller gave up.
+  const checkAborted = () => {
+    if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
   };
   try {
     for await (const piece of body) {
-      for (const chunk of translate(reader.feed(piece))) {
-        // Chunks already parsed are not handed out once the caller gave up.
-        if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
-        yielded++;
-        yield chunk;
+      const batch = translate(reader.feed(piece));
+      if (batch.length > 0) {
+        checkAborted();
+        yielded += batch.length;
+        yield batch;
       }
+      if (failure !== undefined) throw failure;
     }
-    for (const chunk of translate(reader.end())) {
-      if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
-      yielded++;
-      yield chunk;
+    const tail = translate(reader.end());
+    if (tail.length > 0) {
+      checkAborted();
+      yielded += tail.length;
+      yield tail;
     }
+    if (failure !== undefined) throw failure;
     ended = true;
-    if (signal.aborted) throw transportError(new Error('aborted'), provider, signal);
-    for (const chunk of translator.end()) {
-      yielded++;
-      yield chunk;
+    checkAborted();
+    const owed = translator.end();
+    if (owed.length > 0) {
+      yielded += owed.length;
+      yield owed;
     }
   } catch (err) {
     const error = transportError(err, provider, signal);

@@ -72,7 +72,7 @@ export class MockAdapter implements ProviderAdapter {
   async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
     const scenario = await this.#applyScenario(req, ctx, true);
     const answer = this.#answer(req);
-    return { chunks: this.#chunks(req, ctx, answer, scenario === 'stream-break') };
+    return { chunks: oneByOne(this.#chunks(req, ctx, answer, scenario === 'stream-break')) };
   }
 
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
@@ -161,6 +161,11 @@ export class MockAdapter implements ProviderAdapter {
     }
     return scenario;
   }
+}
+
+/** The mock paces its chunks like a slow upstream, so each arrives alone. */
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }
 
 function splitText(text: string, pieces: number): string[] {

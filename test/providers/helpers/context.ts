@@ -17,10 +17,10 @@ export function contextFor(
 }
 
 /** Drain an async iterable, keeping what arrived before it ended or threw. */
-export async function drain(chunks: AsyncIterable<ChatCompletionChunk>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
+export async function drain(batches: AsyncIterable<ChatCompletionChunk[]>): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
   const out: ChatCompletionChunk[] = [];
   try {
-    for await (const chunk of chunks) out.push(chunk);
+    for await (const batch of batches) out.push(...batch);
     return { chunks: out, error: undefined };
   } catch (error) {
     return { chunks: out, error };

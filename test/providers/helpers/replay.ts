@@ -25,8 +25,8 @@ export async function replay(
 ): Promise<{ chunks: ChatCompletionChunk[]; error: unknown }> {
   const chunks: ChatCompletionChunk[] = [];
   try {
-    for await (const chunk of translateEventStream(bodyOf(text), translator, provider, new AbortController().signal)) {
-      chunks.push(chunk);
+    for await (const batch of translateEventStream(bodyOf(text), translator, provider, new AbortController().signal)) {
+      chunks.push(...batch);
     }
     return { chunks, error: undefined };
   } catch (error) {
