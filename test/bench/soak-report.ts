@@ -176,7 +176,7 @@ export function soakSvg(r: SoakReport): string {
   const values = r.samples.flatMap((s) => [s.rssMb, s.heapAfterFullGcMb ?? s.rssMb]);
   const yMax = Math.ceil(Math.max(160, ...values) / 50) * 50;
   const x = (t: number) => L + (t / tMax) * (W - L - R);
-  const y = (mb: number) => T + (1 - mb / yMax) * (H - T - B);
+  const y = (mb: number) => Math.round((T + (1 - mb / yMax) * (H - T - B)) * 10) / 10;
   const path = (pts: Array<[number, number]>) => pts.map(([t, mb], i) => `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(mb).toFixed(1)}`).join('');
   const v = r.verdict;
   const end = r.settings.warmupSeconds + r.settings.seconds;
