@@ -139,6 +139,8 @@ export class ChatService {
 
   async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, deadline: Deadline): Promise<ChatResponse> {
     const { value, route } = await whenRecorded(meter, deadline, this.deps.dispatcher.chat(model, req, dispatchOptions(ctx, deadline)));
+    // The timer holds the whole request (Fastify's request and reply, the socket) until it fires.
+    deadline.clear();
     const usage = usageCounts(value.usage) ?? {
       promptTokens: countPromptTokens(req.messages, req.tools),
       completionTokens: value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0),
