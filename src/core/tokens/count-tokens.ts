@@ -1,7 +1,7 @@
 // Token counts for reservations, for test mode and for upstreams that report
 // no usage. o200k_base (GPT-4o family) is the reference tokenizer; for other
 // providers it is an estimate, which is why reservations add a margin.
-import { countTokens } from 'gpt-tokenizer';
+import { countTokens } from './o200k.js';
 import { LRUCache } from 'lru-cache';
 import type { ChatMessage, FunctionTool } from '../chat/chat-request.js';
 

@@ -9,7 +9,7 @@ import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError 
 import { mockEmbedding } from './mock-embedding.js';
 import { mockReplyText, mockToolCall, mockToolToCall } from './mock-reply.js';
 import { MOCK_SCENARIO_HEADER, type MockScenario, parseMockScenario } from './mock-scenario.js';
-import { encode, decode } from 'gpt-tokenizer';
+import { decode, encode } from '../../core/tokens/o200k.js';
 
 const STREAM_PIECES = 5;
 const DEFAULT_EMBEDDING_DIMENSIONS = 1536;
