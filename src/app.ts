@@ -26,8 +26,10 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     requestIdHeader: false,
     trustProxy: true,
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook: an async one costs every request a promise for one header.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   installErrorHandlers(app);
 
