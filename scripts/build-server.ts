@@ -51,9 +51,18 @@ export async function buildServer(): Promise<number> {
       logLevel: 'warning',
     });
     const old = `${SERVER_DIST_DIR}.old-${process.pid}-${Date.now()}`;
-    if (existsSync(SERVER_DIST_DIR)) renameSync(SERVER_DIST_DIR, old);
-    renameSync(tmp, SERVER_DIST_DIR);
-    rmSync(old, { recursive: true, force: true });
+    // Two builds at once (a bench and npm start): each swaps its own output in; the last one stays.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (existsSync(SERVER_DIST_DIR)) renameSync(SERVER_DIST_DIR, old);
+        renameSync(tmp, SERVER_DIST_DIR);
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      } finally {
+        rmSync(old, { recursive: true, force: true });
+      }
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
