@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { request } from 'undici';
+import { LRUCache } from 'lru-cache';
+import type { Dispatcher } from 'undici';
 import { transportError } from './transport-error.js';
 import { upstreamAgent } from './upstream-agent.js';
 
-export type UpstreamBody = Awaited<ReturnType<typeof request>>['body'];
+export type UpstreamBody = Dispatcher.ResponseData['body'];
 
 export interface UpstreamResponse {
   status: number;
@@ -29,9 +30,11 @@ export interface PostJsonOptions {
  */
 export async function postJson(url: string, options: PostJsonOptions): Promise<UpstreamResponse> {
   try {
-    const res = await request(url, {
+    const { origin, path } = originAndPath(url);
+    const res = await upstreamAgent.request({
+      origin,
+      path,
       method: 'POST',
-      dispatcher: upstreamAgent,
       signal: options.signal,
       headers: {
         'content-type': 'application/json',
@@ -44,4 +47,17 @@ export async function postJson(url: string, options: PostJsonOptions): Promise<U
   } catch (err) {
     throw transportError(err, options.provider, options.signal);
   }
+}
+
+// A handful of upstream URLs serve every request: each is parsed once, not per call.
+const parsedUrls = new LRUCache<string, { origin: string; path: string }>({ max: 1024 });
+
+function originAndPath(url: string): { origin: string; path: string } {
+  let parsed = parsedUrls.get(url);
+  if (!parsed) {
+    const u = new URL(url);
+    parsed = { origin: u.origin, path: `${u.pathname}${u.search}` };
+    parsedUrls.set(url, parsed);
+  }
+  return parsed;
 }
