@@ -77,6 +77,20 @@ export class Meter {
     return costOf(usage, this.prices);
   }
 
+  /**
+   * The upstream call runs while the reservation row is written; this
+   * resolves once both are done. A row that cannot be written stops the call
+   * (through `stop`): nothing is served that could not be charged.
+   */
+  async whenRecorded<T>(call: Promise<T>, stop: (reason: unknown) => void): Promise<T> {
+    const recorded = this.recorded.catch((e: unknown) => {
+      stop(e);
+      throw e;
+    });
+    const [value] = await Promise.all([call, recorded]);
+    return value;
+  }
+
   /** Settles off the client's path; the reserved row makes it crash-safe. */
   close(outcome: MeterClose): void {
     if (this.#closed) return;

@@ -91,20 +91,6 @@ export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): Dispat
   ...(ctx.hints ? { hints: ctx.hints } : {}),
 });
 
-/**
- * The upstream call runs while the request's reservation row is written; the
- * answer goes out only once both are done. A row that cannot be written
- * stops the upstream call: nothing is served that could not be charged.
- */
-export async function whenRecorded<T>(meter: Meter, deadline: Deadline, call: Promise<T>): Promise<T> {
-  const recorded = meter.recorded.catch((e: unknown) => {
-    deadline.abort(e);
-    throw e;
-  });
-  const [value] = await Promise.all([call, recorded]);
-  return value;
-}
-
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
 export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
@@ -138,7 +124,7 @@ export class ChatService {
   }
 
   async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, deadline: Deadline): Promise<ChatResponse> {
-    const { value, route } = await whenRecorded(meter, deadline, this.deps.dispatcher.chat(model, req, dispatchOptions(ctx, deadline)));
+    const { value, route } = await meter.whenRecorded(this.deps.dispatcher.chat(model, req, dispatchOptions(ctx, deadline)), deadline.abort);
     // The timer holds the whole request (Fastify's request and reply, the socket) until it fires.
     deadline.clear();
     const usage = usageCounts(value.usage) ?? {
@@ -160,7 +146,7 @@ export class ChatService {
     maxCompletion: number,
   ): Promise<ChatResponse> {
     const opening = this.deps.dispatcher.chatStream(model, req, dispatchOptions(ctx, deadline));
-    const { value: opened, route } = await whenRecorded(meter, deadline, opening).catch((e: unknown) => {
+    const { value: opened, route } = await meter.whenRecorded(opening, deadline.abort).catch((e: unknown) => {
       // A stream that opened while its row failed to land is closed unread.
       void opening.then(({ value }) => {
         value.finish();

@@ -1,7 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
 import { resolveModel, validateOrReject } from '../chat/resolve-model.js';
-import { admitRateOrReject, dispatchOptions, whenRecorded } from '../chat/chat-service.js';
+import { admitRateOrReject, dispatchOptions } from '../chat/chat-service.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
@@ -41,7 +41,7 @@ export class EmbeddingService {
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
     try {
-      const { value, route } = await whenRecorded(meter, deadline, this.deps.dispatcher.embed(model, upstreamReq, dispatchOptions(ctx, deadline)));
+      const { value, route } = await meter.whenRecorded(this.deps.dispatcher.embed(model, upstreamReq, dispatchOptions(ctx, deadline)), deadline.abort);
       const usage = { promptTokens: value.usage?.prompt_tokens ?? promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 };
       meter.close({ status: 'ok', httpStatus: 200, usage, route });
       const data =
