@@ -3,7 +3,7 @@ import type { Meter, Metering, UsageCounts } from '../billing/metering.js';
 import { GatewayError } from '../errors.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
-import { type DispatchOptions, type Dispatcher, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
+import { type Dispatcher, dispatchOptions, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
 import { type Deadline, requestDeadline } from '../routing/deadline.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
@@ -84,12 +84,6 @@ class OutputBudget {
 
 const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
-export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): DispatchOptions => ({
-  requestId: ctx.requestId,
-  signal: deadline.signal,
-  test: ctx.key.mode === 'test',
-  ...(ctx.hints ? { hints: ctx.hints } : {}),
-});
 
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
 export class ChatService {

@@ -1,11 +1,11 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
 import { resolveModel, validateOrReject } from '../chat/resolve-model.js';
-import { admitRateOrReject, dispatchOptions } from '../chat/chat-service.js';
+import { admitRateOrReject } from '../chat/chat-service.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
-import type { Dispatcher } from '../routing/dispatcher.js';
+import { type Dispatcher, dispatchOptions } from '../routing/dispatcher.js';
 import { requestDeadline } from '../routing/deadline.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countTextTokens } from '../tokens/count-tokens.js';

@@ -9,6 +9,8 @@ import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
 import { type CapTicket, KeyRateCaps } from './key-rate-caps.js';
 import { orderKeys } from './order-keys.js';
 import { type NeededCapability, neededCapabilities, unmetCapability } from './required-capabilities.js';
+import type { RequestContext } from '../request-context.js';
+import type { Deadline } from './deadline.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /** Upper bound on upstream calls per request, across keys and fallback models together. */
@@ -21,6 +23,14 @@ export interface DispatchOptions {
   hints?: Record<string, string | undefined>;
   test: boolean;
 }
+
+/** What a request hands the dispatcher: its id, its deadline's signal, test mode, the client's hints. */
+export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): DispatchOptions => ({
+  requestId: ctx.requestId,
+  signal: deadline.signal,
+  test: ctx.key.mode === 'test',
+  ...(ctx.hints ? { hints: ctx.hints } : {}),
+});
 
 export interface RouteInfo {
   /** The public model that answered (a fallback's id when one was used). */
