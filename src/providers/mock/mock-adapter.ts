@@ -72,7 +72,7 @@ export class MockAdapter implements ProviderAdapter {
   async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
     const scenario = await this.#applyScenario(req, ctx, true);
     const answer = this.#answer(req);
-    return { chunks: oneByOne(this.#chunks(req, ctx, answer, scenario === 'stream-break')) };
+    return { chunks: this.#chunks(req, ctx, answer, scenario === 'stream-break') };
   }
 
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
@@ -115,19 +115,20 @@ export class MockAdapter implements ProviderAdapter {
     ctx: CallContext,
     answer: MockAnswer,
     breakMidway: boolean,
-  ): AsyncGenerator<ChatCompletionChunk> {
+  ): AsyncGenerator<ChatCompletionChunk[]> {
+    // The mock paces its chunks like a slow upstream, so each arrives alone in its batch.
     const base = { id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion.chunk' as const, created: Math.floor(Date.now() / 1000), model: req.model };
     const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null = null): ChatCompletionChunk => ({
       ...base,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     });
-    yield chunk({ role: 'assistant', content: '' });
+    yield [chunk({ role: 'assistant', content: '' })];
     if (answer.toolCall) {
       const { id, function: fn } = answer.toolCall;
-      yield chunk({ tool_calls: [{ index: 0, id, type: 'function', function: { name: fn.name, arguments: '' } }] });
+      yield [chunk({ tool_calls: [{ index: 0, id, type: 'function', function: { name: fn.name, arguments: '' } }] })];
       const half = Math.ceil(fn.arguments.length / 2);
       for (const piece of [fn.arguments.slice(0, half), fn.arguments.slice(half)]) {
-        if (piece) yield chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
+        if (piece) yield [chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] })];
       }
     } else {
       const pieces = splitText(answer.text, STREAM_PIECES);
@@ -137,11 +138,11 @@ export class MockAdapter implements ProviderAdapter {
         }
         // Yield to the event loop so a client abort can land between pieces.
         await delay(0, undefined, { signal: ctx.signal });
-        yield chunk({ content: piece });
+        yield [chunk({ content: piece })];
       }
     }
-    yield chunk({}, answer.finishReason);
-    yield { ...base, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens) };
+    yield [chunk({}, answer.finishReason)];
+    yield [{ ...base, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens) }];
   }
 
   async #applyScenario(req: ChatRequest | undefined, ctx: CallContext, streaming: boolean): Promise<MockScenario | undefined> {
@@ -161,11 +162,6 @@ export class MockAdapter implements ProviderAdapter {
     }
     return scenario;
   }
-}
-
-/** The mock paces its chunks like a slow upstream, so each arrives alone. */
-async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
-  for await (const item of items) yield [item];
 }
 
 function splitText(text: string, pieces: number): string[] {
