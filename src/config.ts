@@ -35,6 +35,12 @@ const envSchema = z.object({
   STALE_RESERVATION_SECONDS: z.coerce.number().int().positive().default(900),
   /** A replica silent for three heartbeats is dead and its reservations are recovered. */
   REPLICA_HEARTBEAT_SECONDS: z.coerce.number().positive().max(300).default(10),
+  /**
+   * How far V8 lets the old generation grow past what survived the last full
+   * collection before the next one (V8's --heap-growing-percent; 0 keeps V8's
+   * own heuristics, which let it double). See the README's memory note.
+   */
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(20),
   DEMO_PROJECT_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal amount').default('10'),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
