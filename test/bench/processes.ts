@@ -9,7 +9,7 @@
  * time and resident memory.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -123,8 +123,11 @@ export async function startChild(options: StartOptions): Promise<{ child: Child;
   });
   live.add(proc);
   let output = '';
+  // BENCH_CHILD_LOG_DIR keeps each child's whole output (e.g. the gateway's --trace-gc lines), not only the tail.
+  const logFile = process.env.BENCH_CHILD_LOG_DIR ? join(process.env.BENCH_CHILD_LOG_DIR, `${options.name}.log`) : undefined;
   const keep = (piece: Buffer) => {
     output = (output + piece.toString('utf8')).slice(-20_000);
+    if (logFile) appendFileSync(logFile, piece);
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);

@@ -185,6 +185,12 @@ export function goals(runs: RunRecord[], targets: TargetRecord[], scenarios: Sce
     measured: c1?.added ? `${fmt(c1.added.p99Ms, 2)} ms` : 'n/a',
     pass: c1?.added ? c1.added.p99Ms <= 2 : null,
   });
+  const st1 = run('stream-c1-lat0');
+  out.push({
+    goal: `stream time to first byte adds ≤ 1 ms, p50 at 1 conn (${on})`,
+    measured: st1?.added?.ttfbP50Ms !== undefined ? `${fmt(st1.added.ttfbP50Ms, 2)} ms (p99 ${fmt(st1.added.ttfbP99Ms!, 2)} ms)` : 'n/a',
+    pass: st1?.added?.ttfbP50Ms !== undefined ? st1.added.ttfbP50Ms <= 1 : null,
+  });
   const st = run('stream-c50-lat0');
   out.push({
     goal: `stream time to first byte adds ≤ 1 ms, p50 at 50 conns (${on})`,

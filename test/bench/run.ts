@@ -6,13 +6,15 @@
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
  *   npm run bench -- --soak            # one gateway under steady mixed load for 5 minutes: the RSS curve (soak.ts)
  *
- * Env: BENCH_DURATION (s per scenario, 7), BENCH_WARMUP (s per gateway target, 15; the proxy 3, direct 2),
+ * Env: BENCH_DURATION (s per scenario, 6), BENCH_WARMUP (s per gateway target, 15; the proxy 3, direct 2),
  * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
  * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_DRIP_CONNECTIONS (1000),
  * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
  * BENCH_QUIET_WAIT (s to wait before each scenario for other load on the machine to stop, 0),
  * BENCH_SCENARIOS (a subset of scenario ids, e.g. json-c1-lat0,stream-c50-lat0),
  * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped),
+ * BENCH_CHILD_LOG_DIR (append every child's whole output to <dir>/<name>.log),
+ * BENCH_GATEWAY_NODE_ARGS (extra Node flags for the gateway, e.g. "--max-semi-space-size=8"),
  * BENCH_SOAK=1 (same as --soak), BENCH_SOAK_SECONDS (300), BENCH_SOAK_WARMUP (30).
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
@@ -65,8 +67,10 @@ const num = (name: string, fallback: number): number => {
   return n;
 };
 
+/** Extra Node flags for the gateway (space-separated), to try V8 or allocator settings without a rebuild. */
+const EXTRA_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const PROFILE = process.argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
-const DURATION = num('BENCH_DURATION', 7);
+const DURATION = num('BENCH_DURATION', 6);
 // The gateway keeps getting faster for ~15 s of load (JIT tiers and heap sizing: 1,040 req/s after a
 // 3 s warm-up, 1,410 after 15 s, 1,455 after 30 s at 50 connections); the bare proxy, measured the
 // same way, does not change (3,790 vs 3,735 req/s), so it and direct-to-mock keep a short one.
@@ -98,6 +102,8 @@ const TARGETS: TargetId[] = (() => {
 
 const ALL_SCENARIOS: Scenario[] = [
   { id: 'json-c1-lat0', label: 'non-stream, 1 conn', stream: false, connections: 1, upstream: 'fast' },
+  // Time to first byte without queueing: at 50 connections a saturated target's TTFB is mostly its queue.
+  { id: 'stream-c1-lat0', label: 'stream, 1 conn', stream: true, connections: 1, upstream: 'fast' },
   { id: `json-c${CONNECTIONS}-lat0`, label: `non-stream, ${CONNECTIONS} conns`, stream: false, connections: CONNECTIONS, upstream: 'fast' },
   { id: `stream-c${CONNECTIONS}-lat0`, label: `stream, ${CONNECTIONS} conns`, stream: true, connections: CONNECTIONS, upstream: 'fast' },
   { id: `json-c1-lat${SLOW_MS}`, label: `non-stream, 1 conn, ${SLOW_MS} ms upstream`, stream: false, connections: 1, upstream: 'slow' },
@@ -159,10 +165,11 @@ const targetOptions: TargetOptions = {
   databaseUrl: DATABASE_URL,
   log,
   onCleanup: (fn) => cleanups.push(fn),
+  ...(EXTRA_NODE_ARGS.length > 0 ? { gatewayNodeArgs: EXTRA_NODE_ARGS } : {}),
   ...(PROFILE
     ? {
         // No --cpu-prof-name: tsx's loader thread writes a profile too, and a fixed name would clash.
-        gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR],
+        gatewayNodeArgs: [...EXTRA_NODE_ARGS, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR],
         findProfile: (since: number, pid: number) => newestProfile(PROFILE_DIR, since, pid),
       }
     : {}),
