@@ -1,34 +1,36 @@
 import { z } from 'zod';
 
-// What OpenAI-wire upstreams send back, checked before use. Loose objects:
-// compatible servers add fields; only the ones the gateway reads are named.
+// What OpenAI-wire upstreams send back, checked before use. Compatible
+// servers add fields; only the ones the gateway reads are named, and the rest
+// are dropped (z.object strips), not copied: every stream chunk goes through
+// this, and the translators build their output from named fields anyway.
 
-export const openaiUsageSchema = z.looseObject({
+export const openaiUsageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative().nullish(),
   total_tokens: z.number().int().nonnegative().nullish(),
-  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().int().nullish() }).nullish(),
-  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().int().nullish() }).nullish(),
+  prompt_tokens_details: z.object({ cached_tokens: z.number().int().nullish() }).nullish(),
+  completion_tokens_details: z.object({ reasoning_tokens: z.number().int().nullish() }).nullish(),
   // DeepSeek reports its context cache this way.
   prompt_cache_hit_tokens: z.number().int().nullish(),
 });
 export type OpenAIUsage = z.infer<typeof openaiUsageSchema>;
 
-const toolCallSchema = z.looseObject({
+const toolCallSchema = z.object({
   id: z.string(),
   type: z.literal('function').nullish(),
-  function: z.looseObject({ name: z.string(), arguments: z.string().nullish() }),
+  function: z.object({ name: z.string(), arguments: z.string().nullish() }),
 });
 
-export const openaiCompletionSchema = z.looseObject({
+export const openaiCompletionSchema = z.object({
   id: z.string().nullish(),
   created: z.number().nullish(),
   model: z.string().nullish(),
   system_fingerprint: z.string().nullish(),
   choices: z.array(
-    z.looseObject({
+    z.object({
       index: z.number().int().nullish(),
-      message: z.looseObject({
+      message: z.object({
         content: z.string().nullish(),
         refusal: z.string().nullish(),
         tool_calls: z.array(toolCallSchema).nullish(),
@@ -44,14 +46,14 @@ export const openaiCompletionSchema = z.looseObject({
 });
 export type OpenAICompletion = z.infer<typeof openaiCompletionSchema>;
 
-export const openaiChunkSchema = z.looseObject({
+export const openaiChunkSchema = z.object({
   id: z.string().nullish(),
   created: z.number().nullish(),
   model: z.string().nullish(),
   system_fingerprint: z.string().nullish(),
   choices: z
     .array(
-      z.looseObject({
+      z.object({
         index: z.number().int().nullish(),
         delta: z
           .looseObject({
@@ -62,11 +64,11 @@ export const openaiChunkSchema = z.looseObject({
             reasoning: z.string().nullish(),
             tool_calls: z
               .array(
-                z.looseObject({
+                z.object({
                   index: z.number().int().nullish(),
                   id: z.string().nullish(),
                   type: z.string().nullish(),
-                  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+                  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
                 }),
               )
               .nullish(),
@@ -81,8 +83,8 @@ export const openaiChunkSchema = z.looseObject({
 });
 export type OpenAIChunk = z.infer<typeof openaiChunkSchema>;
 
-export const openaiEmbeddingResponseSchema = z.looseObject({
-  data: z.array(z.looseObject({ index: z.number().int().nullish(), embedding: z.array(z.number()) })),
+export const openaiEmbeddingResponseSchema = z.object({
+  data: z.array(z.object({ index: z.number().int().nullish(), embedding: z.array(z.number()) })),
   model: z.string().nullish(),
-  usage: z.looseObject({ prompt_tokens: z.number().int().nonnegative(), total_tokens: z.number().int().nullish() }).nullish(),
+  usage: z.object({ prompt_tokens: z.number().int().nonnegative(), total_tokens: z.number().int().nullish() }).nullish(),
 });
