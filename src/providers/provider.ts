@@ -5,6 +5,7 @@
 import type { ChatRequest } from '../core/chat/chat-request.js';
 import type { EmbeddingRequest } from '../core/embeddings/embedding-request.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from './openai-shapes.js';
+import type { CancelSignal } from '../core/routing/cancel-signal.js';
 
 export interface UpstreamTarget {
   /** Upstream key id (`upk_…`), or `mock` for test mode. */
@@ -19,7 +20,7 @@ export interface UpstreamTarget {
 export interface CallContext {
   target: UpstreamTarget;
   /** Aborted on client disconnect or when the request's deadline passes. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** The gateway's request id, forwarded for correlation. */
   requestId: string;
   /** Request headers the client sent that an adapter may honour (the mock's fault triggers). */

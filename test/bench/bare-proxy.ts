@@ -9,6 +9,7 @@
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
+import { Cancellation } from '../../src/core/routing/cancel-signal.js';
 
 const PORT = Number(process.env.PORT ?? 0);
 
@@ -22,13 +23,15 @@ app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => d
 
 function passThrough(upstream: Pool) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const abort = new AbortController();
+    // The gateway's own kind of signal (src/core/routing/cancel-signal.ts): an
+    // AbortSignal with undici's listener on it costs a pass-through ~25 %.
+    const abort = new Cancellation();
     reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) abort.abort();
+      if (!reply.raw.writableFinished) abort.abort(new Error('client closed the connection'));
     });
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (request.headers.authorization) headers.authorization = request.headers.authorization;
-    const res = await upstream.request({ path: '/v1/chat/completions', method: 'POST', headers, body: request.body as Buffer, signal: abort.signal });
+    const res = await upstream.request({ path: '/v1/chat/completions', method: 'POST', headers, body: request.body as Buffer, signal: abort });
     const type = res.headers['content-type'];
     reply.code(res.statusCode).header('content-type', typeof type === 'string' ? type : 'application/json');
     return reply.send(res.body);

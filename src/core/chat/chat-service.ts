@@ -13,6 +13,7 @@ import { type ChatRequest, chatRequestSchema, requestedMaxTokens } from './chat-
 import { resolveModel, validateOrReject } from './resolve-model.js';
 import { admitRate } from '../rate-limit/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
+import type { CancelSignal } from '../routing/cancel-signal.js';
 
 export type ChatResponse =
   | { kind: 'json'; body: ChatCompletion; headers: Record<string, string> }
@@ -157,7 +158,7 @@ export class ChatService {
     meter: Meter,
     opened: OpenedStream,
     route: RouteInfo,
-    signal: AbortSignal,
+    signal: CancelSignal,
     clearDeadline: () => void,
     maxCompletion: number,
   ): AsyncGenerator<string, void, undefined> {

@@ -1,9 +1,10 @@
 import type { ClientConnection } from '../request-context.js';
+import { Cancellation } from './cancel-signal.js';
 import { DeadlineError } from './to-gateway-error.js';
 
 export interface Deadline {
   /** Aborts when the client goes away or the deadline passes. */
-  signal: AbortSignal;
+  signal: Cancellation;
   timedOut(): boolean;
   /** Ends the request's upstream work early, for a reason of the gateway's own. */
   abort(reason: unknown): void;
@@ -12,13 +13,14 @@ export interface Deadline {
 }
 
 /**
- * The request's one AbortController, fed by the client going away and a
+ * The request's one Cancellation (see cancel-signal.ts for why not an
+ * AbortController), fed by the client going away and a
  * timer that is cleared when the request ends. (AbortSignal.any and
  * AbortSignal.timeout would keep every request's signals and a 10-minute
  * timer alive long after it finished.)
  */
 export function requestDeadline(client: ClientConnection, ms: number, requestTimeout: boolean): Deadline {
-  const controller = new AbortController();
+  const controller = new Cancellation();
   let timedOut = false;
   const stopListening = client.onGone(() => controller.abort(new Error('client closed the connection')));
   const timer = setTimeout(() => {
@@ -26,7 +28,7 @@ export function requestDeadline(client: ClientConnection, ms: number, requestTim
     controller.abort(new DeadlineError(requestTimeout));
   }, ms);
   return {
-    signal: controller.signal,
+    signal: controller,
     timedOut: () => timedOut,
     abort: (reason) => controller.abort(reason),
     clear: () => {

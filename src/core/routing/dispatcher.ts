@@ -12,6 +12,7 @@ import { type NeededCapability, neededCapabilities, unmetCapability } from './re
 import type { RequestContext } from '../request-context.js';
 import type { Deadline } from './deadline.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import type { CancelSignal } from './cancel-signal.js';
 
 /** Upper bound on upstream calls per request, across keys and fallback models together. */
 export const MAX_ATTEMPTS = 5;
@@ -19,7 +20,7 @@ export const MAX_ATTEMPTS = 5;
 export interface DispatchOptions {
   requestId: string;
   /** Aborts on client disconnect and at the deadline. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   hints?: Record<string, string | undefined>;
   test: boolean;
 }

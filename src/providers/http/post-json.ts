@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { transportError } from './transport-error.js';
 import { upstreamAgent } from './upstream-agent.js';
+import type { CancelSignal } from '../../core/routing/cancel-signal.js';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
 
@@ -17,7 +18,7 @@ export interface PostJsonOptions {
   provider: string;
   headers: Record<string, string>;
   body: unknown;
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Header to ask for (`application/json` or `text/event-stream`). */
   accept?: string;
 }

@@ -1,11 +1,12 @@
 import { ProviderError } from '../provider.js';
 import type { UpstreamBody } from './post-json.js';
 import { transportError } from './transport-error.js';
+import type { CancelSignal } from '../../core/routing/cancel-signal.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** The whole body as text; a broken socket mid-body is retryable. */
-export async function readBodyText(body: UpstreamBody, provider: string, signal: AbortSignal): Promise<string> {
+export async function readBodyText(body: UpstreamBody, provider: string, signal: CancelSignal): Promise<string> {
   try {
     return await body.text();
   } catch (err) {
@@ -14,7 +15,7 @@ export async function readBodyText(body: UpstreamBody, provider: string, signal:
 }
 
 /** A successful response's body as JSON, or a bad_response ProviderError. */
-export async function readJsonBody(body: UpstreamBody, provider: string, signal: AbortSignal): Promise<unknown> {
+export async function readJsonBody(body: UpstreamBody, provider: string, signal: CancelSignal): Promise<unknown> {
   const text = await readBodyText(body, provider, signal);
   try {
     return JSON.parse(text) as unknown;

@@ -3,6 +3,7 @@ import { ProviderError } from '../provider.js';
 import { ServerSentEventReader } from './read-server-sent-events.js';
 import type { StreamTranslator } from './stream-translator.js';
 import { transportError } from './transport-error.js';
+import type { CancelSignal } from '../../core/routing/cancel-signal.js';
 
 /**
  * Reads an upstream SSE body through a translator. Every failure surfaces as
@@ -14,7 +15,7 @@ export async function* translateEventStream(
   body: AsyncIterable<Uint8Array | string> & { destroy(): unknown },
   translator: StreamTranslator,
   provider: string,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): AsyncGenerator<ChatCompletionChunk[]> {
   let yielded = 0;
   let ended = false;

@@ -1,11 +1,12 @@
 import { ProviderError } from '../provider.js';
+import type { CancelSignal } from '../../core/routing/cancel-signal.js';
 
 /**
  * A failure below HTTP (refused connection, reset socket, timeout, our own
  * abort) as a retryable ProviderError. Only the error code reaches the
  * message: undici errors can carry request details we do not want to show.
  */
-export function transportError(err: unknown, provider: string, signal: AbortSignal): ProviderError {
+export function transportError(err: unknown, provider: string, signal: CancelSignal): ProviderError {
   if (err instanceof ProviderError) return err;
   if (signal.aborted) return new ProviderError(`${provider} call aborted`, 'retryable', undefined);
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;

@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../../core/routing/cancel-signal.js';
 import type { ChatRequest } from '../../core/chat/chat-request.js';
 import { requestedMaxTokens } from '../../core/chat/chat-request.js';
 import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
@@ -137,7 +137,7 @@ export class MockAdapter implements ProviderAdapter {
           throw new ProviderError('Test mode: simulated stream break (X-Mock-Scenario: stream-break).', 'retryable', 500, undefined, 500);
         }
         // Yield to the event loop so a client abort can land between pieces.
-        await delay(0, undefined, { signal: ctx.signal });
+        await sleep(0, ctx.signal);
         yield [chunk({ content: piece })];
       }
     }
@@ -154,7 +154,7 @@ export class MockAdapter implements ProviderAdapter {
     }
     if (scenario === 'timeout') {
       const waitMs = req?.timeout ? req.timeout * 1000 + 1000 : MOCK_TIMEOUT_MS;
-      await delay(waitMs, undefined, { signal: ctx.signal });
+      await sleep(waitMs, ctx.signal);
       throw new ProviderError('Test mode: simulated upstream timeout (X-Mock-Scenario: timeout).', 'client', 408, undefined, 408);
     }
     if (scenario === 'stream-break' && !streaming) {
