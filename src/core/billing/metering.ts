@@ -253,15 +253,15 @@ export class Metering {
     });
     if (!this.#flushing) {
       this.#flushing = true;
-      this.#flushTimer = setTimeout(() => {
-        this.#flushTimer = undefined;
-        void this.#flush();
-      }, SETTLE_DELAY_MS);
+      this.#flushTimer = setTimeout(() => void this.#flush(), SETTLE_DELAY_MS);
     }
   }
 
   /** Group commit: one transaction per batch, off every client's path. */
   async #flush(): Promise<void> {
+    // Started by its timer or early by idle(): either way the wait is over.
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     let failures = 0;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
@@ -338,11 +338,7 @@ export class Metering {
   async idle(): Promise<void> {
     if (!this.#flushing && this.#queue.length === 0) return;
     const waited = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (this.#flushTimer) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-      void this.#flush();
-    }
+    if (this.#flushTimer) void this.#flush();
     await waited;
   }
 }

@@ -25,7 +25,7 @@ export class Cancellation extends EventEmitter {
 }
 
 /** Runs `listener` once when `signal` aborts; returns the way to stop listening. */
-export function onCancel(signal: CancelSignal, listener: () => void): () => void {
+function onCancel(signal: CancelSignal, listener: () => void): () => void {
   if (signal instanceof Cancellation) {
     signal.once('abort', listener);
     return () => signal.removeListener('abort', listener);
