@@ -4,31 +4,42 @@ import type { ClientConnection, RequestContext } from '../core/request-context.j
 import { MOCK_SCENARIO_HEADER } from '../providers/mock/mock-scenario.js';
 import { presentedKey } from './authenticate.js';
 
-/** The HTTP connection as the core sees it: gone when it closes before the response finished. */
-function clientConnection(reply: FastifyReply): ClientConnection {
-  let gone = false;
-  let listeners: Array<() => void> = [];
-  reply.raw.once('close', () => {
-    if (reply.raw.writableFinished) return;
-    gone = true;
-    for (const listener of listeners) listener();
-    listeners = [];
-  });
-  return {
-    get gone() {
-      return gone;
-    },
-    onGone(listener) {
-      if (gone) {
-        listener();
-        return () => {};
-      }
-      listeners.push(listener);
-      return () => {
-        listeners = listeners.filter((l) => l !== listener);
-      };
-    },
-  };
+/**
+ * The HTTP connection as the core sees it: gone when it closes before the
+ * response finished. A class, not an object literal with a `get gone()`:
+ * an accessor in a literal puts that request's getter closure into the
+ * object's hidden class, so every request got a new one, linked from a
+ * shared transition tree that young collections treat as strong; each
+ * request's whole graph (reply, request, headers...) then survived into
+ * the old generation (15 % of everything allocated, 1-2 MB per young GC).
+ */
+class HttpClientConnection implements ClientConnection {
+  #gone = false;
+  #listeners: Array<() => void> = [];
+
+  constructor(reply: FastifyReply) {
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      this.#gone = true;
+      for (const listener of this.#listeners) listener();
+      this.#listeners = [];
+    });
+  }
+
+  get gone(): boolean {
+    return this.#gone;
+  }
+
+  onGone(listener: () => void): () => void {
+    if (this.#gone) {
+      listener();
+      return () => {};
+    }
+    this.#listeners.push(listener);
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
 }
 
 /** Authenticates the caller and ties the request to the client's connection. */
@@ -38,7 +49,7 @@ export async function requestContext(gateway: Gateway, request: FastifyRequest, 
   return {
     requestId: request.id,
     key,
-    client: clientConnection(reply),
+    client: new HttpClientConnection(reply),
     ...(key.mode === 'test' && typeof scenario === 'string' ? { hints: { [MOCK_SCENARIO_HEADER]: scenario } } : {}),
   };
 }
