@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { z } from 'zod';
-import type { StreamTranslator } from '../http/stream-translator.js';
+import { type StreamTranslator, usageChunk } from '../http/stream-translator.js';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../openai-shapes.js';
 import { ProviderError } from '../provider.js';
 import { anthropicStreamError } from './anthropic-error.js';
@@ -70,7 +70,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         return [
           ...this.start(),
           this.chunk({}, finish),
-          { ...this.chunk(undefined, null), choices: [], usage: convertAnthropicUsage(this.usage) },
+          usageChunk(this.id, this.options.now, this.model, convertAnthropicUsage(this.usage)),
         ];
       }
       case 'message_stop':

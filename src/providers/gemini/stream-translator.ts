@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { StreamTranslator } from '../http/stream-translator.js';
+import { type StreamTranslator, usageChunk } from '../http/stream-translator.js';
 import { upstreamError } from '../http/upstream-error.js';
 import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta } from '../openai-shapes.js';
 import { ProviderError } from '../provider.js';
@@ -94,7 +94,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
       throw new ProviderError('gemini stream ended before it finished', 'retryable', 200);
     }
     if (!this.usage) return [];
-    return [{ ...this.chunk(0, undefined), choices: [], usage: convertGeminiUsage(this.usage) }];
+    return [usageChunk(this.id, this.options.now, this.model, convertGeminiUsage(this.usage))];
   }
 
   private start(index: number): ChatCompletionChunk[] {

@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { ChatCompletionChunk } from '../openai-shapes.js';
+import type { ChatCompletionChunk, Usage } from '../openai-shapes.js';
 
 /**
  * Turns one provider's SSE events into OpenAI chunks. Implementations are
@@ -12,4 +12,15 @@ export interface StreamTranslator {
   readonly done: boolean;
   /** The chunks owed at end of stream (the usage chunk); throws when the upstream never finished. */
   end(): ChatCompletionChunk[];
+}
+
+/**
+ * The last chunk of a stream, `choices: []` with the usage, as one literal.
+ * Not `{ ...chunk, usage }`: V8 keeps the hidden class of a spread copy out
+ * of its transition tree, so adding `usage` to one built a new hidden class
+ * for every stream, and young collections then kept each stream's objects
+ * alive into the old generation.
+ */
+export function usageChunk(id: string, created: number, model: string, usage: Usage): ChatCompletionChunk {
+  return { id, object: 'chat.completion.chunk', created, model, choices: [], usage };
 }

@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { StreamTranslator } from '../http/stream-translator.js';
+import { type StreamTranslator, usageChunk } from '../http/stream-translator.js';
 import type { ChatCompletionChunk, ChunkDelta, ToolCallDelta, Usage } from '../openai-shapes.js';
 import { safeUpstreamMessage } from '../http/safe-upstream-message.js';
 import { ProviderError } from '../provider.js';
@@ -106,7 +106,7 @@ export class OpenAIStreamTranslator implements StreamTranslator {
 
   end(): ChatCompletionChunk[] {
     if (!this.finished) throw new ProviderError(`${this.label} stream ended before it finished`, 'retryable', 200);
-    return this.usage ? [{ ...this.chunk([]), usage: this.usage }] : [];
+    return this.usage ? [usageChunk(this.id ?? this.fallbackId, this.created ?? this.now, this.model, this.usage)] : [];
   }
 
   private chunk(choices: ChatCompletionChunk['choices']): ChatCompletionChunk {
