@@ -8,10 +8,10 @@ import { presentedKey } from './authenticate.js';
  * The HTTP connection as the core sees it: gone when it closes before the
  * response finished. A class, not an object literal with a `get gone()`:
  * an accessor in a literal puts that request's getter closure into the
- * object's hidden class, so every request got a new one, linked from a
- * shared transition tree that young collections treat as strong; each
- * request's whole graph (reply, request, headers...) then survived into
- * the old generation (15 % of everything allocated, 1-2 MB per young GC).
+ * object's hidden class, so every request made a new hidden class, and
+ * with it each request's whole graph (reply, request, headers...) survived
+ * young collections into the old generation (7.7 % of everything allocated
+ * at one connection, ~1 MB per young GC; 1.8 % since).
  */
 class HttpClientConnection implements ClientConnection {
   #gone = false;

@@ -281,6 +281,14 @@ export class Metering {
           failures = 0;
         }
       }
+      // What arrived during the statement waits for company too: looping at
+      // once made a flush of two or three rows every few milliseconds at one
+      // connection, a statement per ~3 requests. A full batch, a retry or
+      // someone waiting for idle() goes on now.
+      if (failures === 0 && this.#queue.length > 0 && this.#queue.length < MAX_BATCH && this.#idleWaiters.length === 0) {
+        this.#flushTimer = setTimeout(() => void this.#flush(), SETTLE_DELAY_MS);
+        return;
+      }
     }
     this.#flushing = false;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
