@@ -7,13 +7,13 @@ import { presentedKey } from './authenticate.js';
 /**
  * The HTTP connection as the core sees it: gone when it closes before the
  * response finished. A class, not an object literal with a `get gone()`:
- * an accessor in a literal puts that request's getter closure into the
- * object's hidden class, so every request made a new hidden class, and
- * with it each request's whole graph (reply, request, headers...) survived
- * young collections into the old generation (7.7 % of everything allocated
- * at one connection, ~1 MB per young GC; 1.8 % since).
+ * V8 builds such a literal as a dictionary-mode object holding that
+ * request's getter, and with it each request's whole graph (reply,
+ * request, headers...) survived young collections into the old generation
+ * (measured: 7.7 % of everything allocated at one connection, ~1 MB per
+ * young GC; 1.8 % as a class; the path inside V8 was not traced).
  */
-class HttpClientConnection implements ClientConnection {
+export class HttpClientConnection implements ClientConnection {
   #gone = false;
   #listeners: Array<() => void> = [];
 
