@@ -30,6 +30,8 @@ export const SETTLE_DELAY_MS = 100;
 interface QueuedSettlement {
   settlement: Settlement;
   outcome: MeterClose;
+  /** When it was queued: nothing waits more than SETTLE_DELAY_MS for company. */
+  queuedAt: number;
 }
 
 const ZERO_PRICES: Prices = { input: 0n, output: 0n, cachedInput: 0n };
@@ -250,6 +252,7 @@ export class Metering {
         attempts: route?.attempts ?? 0,
       },
       outcome,
+      queuedAt: Date.now(),
     });
     if (!this.#flushing) {
       this.#flushing = true;
@@ -281,12 +284,13 @@ export class Metering {
           failures = 0;
         }
       }
-      // What arrived during the statement waits for company too: looping at
-      // once made a flush of two or three rows every few milliseconds at one
-      // connection, a statement per ~3 requests. A full batch, a retry or
-      // someone waiting for idle() goes on now.
-      if (failures === 0 && this.#queue.length > 0 && this.#queue.length < MAX_BATCH && this.#idleWaiters.length === 0) {
-        this.#flushTimer = setTimeout(() => void this.#flush(), SETTLE_DELAY_MS);
+      // What arrived during the statement waits for company too, for the
+      // rest of its SETTLE_DELAY_MS: looping at once made a flush of two or
+      // three rows every few milliseconds at one connection. A full batch, a
+      // retry or someone waiting for idle() goes on now.
+      const waitMs = this.#queue.length > 0 ? SETTLE_DELAY_MS - (Date.now() - this.#queue[0]!.queuedAt) : 0;
+      if (failures === 0 && waitMs > 0 && this.#queue.length < MAX_BATCH && this.#idleWaiters.length === 0) {
+        this.#flushTimer = setTimeout(() => void this.#flush(), waitMs);
         return;
       }
     }
