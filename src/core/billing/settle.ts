@@ -154,7 +154,16 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
     ttft_ms: s.ttftMs ?? null,
     attempts: s.attempts,
   }));
-  const rows = await settleStatement(db, { rows: JSON.stringify(input) });
+  const rows = await db.transaction(async (tx) => {
+    // Planned for the table as it is now, every time: Postgres otherwise keeps
+    // the generic plan it made while usage_records was small, which scans the
+    // partial index usage_reserved_idx; that index keeps an entry for every
+    // row ever reserved until vacuum runs, so without autovacuum each
+    // settlement cost more than the last (266 ms for 256 rows after 640k
+    // requests) and the queue outgrew the writes. Parsing stays cached.
+    await tx.execute(sql`SET LOCAL plan_cache_mode = force_custom_plan`);
+    return settleStatement(tx, { rows: JSON.stringify(input) });
+  });
   return rows.map((r) => ({
     requestId: r.id,
     projectId: r.project_id,
