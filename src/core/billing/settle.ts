@@ -124,8 +124,9 @@ const settleStatement = preparedSql<SettledRow>(
 );
 
 /**
- * Closes many reservations at their real cost in ONE statement (one round
- * trip, atomic like a transaction): the usage rows, each project's balance
+ * Closes many reservations at their real cost in ONE statement (one write
+ * round trip, atomic; the transaction around it only scopes its planner
+ * setting): the usage rows, each project's balance
  * and reserved amount, each lease, each key's spend, and one ledger entry per
  * charged request whose balance_after follows the batch's order.
  * Idempotent per request: only rows still `reserved` are settled, so a retry
