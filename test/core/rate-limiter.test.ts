@@ -34,6 +34,24 @@ describe('sliding-window rate limiter', () => {
     expect(key.state?.remainingRequests).toBe(9);
   });
 
+  it('keeps every busy counter and drops those idle for two windows', async () => {
+    const limiter = new MemoryRateLimiter();
+    const t0 = 40 * WINDOW_MS;
+    await limiter.take([subject('busy', 2)], 1, t0);
+    for (let i = 0; i < 5000; i++) await limiter.take([subject(`idle-${i}`, 10)], 1, t0 + 1);
+    expect(limiter.size).toBe(5001);
+    // Many other subjects did not push the busy one out: its second request is its last.
+    expect((await limiter.take([subject('busy', 2)], 1, t0 + 2)).allowed).toBe(true);
+    expect((await limiter.take([subject('busy', 2)], 1, t0 + 3)).allowed).toBe(false);
+    // Next window: last window's counters still weigh in, so nothing is dropped yet.
+    await limiter.take([subject('busy', 100)], 1, t0 + WINDOW_MS);
+    expect(limiter.size).toBe(5001);
+    // Two windows on, only the subject seen in the previous window is left.
+    await limiter.take([subject('other', 100)], 1, t0 + 2 * WINDOW_MS);
+    expect(limiter.size).toBe(2);
+    expect((await limiter.take([subject('idle-7', 1)], 1, t0 + 2 * WINDOW_MS)).allowed).toBe(true);
+  });
+
   it('formats reset times like OpenAI', () => {
     expect(formatReset(250)).toBe('250ms');
     expect(formatReset(1200)).toBe('2s');

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { decide, judge, type LimitDecision, type LimitSubject, type RateLimiter, WINDOW_MS } from './rate-limiter.js';
 
 interface Counter {
@@ -19,14 +18,34 @@ function roll(c: Counter, window: number): void {
   c.window = window;
 }
 
-/** One replica's limits, in memory. */
+/**
+ * One replica's limits, in memory. A plain Map, not an LRU: an evicted
+ * counter would reset a busy subject's limit, and lru-cache allocates its
+ * whole capacity up front (4 MB for 100,000 slots, resident for the life of
+ * the process). Memory follows the subjects seen in the last two windows:
+ * the first call in each new window drops the counters that can no longer
+ * count (older than the previous window).
+ */
 export class MemoryRateLimiter implements RateLimiter {
-  readonly #counters = new LRUCache<string, Counter>({ max: 100_000, ttl: 2 * WINDOW_MS });
+  readonly #counters = new Map<string, Counter>();
+  #sweptWindow = 0;
+
+  /** Subjects whose counters are held (for tests and metrics). */
+  get size(): number {
+    return this.#counters.size;
+  }
+
+  #sweep(window: number): void {
+    if (window <= this.#sweptWindow) return;
+    this.#sweptWindow = window;
+    for (const [id, c] of this.#counters) if (c.window < window - 1) this.#counters.delete(id);
+  }
 
   async take(subjects: LimitSubject[], tokens: number, now = Date.now()): Promise<LimitDecision> {
     const window = Math.floor(now / WINDOW_MS);
     const limited = subjects.filter((s) => s.rpm !== null || s.tpm !== null);
     if (limited.length === 0) return { allowed: true, retryAfter: 0, state: undefined };
+    this.#sweep(window);
     const counters = limited.map((s) => {
       let c = this.#counters.get(s.id);
       if (!c) this.#counters.set(s.id, (c = { window, requests: 0, tokens: 0, prevRequests: 0, prevTokens: 0 }));
