@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
+import { measureDbRoundTrips } from './db-round-trips.js';
 import { runLoad } from './load.js';
 import {
   canPin,
@@ -352,6 +353,13 @@ async function main(): Promise<void> {
       `${machine.pinned ? '; load generator on CPU 0, servers on CPU 1' : '; no pinning'}${PROFILE ? '; profiling the gateway' : ''}`,
   );
 
+  // Before any load, from the gateway's CPU: the database's own floor under the added latency.
+  const dbRoundTrips = DATABASE_URL && TARGETS.includes('gateway-postgres') ? await measureDbRoundTrips(DATABASE_URL, 1) : undefined;
+  if (dbRoundTrips) {
+    const f = (p: { p50Ms: number; p99Ms: number }) => `p50 ${p.p50Ms.toFixed(3)} / p99 ${p.p99Ms.toFixed(3)} ms`;
+    log(`database round trips: SELECT 1 ${f(dbRoundTrips.select1)}; committed insert ${f(dbRoundTrips.insertCommitted)}; unflushed insert ${f(dbRoundTrips.insertUnflushed)}`);
+  }
+
   const mocks = await startMocks({ chunks: CHUNKS, slowMs: SLOW_MS, dripMs: DRIP_MS, dripChunks: DRIP_CHUNKS });
   const runs: RunRecord[] = [];
   const targets: TargetRecord[] = [];
@@ -366,7 +374,8 @@ async function main(): Promise<void> {
     scenarios: SCENARIOS,
     runs,
     targets,
-    goals: goals(runs, targets, SCENARIOS),
+    goals: goals(runs, targets, SCENARIOS, dbRoundTrips),
+    ...(dbRoundTrips ? { dbRoundTrips } : {}),
     totalSeconds: (performance.now() - started) / 1000,
   };
 
