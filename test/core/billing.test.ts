@@ -202,16 +202,26 @@ describe('reserve → settle', () => {
     await metering.escrow.releaseAll();
   });
 
-  it('writes the reservations of one turn together, and a bad row fails alone', async () => {
+  it('sends a lone reservation at once and the rest of its turn together; a bad row fails alone', async () => {
     const p = await setup('10');
     const writer = new ReservationWriter(db);
+    const lone = writer.write(reservation(p, 1n), null);
+    // Sent before this turn ends: nothing was in flight, so it did not wait for company.
+    expect(writer.statements).toBe(1);
+    await lone;
     const good = Array.from({ length: 40 }, () => reservation(p, 1n));
     const bad = { ...reservation(p, 1n), projectId: 'prj_missing' };
-    const results = await Promise.allSettled([...good.slice(0, 20), bad, ...good.slice(20)].map((r) => writer.write(r, null)));
+    const writes = [...good.slice(0, 20), bad, ...good.slice(20)].map((r) => writer.write(r, null));
+    // The first of the turn goes alone; the other 40 wait for the turn's end, together.
+    expect(writer.statements).toBe(2);
+    const results = await Promise.allSettled(writes);
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
     expect(results[20]!.status).toBe('rejected');
+    // One INSERT for the batch, then each of its 40 rows alone after the bad one failed it.
+    expect(writer.statements).toBe(2 + 1 + 40);
     const rows = await db.select({ id: usageRecords.id, status: usageRecords.status }).from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
-    expect(rows.map((r) => r.id).sort()).toEqual(good.map((r) => r.requestId).sort());
+    expect(rows).toHaveLength(41);
+    expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(good.map((r) => r.requestId)));
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['reserved']));
   });
 });

@@ -13,33 +13,57 @@ interface Pending {
 }
 
 /**
- * Group commit for the one write a client waits for: every reservation row
- * asked for in one turn of the event loop goes out in one INSERT. Under load
- * that turns fifty round trips and commits into one; a lone request still
- * takes the prepared single-row statement. Batches do not wait for each
- * other, so the pool still runs several at once.
+ * Group commit for the one write a client waits for. While no reservation
+ * statement is in flight, a request's row goes out at once on the prepared
+ * single-row statement: waiting for the end of the turn cost a lone request
+ * the rest of its turn (the upstream dispatch and whatever else was queued,
+ * ~0.1 ms p50 on the bench machine) before its round trip even began. Once
+ * one is in flight, every row asked for in a turn goes out in one INSERT:
+ * under load that turns fifty round trips and commits into one. Batches do
+ * not wait for each other, so the pool still runs several at once.
  */
 export class ReservationWriter {
   readonly #batch = new TurnBatch<Pending>((pending) => {
     for (let i = 0; i < pending.length; i += MAX_BATCH) void this.#write(pending.slice(i, i + MAX_BATCH));
   });
+  #inFlight = 0;
+  #statements = 0;
 
   constructor(private readonly db: Db) {}
 
+  /** Statements sent so far (each one round trip and one commit). */
+  get statements(): number {
+    return this.#statements;
+  }
+
   write(reservation: Reservation, leaseId: string | null): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.#batch.add({ reservation, leaseId, resolve, reject }));
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = { reservation, leaseId, resolve, reject };
+      if (this.#inFlight === 0) void this.#write([pending]);
+      else this.#batch.add(pending);
+    });
   }
 
   async #write(batch: Pending[]): Promise<void> {
+    this.#inFlight++;
+    const failures = await this.#insert(batch);
+    // Not in flight any more before anyone hears back, so what they do next is sent at once.
+    this.#inFlight--;
+    batch.forEach((p, i) => (failures[i] === undefined ? p.resolve() : p.reject(failures[i])));
+  }
+
+  /** Each row's error, or undefined where it was written. */
+  async #insert(batch: Pending[]): Promise<unknown[]> {
     if (batch.length > 1) {
       try {
+        this.#statements++;
         await insertReservations(this.db, batch);
-        for (const p of batch) p.resolve();
-        return;
+        return batch.map(() => undefined);
       } catch {
         // One bad row must not fail the others: each is retried alone and gets its own answer.
       }
     }
-    await Promise.all(batch.map((p) => insertReservation(this.db, p.reservation, p.leaseId).then(p.resolve, p.reject)));
+    this.#statements += batch.length;
+    return Promise.all(batch.map((p) => insertReservation(this.db, p.reservation, p.leaseId).then(() => undefined, (err: unknown) => err ?? new Error('reservation insert failed'))));
   }
 }
