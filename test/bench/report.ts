@@ -373,6 +373,34 @@ export function toMarkdown(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+const README_START = '<!-- bench:latest (written by `npm run bench`; edit around it) -->';
+const README_END = '<!-- /bench:latest -->';
+
+/**
+ * The README's copy of the latest full run (machine line, results table,
+ * targets) between its markers, so it can only ever be one run's figures.
+ * Undefined when the README has no markers.
+ */
+export function withReadmeBlock(readme: string, report: BenchReport): string | undefined {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) return undefined;
+  const md = toMarkdown(report).split('\n');
+  const table = md.filter((l, i) => l.startsWith('|') && md.slice(0, i).every((x) => !x.startsWith('## ')));
+  const targets = md.slice(md.indexOf('## Against the targets (issue 6)') + 2).filter((l, i, all) => l.startsWith('|') && all.slice(0, i).every((x) => x.startsWith('|')));
+  const m = report.machine;
+  const block = [
+    README_START,
+    `Latest run: ${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''} · code at ${m.commit}${m.uncommittedSrcFiles ? ` + ${m.uncommittedSrcFiles} uncommitted files in src/` : ''}.`,
+    '',
+    ...table,
+    '',
+    ...targets,
+    README_END,
+  ].join('\n');
+  return readme.slice(0, start) + block + readme.slice(end + README_END.length);
+}
+
 export function toConsole(report: BenchReport): string {
   const rows = report.scenarios.flatMap((s) => report.runs.filter((r) => r.scenario === s.id).map((r) => row(r, report.scenarios)));
   const all = [HEADER, ...rows];

@@ -19,7 +19,7 @@
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -55,6 +55,7 @@ import {
   type TargetRecord,
   toConsole,
   toMarkdown,
+  withReadmeBlock,
 } from './report.js';
 import { runSoak } from './soak.js';
 import { soakMarkdown, soakSvg } from './soak-report.js';
@@ -386,6 +387,15 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, `${stem}.md`), toMarkdown(report));
   process.stdout.write(`\n${toConsole(report)}\n\n`);
   log(`wrote ${join(outDir, `${stem}.json`)} and ${stem}.md`);
+  // Only a full run stands for the project: subsets and profiled runs are experiments.
+  if (!PROFILE && TARGETS.length === 4 && SCENARIOS.length === ALL_SCENARIOS.length) {
+    const readmePath = join(REPO_ROOT, 'README.md');
+    const readme = withReadmeBlock(readFileSync(readmePath, 'utf8'), report);
+    if (readme) {
+      writeFileSync(readmePath, readme);
+      log('updated the latest run in README.md');
+    }
+  }
 
   for (const t of targets) {
     if (!t.profile) continue;
