@@ -177,12 +177,23 @@ const targetOptions: TargetOptions = {
     : {}),
 };
 
-async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): Promise<TargetRecord> {
+/** A target started, checked and warmed up, measured scenario by scenario alongside the others. */
+interface Prepared {
+  target: TargetId;
+  running: Awaited<ReturnType<typeof startTarget>>;
+  rssPid: number;
+  startupRssMb: number;
+  rssCurve: TargetRecord['rssCurve'];
+  curveTimer: NodeJS.Timeout;
+  requestsSent: number;
+  measured: number;
+}
+
+async function prepareTarget(target: TargetId, mocks: Mocks): Promise<Prepared> {
   log(`── ${TARGET_LABELS[target]}`);
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   const running = await startTarget(target, mocks, targetOptions);
   const rssPid = running.serverPid('fast');
-  const startupRssMb = rssMb(rssPid);
   const curveStart = performance.now();
   const rssCurve: TargetRecord['rssCurve'] = [];
   const curveTimer = setInterval(() => {
@@ -192,106 +203,105 @@ async function benchTarget(target: TargetId, mocks: Mocks, runs: RunRecord[]): P
       // gone
     }
   }, 1000);
-  let requestsSent = 0;
-  let profileWindow: TargetRecord['profileWindow'];
-  try {
-    const upstreams = [...new Set(SCENARIOS.map((s) => s.upstream))];
-    for (const stream of [false, true]) for (const u of upstreams) await check(running.endpoint(u), stream);
-    requestsSent += 2 * upstreams.length;
+  const p: Prepared = { target, running, rssPid, startupRssMb: rssMb(rssPid), rssCurve, curveTimer, requestsSent: 0, measured: 0 };
+  const upstreams = [...new Set(SCENARIOS.map((s) => s.upstream))];
+  for (const stream of [false, true]) for (const u of upstreams) await check(running.endpoint(u), stream);
+  p.requestsSent += 2 * upstreams.length;
 
-    const warm = target === 'direct' ? Math.min(2, WARMUP) : target === 'proxy' ? Math.min(SHORT_WARMUP, WARMUP) : WARMUP;
-    if (warm > 0) {
-      log(`warm-up ${warm} s`);
-      const ep = running.endpoint('fast');
-      const a = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(false), connections: CONNECTIONS, durationSeconds: warm * 0.7, stream: false });
-      const b = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(true), connections: CONNECTIONS, durationSeconds: warm * 0.3, stream: true });
-      requestsSent += a.ok + a.non2xx + b.ok + b.non2xx;
-      await quiesce(running.serverPid('fast'));
-    }
-
-    const windowFrom = Number(process.hrtime.bigint() / 1000n);
-    let measured = 0;
-    for (const s of SCENARIOS) {
-      const ep = running.endpoint(s.upstream);
-      const pid = running.serverPid(s.upstream);
-      const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
-      // The many-streams scenario is about memory with streams held open: a few rounds are enough.
-      const duration = s.upstream === 'drip' ? Math.min(DURATION, 5) : target === 'direct' ? DIRECT_DURATION : DURATION;
-      const onPostgres = target === 'gateway-postgres';
-      const waited = await waitQuiet(QUIET_WAIT);
-      if (waited >= QUIET_WAIT && QUIET_WAIT > 0) log(`the machine stayed busy for ${QUIET_WAIT} s: measuring anyway`);
-      const rss = new RssWatch(pid);
-      const loadAvg = loadAverage();
-      const sys0 = systemBusySeconds();
-      const pg0 = onPostgres ? cpuSecondsByName('postgres') : 0;
-      const activity = running.watchActivity();
-      // Many connections: how many the server really held open at once.
-      let peakConnections = 0;
-      const port = Number(new URL(ep.url).port);
-      const connTimer = s.connections >= 100 ? setInterval(() => (peakConnections = Math.max(peakConnections, establishedTo(port))), 200) : undefined;
-      const cpu0 = cpuSeconds(pid);
-      const sys0pid = cpuTimes(pid).system;
-      const mock0 = otherPids.reduce((n, p) => n + cpuSeconds(p), 0);
-      const load = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: duration, stream: s.stream });
-      const cpuLoad = cpuSeconds(pid) - cpu0;
-      const mockCpu = otherPids.reduce((n, p) => n + cpuSeconds(p), 0) - mock0;
-      const pgLoad = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
-      const sysLoad = systemBusySeconds() - sys0;
-      const pgActivity = await activity.stop();
-      clearInterval(connTimer);
-      const drainMs = await quiesce(pid);
-      const cpuTotal = cpuSeconds(pid) - cpu0;
-      const systemShare = cpuTotal > 0 ? (cpuTimes(pid).system - sys0pid) / cpuTotal : 0;
-      const pgTotal = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
-      const mockCores = mockCpu / load.seconds;
-      // Whatever else ran on the machine meanwhile (other users, tests): the noise floor.
-      const otherCores = Math.max(0, (sysLoad - cpuLoad - mockCpu - pgLoad) / load.seconds - load.loadgenCpu);
-      const peakRssMb = rss.stop();
-      requestsSent += load.ok + load.non2xx + load.mismatches;
-      measured += load.ok + load.non2xx + load.mismatches;
-      const record: RunRecord = {
-        target,
-        scenario: s.id,
-        load,
-        server: {
-          cpuSeconds: cpuTotal,
-          // Per-request figures need enough requests to mean anything.
-          cpuPer1k: load.ok >= 20 ? cpuTotal / (load.ok / 1000) : NaN,
-          cores: cpuLoad / load.seconds,
-          drainSeconds: drainMs / 1000,
-          peakRssMb,
-          systemShare,
-        },
-        mockCores,
-        otherCores,
-        ...(connTimer ? { peakConnections } : {}),
-        loadAvg,
-        ...(onPostgres
-          ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok >= 20 ? pgTotal / (load.ok / 1000) : NaN, ...(pgActivity ? { activity: pgActivity } : {}) } }
-          : {}),
-      };
-      runs.push(record);
-      const bad = load.non2xx + load.errors + load.mismatches;
-      log(
-        `${s.label.padEnd(34)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.latencyMs.p50.toFixed(2)}  p99 ${load.latencyMs.p99.toFixed(2)} ms` +
-          (load.ttfbMs ? `  ttfb p50 ${load.ttfbMs.p50.toFixed(2)}` : '') +
-          (connTimer ? `  ${peakConnections} conns open at peak` : '') +
-          `  cpu ${record.server.cpuPer1k.toFixed(3)} s/1k (${(systemShare * 100).toFixed(0)}% sys)  ${record.server.cores.toFixed(2)} cores  rss ${peakRssMb.toFixed(0)} MB` +
-          (bad ? `  non-2xx ${load.non2xx} err ${load.errors} bad-body ${load.mismatches} ${JSON.stringify(load.statusCodes)}` : '') +
-          (record.postgres
-            ? `  postgres ${record.postgres.cores.toFixed(2)} cores` +
-              (pgActivity ? ` (sessions: ${pgActivity.active.toFixed(1)} active, ${pgActivity.idleInTransaction.toFixed(1)} idle in tx, ${pgActivity.lockWaiters.toFixed(2)} waiting on locks)` : '')
-            : '') +
-          `  loadgen ${load.loadgenCpu.toFixed(2)} + mock ${mockCores.toFixed(2)} cores, others ${otherCores.toFixed(2)} cores`,
-      );
-    }
-    profileWindow = { fromUs: windowFrom, toUs: Number(process.hrtime.bigint() / 1000n), requests: measured };
-  } finally {
-    clearInterval(curveTimer);
+  const warm = target === 'direct' ? Math.min(2, WARMUP) : target === 'proxy' ? Math.min(SHORT_WARMUP, WARMUP) : WARMUP;
+  if (warm > 0) {
+    log(`warm-up ${warm} s`);
+    const ep = running.endpoint('fast');
+    const a = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(false), connections: CONNECTIONS, durationSeconds: warm * 0.7, stream: false });
+    const b = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(true), connections: CONNECTIONS, durationSeconds: warm * 0.3, stream: true });
+    p.requestsSent += a.ok + a.non2xx + b.ok + b.non2xx;
+    await quiesce(running.serverPid('fast'));
   }
-  const finalRssMb = rssMb(rssPid);
-  const extra = await running.finish();
-  return { target, startupRssMb, finalRssMb, rssCurve, requestsSent, ...extra, ...(extra.profile && profileWindow ? { profileWindow } : {}) };
+  return p;
+}
+
+async function measureScenario(p: Prepared, s: Scenario, mocks: Mocks): Promise<RunRecord> {
+  const { target, running } = p;
+  const ep = running.endpoint(s.upstream);
+  const pid = running.serverPid(s.upstream);
+  const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
+  // The many-streams scenario is about memory with streams held open: a few rounds are enough.
+  const duration = s.upstream === 'drip' ? Math.min(DURATION, 5) : target === 'direct' ? DIRECT_DURATION : DURATION;
+  const onPostgres = target === 'gateway-postgres';
+  const waited = await waitQuiet(QUIET_WAIT);
+  if (waited >= QUIET_WAIT && QUIET_WAIT > 0) log(`the machine stayed busy for ${QUIET_WAIT} s: measuring anyway`);
+  const rss = new RssWatch(pid);
+  const loadAvg = loadAverage();
+  const sys0 = systemBusySeconds();
+  const pg0 = onPostgres ? cpuSecondsByName('postgres') : 0;
+  const activity = running.watchActivity();
+  // Many connections: how many the server really held open at once.
+  let peakConnections = 0;
+  const port = Number(new URL(ep.url).port);
+  const connTimer = s.connections >= 100 ? setInterval(() => (peakConnections = Math.max(peakConnections, establishedTo(port))), 200) : undefined;
+  const cpu0 = cpuSeconds(pid);
+  const sys0pid = cpuTimes(pid).system;
+  const mock0 = otherPids.reduce((n, q) => n + cpuSeconds(q), 0);
+  const load = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: duration, stream: s.stream });
+  const cpuLoad = cpuSeconds(pid) - cpu0;
+  const mockCpu = otherPids.reduce((n, q) => n + cpuSeconds(q), 0) - mock0;
+  const pgLoad = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
+  const sysLoad = systemBusySeconds() - sys0;
+  const pgActivity = await activity.stop();
+  clearInterval(connTimer);
+  const drainMs = await quiesce(pid);
+  const cpuTotal = cpuSeconds(pid) - cpu0;
+  const systemShare = cpuTotal > 0 ? (cpuTimes(pid).system - sys0pid) / cpuTotal : 0;
+  const pgTotal = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
+  const mockCores = mockCpu / load.seconds;
+  // Whatever else ran on the machine meanwhile (other users, tests, the other targets' timers): the noise floor.
+  const otherCores = Math.max(0, (sysLoad - cpuLoad - mockCpu - pgLoad) / load.seconds - load.loadgenCpu);
+  const peakRssMb = rss.stop();
+  p.requestsSent += load.ok + load.non2xx + load.mismatches;
+  p.measured += load.ok + load.non2xx + load.mismatches;
+  const record: RunRecord = {
+    target,
+    scenario: s.id,
+    load,
+    server: {
+      cpuSeconds: cpuTotal,
+      // Per-request figures need enough requests to mean anything.
+      cpuPer1k: load.ok >= 20 ? cpuTotal / (load.ok / 1000) : NaN,
+      cores: cpuLoad / load.seconds,
+      drainSeconds: drainMs / 1000,
+      peakRssMb,
+      systemShare,
+    },
+    mockCores,
+    otherCores,
+    ...(connTimer ? { peakConnections } : {}),
+    loadAvg,
+    ...(onPostgres
+      ? { postgres: { cores: pgLoad / load.seconds, cpuPer1k: load.ok >= 20 ? pgTotal / (load.ok / 1000) : NaN, ...(pgActivity ? { activity: pgActivity } : {}) } }
+      : {}),
+  };
+  const bad = load.non2xx + load.errors + load.mismatches;
+  log(
+    `${s.label.padEnd(34)} ${TARGET_LABELS[target].padEnd(18)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.latencyMs.p50.toFixed(2)}  p99 ${load.latencyMs.p99.toFixed(2)} ms` +
+      (load.ttfbMs ? `  ttfb p50 ${load.ttfbMs.p50.toFixed(2)}` : '') +
+      (connTimer ? `  ${peakConnections} conns open at peak` : '') +
+      `  cpu ${record.server.cpuPer1k.toFixed(3)} s/1k (${(systemShare * 100).toFixed(0)}% sys)  ${record.server.cores.toFixed(2)} cores  rss ${peakRssMb.toFixed(0)} MB` +
+      (bad ? `  non-2xx ${load.non2xx} err ${load.errors} bad-body ${load.mismatches} ${JSON.stringify(load.statusCodes)}` : '') +
+      (record.postgres
+        ? `  postgres ${record.postgres.cores.toFixed(2)} cores` +
+          (pgActivity ? ` (sessions: ${pgActivity.active.toFixed(1)} active, ${pgActivity.idleInTransaction.toFixed(1)} idle in tx, ${pgActivity.lockWaiters.toFixed(2)} waiting on locks)` : '')
+        : '') +
+      `  loadgen ${load.loadgenCpu.toFixed(2)} + mock ${mockCores.toFixed(2)} cores, others ${otherCores.toFixed(2)} cores`,
+  );
+  return record;
+}
+
+async function finishTarget(p: Prepared, window: { fromUs: number; toUs: number }): Promise<TargetRecord> {
+  clearInterval(p.curveTimer);
+  const finalRssMb = rssMb(p.rssPid);
+  const extra = await p.running.finish();
+  const { target, startupRssMb, rssCurve, requestsSent } = p;
+  return { target, startupRssMb, finalRssMb, rssCurve, requestsSent, ...extra, ...(extra.profile ? { profileWindow: { ...window, requests: p.measured } } : {}) };
 }
 
 async function postgresVersion(): Promise<string | undefined> {
@@ -363,8 +373,15 @@ async function main(): Promise<void> {
 
   const mocks = await startMocks({ chunks: CHUNKS, slowMs: SLOW_MS, dripMs: DRIP_MS, dripChunks: DRIP_CHUNKS });
   const runs: RunRecord[] = [];
+  // Every target is up for the whole run and each scenario runs on all of them back to back, so a
+  // ratio compares seconds-apart windows: this host's speed drifts over minutes (see the README).
+  const prepared: Prepared[] = [];
+  for (const target of TARGETS) prepared.push(await prepareTarget(target, mocks));
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  for (const s of SCENARIOS) for (const p of prepared) runs.push(await measureScenario(p, s, mocks));
+  const window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
   const targets: TargetRecord[] = [];
-  for (const target of TARGETS) targets.push(await benchTarget(target, mocks, runs));
+  for (const p of prepared) targets.push(await finishTarget(p, window));
   await Promise.all(Object.values(mocks).map((m) => m.child.stop(2_000)));
 
   derive(runs);
