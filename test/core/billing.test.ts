@@ -202,13 +202,15 @@ describe('reserve → settle', () => {
     await metering.escrow.releaseAll();
   });
 
-  it('sends a lone reservation at once and the rest of its turn together; a bad row fails alone', async () => {
+  it('sends a lone reservation at once, the rest of its turn together, and waits for company while busy; a bad row fails alone', async () => {
     const p = await setup('10');
     const writer = new ReservationWriter(db);
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     const lone = writer.write(reservation(p, 1n), null);
     // Sent before this turn ends: nothing was in flight, so it did not wait for company.
     expect(writer.statements).toBe(1);
     await lone;
+    await nextTurn();
     const good = Array.from({ length: 40 }, () => reservation(p, 1n));
     const bad = { ...reservation(p, 1n), projectId: 'prj_missing' };
     const writes = [...good.slice(0, 20), bad, ...good.slice(20)].map((r) => writer.write(r, null));
@@ -219,8 +221,18 @@ describe('reserve → settle', () => {
     expect(results[20]!.status).toBe('rejected');
     // One INSERT for the batch, then each of its 40 rows alone after the bad one failed it.
     expect(writer.statements).toBe(2 + 1 + 40);
+    // Busy (the last turn asked for 41 rows): the next row waits for its turn's company...
+    const afterBusy = writer.write(reservation(p, 1n), null);
+    expect(writer.statements).toBe(43);
+    await afterBusy;
+    expect(writer.statements).toBe(44);
+    await nextTurn();
+    // ...which was nobody, so the writer is quiet again and the next goes at once.
+    const quiet = writer.write(reservation(p, 1n), null);
+    expect(writer.statements).toBe(45);
+    await quiet;
     const rows = await db.select({ id: usageRecords.id, status: usageRecords.status }).from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
-    expect(rows).toHaveLength(41);
+    expect(rows).toHaveLength(43);
     expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(good.map((r) => r.requestId)));
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['reserved']));
   });
