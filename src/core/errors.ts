@@ -10,6 +10,8 @@ export const errorCatalogue = {
   request_timeout: { status: 408, type: 'timeout_error' },
   payload_too_large: { status: 413, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
+  // nginx's 499: never sent (the client is gone), only recorded on the usage row.
+  client_closed: { status: 499, type: 'client_closed_request' },
   internal: { status: 500, type: 'api_error' },
   upstream_error: { status: 502, type: 'api_error' },
   service_unavailable: { status: 503, type: 'service_unavailable' },

@@ -165,6 +165,22 @@ describe('live requests through the upstream pool', () => {
     await a.waitForAborts(1);
   });
 
+  it('records a client that leaves before the answer as aborted (499), not as a gateway failure', async () => {
+    a.setDefault({ hang: true });
+    const s = await setup({ onlyA: true });
+    const controller = new AbortController();
+    const call = s.client.chat.completions.create(hello(s.model), { signal: controller.signal, maxRetries: 0 }).catch((e: unknown) => e);
+    await a.waitForRequests(1);
+    controller.abort();
+    await call;
+    await a.waitForAborts(1);
+    const row = async () => (await gw.database.db.select().from(usageRecords).where(eq(usageRecords.projectId, s.projectId)))[0];
+    await expect.poll(async () => (await row())?.status).toBe('aborted');
+    expect(await row()).toMatchObject({ httpStatus: 499, errorCode: 'client_closed_request', completionTokens: 0 });
+    // The client leaving says nothing about the key either.
+    expect(gw.gateway.health.snapshot(s.keyIds[0]!, 'openai')).toMatchObject({ state: 'healthy', inFlight: 0, lastError: null });
+  });
+
   it('passes a client abort mid-stream to the upstream and bills what was produced', async () => {
     a.setScript({ text: 'w1 w2 w3 w4 w5 w6 w7 w8 w9 w10', chunks: 10 });
     a.setDefault({ eventDelayMs: 100 });

@@ -1,6 +1,6 @@
 import type { ClientConnection } from '../request-context.js';
 import { Cancellation } from './cancel-signal.js';
-import { DeadlineError } from './to-gateway-error.js';
+import { ClientGoneError, DeadlineError } from './to-gateway-error.js';
 
 export interface Deadline {
   /** Aborts when the client goes away or the deadline passes. */
@@ -22,7 +22,7 @@ export interface Deadline {
 export function requestDeadline(client: ClientConnection, ms: number, requestTimeout: boolean): Deadline {
   const controller = new Cancellation();
   let timedOut = false;
-  const stopListening = client.onGone(() => controller.abort(new Error('client closed the connection')));
+  const stopListening = client.onGone(() => controller.abort(new ClientGoneError()));
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort(new DeadlineError(requestTimeout));

@@ -28,6 +28,13 @@ export class DeadlineError extends Error {
   }
 }
 
+/** The client went away mid-request: its own doing, not the gateway's failure. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+  }
+}
+
 /** What the client sees for a failure from the upstream side, with nothing internal in it. */
 export function toGatewayError(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;
@@ -36,6 +43,7 @@ export function toGatewayError(e: unknown): GatewayError {
       ? new GatewayError('request_timeout', 'The request timed out: the upstream did not answer within the `timeout` you set.')
       : new GatewayError('gateway_timeout', "The upstream did not answer within the gateway's deadline.");
   }
+  if (e instanceof ClientGoneError) return new GatewayError('client_closed', 'The client closed the connection before the answer was complete.');
   if (e instanceof NoUpstreamError) {
     const retryAfter = e.lastError?.retryAfterMs ? Math.ceil(e.lastError.retryAfterMs / 1000) : undefined;
     const detail = e.lastError ? ` Last error: ${e.lastError.message}` : '';
