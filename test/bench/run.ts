@@ -6,7 +6,7 @@
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
  *   npm run bench -- --soak            # one gateway under steady mixed load for 5 minutes: the RSS curve (soak.ts)
  *
- * Env: BENCH_DURATION (s per scenario, 6), BENCH_WARMUP (s per gateway target, 15; the proxy 3, direct 2), BENCH_REWARM (s of unmeasured load on a gateway before each scenario, 1),
+ * Env: BENCH_DURATION (s per scenario, 6), BENCH_WARMUP (s per gateway target, 15; the proxy 3, direct 2), BENCH_REWARM (s of unmeasured load on a gateway before each scenario, 0.5),
  * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
  * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_DRIP_CONNECTIONS (1000),
  * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
@@ -79,7 +79,7 @@ const DURATION = num('BENCH_DURATION', 6);
 const WARMUP = num('BENCH_WARMUP', 15);
 const SHORT_WARMUP = 3;
 /** Seconds of unmeasured load on a gateway right before each of its scenarios. */
-const REWARM = num('BENCH_REWARM', 1);
+const REWARM = num('BENCH_REWARM', 0.5);
 const CHUNKS = num('BENCH_STREAM_CHUNKS', 20);
 const SLOW_MS = num('BENCH_SLOW_LATENCY_MS', 50);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50);
@@ -231,7 +231,7 @@ async function measureScenario(p: Prepared, s: Scenario, mocks: Mocks): Promise<
   const duration = s.upstream === 'drip' ? Math.min(DURATION, 5) : target === 'direct' ? DIRECT_DURATION : DURATION;
   const onPostgres = target === 'gateway-postgres';
   // A gateway that sat idle while the other targets ran has had V8's memory reducer shrink its heap
-  // (after ~8 s idle): a second of this scenario's own load, unmeasured, brings it back to steady state.
+  // (after ~8 s idle): half a second of this scenario's own load, unmeasured, brings it back to steady state.
   if (target.startsWith('gateway') && s.upstream !== 'drip' && REWARM > 0) {
     const r = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: REWARM, stream: s.stream });
     p.requestsSent += r.ok + r.non2xx + r.mismatches;
