@@ -11,7 +11,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { canPin, REPO_ROOT } from './processes.js';
+import { percentiles } from './load.js';
+import { nodeCommand, REPO_ROOT } from './processes.js';
 
 export interface Percentiles {
   p50Ms: number;
@@ -28,12 +29,6 @@ export interface DbRoundTrips {
 const SAMPLES = 2_000;
 const WARMUP = 200;
 
-function percentiles(ms: number[]): Percentiles {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50Ms: at(0.5), p99Ms: at(0.99) };
-}
-
 async function timed(run: (i: number) => Promise<unknown>): Promise<Percentiles> {
   for (let i = 0; i < WARMUP; i++) await run(-1 - i);
   const ms: number[] = [];
@@ -42,7 +37,8 @@ async function timed(run: (i: number) => Promise<unknown>): Promise<Percentiles>
     await run(i);
     ms.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  return percentiles(ms);
+  const { p50, p99 } = percentiles(ms);
+  return { p50Ms: p50, p99Ms: p99 };
 }
 
 async function measure(url: string): Promise<DbRoundTrips> {
@@ -67,8 +63,7 @@ async function measure(url: string): Promise<DbRoundTrips> {
 /** Runs the probe in a child on `cpu` (where the gateway runs), so the figures are the gateway's view. */
 export function measureDbRoundTrips(url: string, cpu: number): Promise<DbRoundTrips> {
   const script = fileURLToPath(import.meta.url);
-  const node = [process.execPath, '--import', 'tsx', script, url];
-  const [command, args] = canPin ? ['taskset', ['-c', String(cpu), ...node]] : [node[0]!, node.slice(1)];
+  const [command, args] = nodeCommand(['--import', 'tsx', script, url], cpu);
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd: REPO_ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`database round-trip probe failed: ${err.message}\n${stderr}`));

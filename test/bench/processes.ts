@@ -105,6 +105,11 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
+/** Node with `nodeArgv`, under `taskset -c <cpu>` when pinning is possible and a CPU is asked for. */
+export function nodeCommand(nodeArgv: string[], cpu?: number): [string, string[]] {
+  return canPin && cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgv]] : [process.execPath, nodeArgv];
+}
+
 export async function startChild(options: StartOptions): Promise<{ child: Child; port: number | undefined }> {
   const nodeArgs = options.nodeArgs ?? [];
   const profiling = nodeArgs.some((a) => a.startsWith('--cpu-prof'));
@@ -112,11 +117,8 @@ export async function startChild(options: StartOptions): Promise<{ child: Child;
   const nodeArgv = build
     ? ['--import', build.watchdog, ...nodeArgs, build.entry]
     : ['--import', 'tsx', '--import', WATCHDOG, ...nodeArgs, options.script];
-  const pinned = canPin && options.cpu !== undefined;
-  const [command, args] = pinned
-    ? ['taskset', ['-c', String(options.cpu), process.execPath, ...nodeArgv]]
-    : [process.execPath, nodeArgv];
-  const proc = spawn(command, args as string[], {
+  const [command, args] = nodeCommand(nodeArgv, options.cpu);
+  const proc = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env, BENCH_CHILD: options.name },
     stdio: ['ignore', 'pipe', 'pipe'],

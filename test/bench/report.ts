@@ -279,12 +279,31 @@ function row(r: RunRecord, scenarios: Scenario[]): string[] {
   ];
 }
 
+const machineLine = (report: BenchReport): string => {
+  const m = report.machine;
+  return `${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''} · code at ${m.commit}${m.uncommittedSrcFiles ? ` + ${m.uncommittedSrcFiles} uncommitted files in src/` : ''}`;
+};
+
+function resultsTable(report: BenchReport): string[] {
+  const lines = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const s of report.scenarios) {
+    for (const r of report.runs.filter((x) => x.scenario === s.id)) lines.push(`| ${row(r, report.scenarios).join(' | ')} |`);
+  }
+  return lines;
+}
+
+const goalsTable = (report: BenchReport): string[] => [
+  '| Target | Measured | Met |',
+  '|---|---|---|',
+  ...report.goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.pass === null ? '–' : g.pass ? 'yes' : '**no**'} |`),
+];
+
 export function toMarkdown(report: BenchReport): string {
   const m = report.machine;
   const lines: string[] = [];
   lines.push(`# Gateway benchmark`);
   lines.push('');
-  lines.push(`${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''} · code at ${m.commit}${m.uncommittedSrcFiles ? ` + ${m.uncommittedSrcFiles} uncommitted files in src/` : ''}`);
+  lines.push(machineLine(report));
   lines.push('');
   lines.push(
     `Loopback, ${m.pinning}. ${report.settings.durationSeconds} s per scenario after a ${report.settings.warmupSeconds} s warm-up per target; ` +
@@ -295,17 +314,11 @@ export function toMarkdown(report: BenchReport): string {
       (report.settings.profiled ? ' **Profiled run (`--cpu-prof`): slower than normal.**' : ''),
   );
   lines.push('');
-  lines.push(`| ${HEADER.join(' | ')} |`);
-  lines.push(`|${HEADER.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
-  for (const s of report.scenarios) {
-    for (const r of report.runs.filter((x) => x.scenario === s.id)) lines.push(`| ${row(r, report.scenarios).join(' | ')} |`);
-  }
+  lines.push(...resultsTable(report));
   lines.push('');
   lines.push('## Against the targets (issue 6)');
   lines.push('');
-  lines.push('| Target | Measured | Met |');
-  lines.push('|---|---|---|');
-  for (const g of report.goals) lines.push(`| ${g.goal} | ${g.measured} | ${g.pass === null ? '–' : g.pass ? 'yes' : '**no**'} |`);
+  lines.push(...goalsTable(report));
   lines.push('');
   const gws = report.targets.filter((t) => t.target.startsWith('gateway'));
   if (gws.length > 0) {
@@ -385,19 +398,7 @@ export function withReadmeBlock(readme: string, report: BenchReport): string | u
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start < 0 || end < start) return undefined;
-  const md = toMarkdown(report).split('\n');
-  const table = md.filter((l, i) => l.startsWith('|') && md.slice(0, i).every((x) => !x.startsWith('## ')));
-  const targets = md.slice(md.indexOf('## Against the targets (issue 6)') + 2).filter((l, i, all) => l.startsWith('|') && all.slice(0, i).every((x) => x.startsWith('|')));
-  const m = report.machine;
-  const block = [
-    README_START,
-    `Latest run: ${report.date} · ${m.nproc} CPUs (${m.cpuModel}) · Node ${m.node} · Linux ${m.kernel} · ${m.memoryGb} GB${m.postgres ? ` · ${m.postgres}` : ''} · code at ${m.commit}${m.uncommittedSrcFiles ? ` + ${m.uncommittedSrcFiles} uncommitted files in src/` : ''}.`,
-    '',
-    ...table,
-    '',
-    ...targets,
-    README_END,
-  ].join('\n');
+  const block = [README_START, `Latest run: ${machineLine(report)}.`, '', ...resultsTable(report), '', ...goalsTable(report), README_END].join('\n');
   return readme.slice(0, start) + block + readme.slice(end + README_END.length);
 }
 

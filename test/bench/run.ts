@@ -230,10 +230,12 @@ async function measureScenario(p: Prepared, s: Scenario, mocks: Mocks): Promise<
   // The many-streams scenario is about memory with streams held open: a few rounds are enough.
   const duration = s.upstream === 'drip' ? Math.min(DURATION, 5) : target === 'direct' ? DIRECT_DURATION : DURATION;
   const onPostgres = target === 'gateway-postgres';
+  const drive = (seconds: number) =>
+    runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: seconds, stream: s.stream });
   // A gateway that sat idle while the other targets ran has had V8's memory reducer shrink its heap
   // (after ~8 s idle): half a second of this scenario's own load, unmeasured, brings it back to steady state.
   if (target.startsWith('gateway') && s.upstream !== 'drip' && REWARM > 0) {
-    const r = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: REWARM, stream: s.stream });
+    const r = await drive(REWARM);
     p.requestsSent += r.ok + r.non2xx + r.mismatches;
     await quiesce(pid);
   }
@@ -251,7 +253,7 @@ async function measureScenario(p: Prepared, s: Scenario, mocks: Mocks): Promise<
   const cpu0 = cpuSeconds(pid);
   const sys0pid = cpuTimes(pid).system;
   const mock0 = otherPids.reduce((n, q) => n + cpuSeconds(q), 0);
-  const load = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: duration, stream: s.stream });
+  const load = await drive(duration);
   const cpuLoad = cpuSeconds(pid) - cpu0;
   const mockCpu = otherPids.reduce((n, q) => n + cpuSeconds(q), 0) - mock0;
   const pgLoad = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
