@@ -9,7 +9,7 @@
 // a gateway starting meanwhile never loads half a build.
 //
 //   npm run build
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -18,6 +18,19 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
 export const SERVER_DIST_DIR = join(ROOT, 'dist', 'server');
 export const SERVER_ENTRY = join(SERVER_DIST_DIR, 'main.js');
+
+/**
+ * The Node flags `npm start` gives the gateway (package.json's `start` is
+ * `node [flags] dist/server/main.js`), so the benchmark runs it as operators
+ * do. They are V8 heap sizes, which cannot be set once the process runs.
+ */
+export function startNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const start = pkg.scripts?.start ?? '';
+  const match = /^node((?: --[a-z0-9-]+(?:=\S+)?)*) dist\/server\/main\.js$/.exec(start);
+  if (!match) throw new Error(`package.json: expected "start" to be "node [--flags] dist/server/main.js", got ${JSON.stringify(start)}`);
+  return match[1]!.split(' ').filter(Boolean);
+}
 
 function sources(dir: string): string[] {
   const out: string[] = [];

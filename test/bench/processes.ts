@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
-import { buildServer, SERVER_ENTRY } from '../../scripts/build-server.js';
+import { buildServer, SERVER_ENTRY, startNodeFlags } from '../../scripts/build-server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WATCHDOG = new URL('./watchdog.ts', import.meta.url).href;
@@ -114,9 +114,11 @@ export async function startChild(options: StartOptions): Promise<{ child: Child;
   const nodeArgs = options.nodeArgs ?? [];
   const profiling = nodeArgs.some((a) => a.startsWith('--cpu-prof'));
   const build = options.script === GATEWAY_SOURCE && !profiling ? await compiledGateway() : undefined;
+  // The gateway gets npm start's flags, compiled or (when profiled) from source.
+  const flags = options.script === GATEWAY_SOURCE ? [...startNodeFlags(), ...nodeArgs] : nodeArgs;
   const nodeArgv = build
-    ? ['--import', build.watchdog, ...nodeArgs, build.entry]
-    : ['--import', 'tsx', '--import', WATCHDOG, ...nodeArgs, options.script];
+    ? ['--import', build.watchdog, ...flags, build.entry]
+    : ['--import', 'tsx', '--import', WATCHDOG, ...flags, options.script];
   const [command, args] = nodeCommand(nodeArgv, options.cpu);
   const proc = spawn(command, args, {
     cwd: REPO_ROOT,
