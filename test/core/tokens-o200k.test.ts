@@ -4,7 +4,7 @@
 import * as shipped from 'gpt-tokenizer';
 import shippedRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countTokens, decode, encode, readO200kRanks } from '../../src/core/tokens/o200k.js';
+import { countTokens, decode, encode, MERGE_CACHE_PIECES, o200k, readO200kRanks } from '../../src/core/tokens/o200k.js';
 
 describe('o200k_base from the .tiktoken file', () => {
   it('has the ranks of gpt-tokenizer’s own module, entry by entry', () => {
@@ -40,5 +40,22 @@ describe('o200k_base from the .tiktoken file', () => {
       expect(encode(text)).toEqual(shipped.encode(text));
       expect(decode(encode(text))).toBe(shipped.decode(shipped.encode(text)));
     }
+  });
+
+  it('keeps at most MERGE_CACHE_PIECES pieces in gpt-tokenizer’s merge cache', () => {
+    // Distinct letter-only words that are not tokens themselves: each one is a new cache entry.
+    const letters = 'bcdfghjklmnpqrstvwxz';
+    const word = (i: number) => {
+      let w = 'q';
+      for (let n = i; n > 0 || w.length < 4; n = Math.floor(n / letters.length)) w += letters[n % letters.length];
+      return `${w}x`;
+    };
+    const text = Array.from({ length: MERGE_CACHE_PIECES + 5_000 }, (_, i) => word(i)).join(' ');
+    expect(countTokens(text)).toBe(shipped.countTokens(text));
+    // The cache is gpt-tokenizer's private state; if it moves, this should fail rather than pass unseen.
+    const cache = (o200k as unknown as { bytePairEncodingCoreProcessor: { mergeCache?: Map<string, number[]> } }).bytePairEncodingCoreProcessor.mergeCache;
+    expect(cache).toBeInstanceOf(Map);
+    expect(cache!.size).toBeGreaterThan(MERGE_CACHE_PIECES / 2);
+    expect(cache!.size).toBeLessThanOrEqual(MERGE_CACHE_PIECES);
   });
 });
