@@ -15,6 +15,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;
+    /** Each request in turn; `setupRequest` may rewrite it (here: a new body every time). */
+    requests?: Array<{ setupRequest?: <R extends { body?: string | Buffer }>(req: R) => R }>;
     connections?: number;
     pipelining?: number;
     /** Seconds. */

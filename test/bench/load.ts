@@ -12,7 +12,8 @@ import autocannon, { type AutocannonClient } from 'autocannon';
 export interface LoadOptions {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** One body for every request, or a function called for each request's body. */
+  body: string | (() => string);
   connections: number;
   durationSeconds: number;
   /** Checks every body: a stream must end with `[DONE]`, a completion must have choices. */
@@ -64,6 +65,13 @@ export function percentiles(samples: number[]): Percentiles {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]!, mean: sum / sorted.length };
 }
 
+const bodyFrom =
+  (next: () => string) =>
+  <R extends { body?: string | Buffer }>(req: R): R => {
+    req.body = next();
+    return req;
+  };
+
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const ttfbs: number[] = [];
@@ -93,7 +101,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         url: options.url,
         method: 'POST',
         headers: { 'content-type': 'application/json', ...options.headers },
-        body: options.body,
+        ...(typeof options.body === 'string' ? { body: options.body } : { requests: [{ setupRequest: bodyFrom(options.body) }] }),
         connections: options.connections,
         pipelining: 1,
         duration: options.durationSeconds,

@@ -15,7 +15,7 @@
  * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped),
  * BENCH_CHILD_LOG_DIR (append every child's whole output to <dir>/<name>.log),
  * BENCH_GATEWAY_NODE_ARGS (extra Node flags for the gateway, e.g. "--max-semi-space-size=8"),
- * BENCH_SOAK=1 (same as --soak), BENCH_SOAK_SECONDS (300), BENCH_SOAK_WARMUP (30).
+ * BENCH_SOAK=1 (same as --soak), BENCH_SOAK_SECONDS (300), BENCH_SOAK_WARMUP (30), BENCH_SOAK_PROMPTS (varied: a new user message every request; fixed: the bench's one prompt).
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
  */
@@ -128,6 +128,10 @@ const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
 // Long enough for the JIT, the connection pools and the caches to settle before the first compared minute.
 const SOAK_WARMUP = num('BENCH_SOAK_WARMUP', 30);
 const SOAK_HEAPSNAPSHOTS = process.env.BENCH_SOAK_HEAPSNAPSHOTS === '1';
+const SOAK_PROMPTS = ((v = process.env.BENCH_SOAK_PROMPTS ?? 'varied') => {
+  if (v !== 'varied' && v !== 'fixed') throw new Error(`BENCH_SOAK_PROMPTS: expected varied or fixed, got "${v}"`);
+  return v;
+})();
 /** The soak drives one gateway: BENCH_TARGETS may name it, else Postgres when DATABASE_URL is set. */
 const SOAK_TARGET = ((): 'gateway-pglite' | 'gateway-postgres' => {
   if (!process.env.BENCH_TARGETS) return DATABASE_URL ? 'gateway-postgres' : 'gateway-pglite';
@@ -354,6 +358,7 @@ async function soak(): Promise<void> {
     targets: targetOptions,
     machine,
     log,
+    prompts: SOAK_PROMPTS,
     ...(SOAK_HEAPSNAPSHOTS ? { heapSnapshotDir: mkdtempSync(join(tmpdir(), 'gw-soak-heap-')) } : {}),
   });
   // A run with snapshots is a diagnosis, not the soak's figure: its files go beside, not over, the committed ones.

@@ -13,6 +13,7 @@ import { type LoadResult, newLiveCounts, runLoad } from './load.js';
 import { cpuSeconds, rssMb } from './processes.js';
 import type { Machine, TargetId } from './report.js';
 import type { Accounting } from './setup-gateway.js';
+import { variedPrompts } from './prompts.js';
 import { type SoakSample, intervals, verdict, type SoakReport } from './soak-report.js';
 import { check, type MockOptions, quiesce, startMocks, startTarget, type TargetOptions } from './targets.js';
 
@@ -32,6 +33,8 @@ export interface SoakOptions {
    * the soak's figure: this is for finding what grows.
    */
   heapSnapshotDir?: string;
+  /** 'varied' (a new user message every request, see prompts.ts) or 'fixed' (the bench's one prompt). */
+  prompts: 'varied' | 'fixed';
 }
 
 const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: ([A-Za-z -]+?)(?: \(reduce\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
@@ -141,11 +144,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     : [];
   const half = Math.floor(o.connections / 2);
   const duration = o.warmupSeconds + o.seconds;
+  const prompt = variedPrompts();
+  const body = (stream: boolean) => (o.prompts === 'fixed' ? ep.body(stream) : () => ep.body(stream, prompt()));
   let loads: { nonStream: LoadResult; stream: LoadResult };
   try {
     const [nonStream, stream] = await Promise.all([
-      runLoad({ url: ep.url, headers: ep.headers, body: ep.body(false), connections: o.connections - half, durationSeconds: duration, stream: false, live }),
-      runLoad({ url: ep.url, headers: ep.headers, body: ep.body(true), connections: half, durationSeconds: duration, stream: true, live }),
+      runLoad({ url: ep.url, headers: ep.headers, body: body(false), connections: o.connections - half, durationSeconds: duration, stream: false, live }),
+      runLoad({ url: ep.url, headers: ep.headers, body: body(true), connections: half, durationSeconds: duration, stream: true, live }),
     ]);
     loads = { nonStream, stream };
   } finally {
@@ -166,7 +171,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   return {
     date: new Date().toISOString(),
     machine: o.machine,
-    settings: { target: o.target, seconds: o.seconds, warmupSeconds: o.warmupSeconds, connections: o.connections, streamConnections: half, streamChunks: o.mocks.chunks },
+    settings: { target: o.target, seconds: o.seconds, warmupSeconds: o.warmupSeconds, connections: o.connections, streamConnections: half, streamChunks: o.mocks.chunks, prompts: o.prompts },
     startupRssMb: round1(startupRssMb),
     idleRssMb: round1(idleRssMb),
     drainSeconds,

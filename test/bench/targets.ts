@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { type Child, cpuSeconds, freePort, startChild } from './processes.js';
+import type { Prompt } from './prompts.js';
 import type { TargetId, TargetRecord, Upstream } from './report.js';
 import { type Activity, BENCH_MODELS, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
 
@@ -19,7 +20,8 @@ export type Mocks = Record<Upstream, { child: Child; url: string }>;
 export interface Endpoint {
   url: string;
   headers: Record<string, string>;
-  body: (stream: boolean) => string;
+  /** The request body; the benchmark's fixed prompt unless one is given. */
+  body: (stream: boolean, prompt?: Prompt) => string;
 }
 
 export interface RunningTarget {
@@ -50,12 +52,16 @@ export interface TargetOptions {
   findProfile?: (since: number, pid: number) => string | undefined;
 }
 
-export const requestBody = (model: string) => (stream: boolean) =>
+const FIXED_PROMPT: Prompt = { system: 'You are a benchmark.', user: 'Say hello to the benchmark, briefly.' };
+
+export const requestBody =
+  (model: string) =>
+  (stream: boolean, prompt: Prompt = FIXED_PROMPT) =>
   JSON.stringify({
     model,
     messages: [
-      { role: 'system', content: 'You are a benchmark.' },
-      { role: 'user', content: 'Say hello to the benchmark, briefly.' },
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: prompt.user },
     ],
     max_tokens: 64,
     ...(stream ? { stream: true } : {}),

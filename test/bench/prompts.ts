@@ -1,0 +1,48 @@
+/**
+ * Varied prompts for the soak: a replayed prompt keeps every cache in the
+ * gateway warm and tiny (the tokenizer's merge cache, the prompt-part
+ * counts), so memory looks flatter than under real traffic. These are
+ * deterministic (seeded), every user message is new, and their words are
+ * made of syllables, so many are not single tokens and fill the tokenizer's
+ * cache as unfamiliar text does. A few long system prompts repeat, as they
+ * do across a real project's requests.
+ */
+const SYLLABLES = ['ka', 'lo', 'mi', 'zu', 'ter', 'vos', 'pra', 'nex', 'dul', 'qui', 'sha', 'rin', 'bo', 'tek', 'fy', 'gor', 'wel', 'ju', 'sta', 'xo'];
+const SYSTEM_PROMPTS = [
+  'You are a helpful assistant for a logistics company. Answer briefly and cite the shipment id when one is given.',
+  'You are a code reviewer. Point out bugs first, then style; keep every remark to one sentence.',
+  'You translate customer messages into plain English and keep names, numbers and product codes unchanged.',
+];
+
+/** mulberry32: small, fast and good enough to make text. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Prompt {
+  system: string;
+  user: string;
+}
+
+/** An endless sequence of prompts; the same seed gives the same sequence. */
+export function variedPrompts(seed = 1): () => Prompt {
+  const next = random(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+  const word = () => {
+    let w = '';
+    for (let n = 1 + Math.floor(next() * 3); n > 0; n--) w += pick(SYLLABLES);
+    return w;
+  };
+  return () => {
+    const words: string[] = [];
+    for (let n = 20 + Math.floor(next() * 60); n > 0; n--) words.push(word());
+    return { system: pick(SYSTEM_PROMPTS), user: `${words.join(' ')}?` };
+  };
+}
