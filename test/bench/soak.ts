@@ -11,9 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { diff, groups } from './heap-diff.js';
 import { type LoadResult, newLiveCounts, runLoad } from './load.js';
 import { cpuSeconds, rssMb } from './processes.js';
+import { variedPrompts } from './prompts.js';
 import type { Machine, TargetId } from './report.js';
 import type { Accounting } from './setup-gateway.js';
-import { variedPrompts } from './prompts.js';
 import { type SoakSample, intervals, verdict, type SoakReport } from './soak-report.js';
 import { check, type MockOptions, quiesce, startMocks, startTarget, type TargetOptions } from './targets.js';
 

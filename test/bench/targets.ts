@@ -57,15 +57,15 @@ const FIXED_PROMPT: Prompt = { system: 'You are a benchmark.', user: 'Say hello 
 export const requestBody =
   (model: string) =>
   (stream: boolean, prompt: Prompt = FIXED_PROMPT) =>
-  JSON.stringify({
-    model,
-    messages: [
-      { role: 'system', content: prompt.system },
-      { role: 'user', content: prompt.user },
-    ],
-    max_tokens: 64,
-    ...(stream ? { stream: true } : {}),
-  });
+    JSON.stringify({
+      model,
+      messages: [
+        { role: 'system', content: prompt.system },
+        { role: 'user', content: prompt.user },
+      ],
+      max_tokens: 64,
+      ...(stream ? { stream: true } : {}),
+    });
 
 /** Waits until the process has used no CPU for half a second; returns how long that took. */
 export async function quiesce(pid: number, maxMs = 6_000): Promise<number> {
