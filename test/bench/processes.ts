@@ -113,9 +113,10 @@ export function nodeCommand(nodeArgv: string[], cpu?: number): [string, string[]
 export async function startChild(options: StartOptions): Promise<{ child: Child; port: number | undefined }> {
   const nodeArgs = options.nodeArgs ?? [];
   const profiling = nodeArgs.some((a) => a.startsWith('--cpu-prof'));
-  const build = options.script === GATEWAY_SOURCE && !profiling ? await compiledGateway() : undefined;
+  const gateway = options.script === GATEWAY_SOURCE;
+  const build = gateway && !profiling ? await compiledGateway() : undefined;
   // The gateway gets npm start's flags, compiled or (when profiled) from source.
-  const flags = options.script === GATEWAY_SOURCE ? [...startNodeFlags(), ...nodeArgs] : nodeArgs;
+  const flags = gateway ? [...startNodeFlags(), ...nodeArgs] : nodeArgs;
   const nodeArgv = build
     ? ['--import', build.watchdog, ...flags, build.entry]
     : ['--import', 'tsx', '--import', WATCHDOG, ...flags, options.script];

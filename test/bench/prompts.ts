@@ -26,6 +26,19 @@ function random(seed: number): () => number {
   };
 }
 
+const WORDS = { min: 20, max: 80 };
+
+/** How the soak picks its prompts: a new one every request, or the scenarios' one replayed. */
+export type PromptMode = 'varied' | 'fixed';
+
+export const PROMPT_MODES: readonly PromptMode[] = ['varied', 'fixed'];
+
+/** One phrase for the reports, from the same constants the generator uses. */
+export const describePrompts = (mode: PromptMode): string =>
+  mode === 'varied'
+    ? `a new user message of ${WORDS.min}–${WORDS.max} made-up words every request, one of ${SYSTEM_PROMPTS.length} system prompts (test/bench/prompts.ts)`
+    : 'the same prompt every request';
+
 export interface Prompt {
   system: string;
   user: string;
@@ -42,7 +55,7 @@ export function variedPrompts(seed = 1): () => Prompt {
   };
   return () => {
     const words: string[] = [];
-    for (let n = 20 + Math.floor(next() * 60); n > 0; n--) words.push(word());
+    for (let n = WORDS.min + Math.floor(next() * (WORDS.max - WORDS.min)); n > 0; n--) words.push(word());
     return { system: pick(SYSTEM_PROMPTS), user: `${words.join(' ')}?` };
   };
 }

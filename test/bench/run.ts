@@ -42,6 +42,7 @@ import {
   systemBusySeconds,
 } from './processes.js';
 import { formatProfile, newestProfile, summarizeProfile } from './profile.js';
+import { PROMPT_MODES, type PromptMode } from './prompts.js';
 import {
   type BenchReport,
   derive,
@@ -128,9 +129,10 @@ const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 300);
 // Long enough for the JIT, the connection pools and the caches to settle before the first compared minute.
 const SOAK_WARMUP = num('BENCH_SOAK_WARMUP', 30);
 const SOAK_HEAPSNAPSHOTS = process.env.BENCH_SOAK_HEAPSNAPSHOTS === '1';
-const SOAK_PROMPTS = ((v = process.env.BENCH_SOAK_PROMPTS ?? 'varied') => {
-  if (v !== 'varied' && v !== 'fixed') throw new Error(`BENCH_SOAK_PROMPTS: expected varied or fixed, got "${v}"`);
-  return v;
+const SOAK_PROMPTS = ((v = process.env.BENCH_SOAK_PROMPTS ?? 'varied'): PromptMode => {
+  const mode = PROMPT_MODES.find((m) => m === v);
+  if (!mode) throw new Error(`BENCH_SOAK_PROMPTS: expected ${PROMPT_MODES.join(' or ')}, got "${v}"`);
+  return mode;
 })();
 /** The soak drives one gateway: BENCH_TARGETS may name it, else Postgres when DATABASE_URL is set. */
 const SOAK_TARGET = ((): 'gateway-pglite' | 'gateway-postgres' => {

@@ -1,5 +1,6 @@
 /** The soak's figures: 30-second rows, the growth verdict, Markdown and an SVG plot of the curve. */
 import type { LoadResult } from './load.js';
+import { describePrompts, type PromptMode } from './prompts.js';
 import { fmt, type Machine, TARGET_LABELS, type TargetId } from './report.js';
 import type { Accounting } from './setup-gateway.js';
 
@@ -51,7 +52,7 @@ export interface SoakVerdict {
 export interface SoakReport {
   date: string;
   machine: Machine;
-  settings: { target: TargetId; seconds: number; warmupSeconds: number; connections: number; streamConnections: number; streamChunks: number; prompts?: 'varied' | 'fixed' };
+  settings: { target: TargetId; seconds: number; warmupSeconds: number; connections: number; streamConnections: number; streamChunks: number; prompts: PromptMode };
   startupRssMb: number;
   /** After the load stopped and the gateway went idle. */
   idleRssMb: number;
@@ -220,7 +221,7 @@ export function soakMarkdown(r: SoakReport, stem = 'soak'): string {
   lines.push('');
   lines.push(
     `${TARGET_LABELS[s.target]}, ${s.warmupSeconds} s warm-up then ${s.seconds} s of steady load: ${s.connections - s.streamConnections} connections non-stream and ${s.streamConnections} stream ` +
-      `(${s.streamChunks} content chunks), one request in flight each, autocannon; ${s.prompts === 'varied' ? 'a new user message of 20–80 made-up words every request, one of three system prompts (test/bench/prompts.ts)' : 'the same prompt every request'}; ${m.pinning}. RSS is VmRSS from /proc every second; ` +
+      `(${s.streamChunks} content chunks), one request in flight each, autocannon; ${describePrompts(s.prompts)}; ${m.pinning}. RSS is VmRSS from /proc every second; ` +
       `the heap is V8's own figure after each collection, from \`--trace-gc\` on the gateway. Throughput is noisy on this shared machine (others run loads on it); the RSS curve is what this run is for.`,
   );
   lines.push('');

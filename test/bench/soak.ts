@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { diff, groups } from './heap-diff.js';
 import { type LoadResult, newLiveCounts, runLoad } from './load.js';
 import { cpuSeconds, rssMb } from './processes.js';
-import { variedPrompts } from './prompts.js';
+import { type PromptMode, variedPrompts } from './prompts.js';
 import type { Machine, TargetId } from './report.js';
 import type { Accounting } from './setup-gateway.js';
 import { type SoakSample, intervals, verdict, type SoakReport } from './soak-report.js';
@@ -33,8 +33,7 @@ export interface SoakOptions {
    * the soak's figure: this is for finding what grows.
    */
   heapSnapshotDir?: string;
-  /** 'varied' (a new user message every request, see prompts.ts) or 'fixed' (the bench's one prompt). */
-  prompts: 'varied' | 'fixed';
+  prompts: PromptMode;
 }
 
 const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: ([A-Za-z -]+?)(?: \(reduce\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
