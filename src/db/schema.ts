@@ -211,6 +211,7 @@ export const usageRecords = pgTable(
     /** The replica's escrow lease the reservation was taken from; null when reserved on the project row itself. */
     leaseId: text('lease_id'),
     createdAt: createdAt(),
+    /** Set by every settlement and rejection: null exactly while `reserved` (the settlement finds open rows by it). */
     settledAt: timestamp('settled_at', { withTimezone: true }),
   },
   (t) => [
