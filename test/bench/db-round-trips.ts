@@ -1,16 +1,24 @@
 // What the database alone costs a request on this machine, measured from the
 // gateway's core: the floor under "added latency" for a gateway that writes
-// one committed row before it answers. Three statements, one at a time on
-// one connection: `SELECT 1` (the round trip), a one-row INSERT committed as
-// the reservation's is (round trip + WAL flush), and the same INSERT with
-// synchronous_commit off (shows what the flush alone costs; the gateway
-// never runs that way).
+// one committed row before it answers. Statements one at a time on one
+// connection: `SELECT 1` (the round trip), a one-row INSERT into a bare
+// table committed as the reservation's is (round trip + WAL flush), the same
+// INSERT with synchronous_commit off (shows what the flush alone costs; the
+// gateway never runs that way), and the gateway's own reservation INSERT on
+// a freshly migrated database (its row, indexes and foreign keys).
 //
 // Run as a child pinned to the gateway's CPU:
 //   node --import tsx test/bench/db-round-trips.ts <database url>   → one JSON line
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import postgres from 'postgres';
+import { insertReservation, type Reservation } from '../../src/core/billing/reserve.js';
+import { LocalEventBus } from '../../src/core/events/event-bus.js';
+import { newId } from '../../src/core/ids.js';
+import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
+import { openDatabase } from '../../src/db/open-database.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 import { percentiles } from './load.js';
 import { nodeCommand, REPO_ROOT } from './processes.js';
 
@@ -24,6 +32,8 @@ export interface DbRoundTrips {
   select1: Percentiles;
   insertCommitted: Percentiles;
   insertUnflushed: Percentiles;
+  /** The gateway's reservation row (usage_records, its indexes and foreign keys), committed. */
+  reservationInsert: Percentiles;
 }
 
 const SAMPLES = 2_000;
@@ -53,10 +63,28 @@ async function measure(url: string): Promise<DbRoundTrips> {
     const insertCommitted = await timed(insert);
     await sql`SET synchronous_commit = off`;
     const insertUnflushed = await timed(insert);
-    return { samples: SAMPLES, select1, insertCommitted, insertUnflushed };
+    return { samples: SAMPLES, select1, insertCommitted, insertUnflushed, reservationInsert: await measureReservationInsert(url) };
   } finally {
     await sql`DROP TABLE IF EXISTS ${table}`.catch(() => {});
     await sql.end();
+  }
+}
+
+async function measureReservationInsert(base: string): Promise<Percentiles> {
+  const fresh = await createTestDatabase(base);
+  const database = await openDatabase({ databaseUrl: fresh.url, dataDir: 'memory://', migrationsFolder: join(REPO_ROOT, 'drizzle'), poolSize: 1 });
+  try {
+    const { db } = database;
+    const project = await createProject(db, { name: 'round trips', initialBalance: '1', actor: 'bench' });
+    const { apiKey } = await createApiKey(db, new LocalEventBus(), { projectId: project.id, mode: 'live' });
+    const row = (): Reservation => ({
+      requestId: newId('req'), projectId: project.id, apiKeyId: apiKey.id, endpoint: 'chat', modelId: 'bench-model', cost: 1n, promptTokens: 20,
+      prices: { input: 1n, output: 1n, cachedInput: 1n }, priceText: { input: '1', output: '1', cachedInput: '1' }, stream: false, test: false, replicaId: 'rep_bench',
+    });
+    return await timed(() => insertReservation(db, row(), null));
+  } finally {
+    await database.close();
+    await fresh.drop();
   }
 }
 

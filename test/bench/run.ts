@@ -386,7 +386,7 @@ async function main(): Promise<void> {
   const dbRoundTrips = DATABASE_URL && TARGETS.includes('gateway-postgres') ? await measureDbRoundTrips(DATABASE_URL, 1) : undefined;
   if (dbRoundTrips) {
     const f = (p: { p50Ms: number; p99Ms: number }) => `p50 ${p.p50Ms.toFixed(3)} / p99 ${p.p99Ms.toFixed(3)} ms`;
-    log(`database round trips: SELECT 1 ${f(dbRoundTrips.select1)}; committed insert ${f(dbRoundTrips.insertCommitted)}; unflushed insert ${f(dbRoundTrips.insertUnflushed)}`);
+    log(`database round trips: SELECT 1 ${f(dbRoundTrips.select1)}; committed insert ${f(dbRoundTrips.insertCommitted)}; unflushed insert ${f(dbRoundTrips.insertUnflushed)}; reservation insert ${f(dbRoundTrips.reservationInsert)}`);
   }
 
   const mocks = await startMocks({ chunks: CHUNKS, slowMs: SLOW_MS, dripMs: DRIP_MS, dripChunks: DRIP_CHUNKS });

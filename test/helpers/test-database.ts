@@ -8,8 +8,7 @@ import postgres from 'postgres';
  */
 export const onPostgres = (): boolean => process.env.GATEWAY_TEST_DB === 'postgres' && !!process.env.DATABASE_URL;
 
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.DATABASE_URL!;
+export async function createTestDatabase(base = process.env.DATABASE_URL!): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gw_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(base, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE ${name}`);
