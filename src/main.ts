@@ -27,7 +27,14 @@ async function main(): Promise<void> {
   // V8 reads this flag whenever it sizes the heap after a full collection, so it works when set at run time.
   if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
   const logger = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    migrationsFolder: MIGRATIONS,
+    onVacuum: (err) => {
+      if (err) logger.error({ err }, 'vacuum of the embedded database failed');
+    },
+  });
   const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
   const gateway = await createGateway({ config, database, secrets, logger });
   const bootstrap = await database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger }));

@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { EmbeddedVacuum } from './embedded-vacuum.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -34,7 +35,13 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   migrationsFolder: string;
   poolSize?: number;
+  /** PGlite only: how often the embedded database is vacuumed (it has no autovacuum); 0 never. */
+  vacuumEveryMs?: number;
+  /** After each vacuum pass, with its error if it failed. */
+  onVacuum?: (err?: unknown) => void;
 }
+
+const EMBEDDED_VACUUM_EVERY_MS = 60_000;
 
 // pg_advisory_lock key: 'gwstart' in ASCII.
 const STARTUP_LOCK = 0x67777374617274n;
@@ -88,6 +95,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder: options.migrationsFolder });
+  const everyMs = options.vacuumEveryMs ?? EMBEDDED_VACUUM_EVERY_MS;
+  const vacuum = everyMs > 0 ? new EmbeddedVacuum(client, everyMs, options.onVacuum ?? (() => {})) : undefined;
   return {
     db,
     raw: { kind: 'pglite', client },
@@ -96,6 +105,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     },
     // PGlite admits one process: there is nobody to wait for.
     exclusive: (work) => work(),
-    close: () => client.close(),
+    close: async () => {
+      await vacuum?.stop();
+      await client.close();
+    },
   };
 }
