@@ -7,6 +7,7 @@ import { firstStart } from './core/bootstrap/first-start.js';
 import { createGateway } from './core/gateway.js';
 import { loadEncryptionKey } from './core/secrets/load-encryption-key.js';
 import { openDatabase } from './db/open-database.js';
+import { vacuumWarning } from './db/vacuum-check.js';
 import { packageRoot } from './package-root.js';
 import { printTryIt } from './try-it.js';
 
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
       if (err) logger.error({ err }, 'vacuum of the embedded database failed');
     },
   });
+  const vacuum = await vacuumWarning(database);
+  if (vacuum) logger.warn(vacuum);
   const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
   const gateway = await createGateway({ config, database, secrets, logger });
   const bootstrap = await database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger }));
