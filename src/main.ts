@@ -32,8 +32,9 @@ async function main(): Promise<void> {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     migrationsFolder: MIGRATIONS,
-    onVacuum: (err) => {
+    onVacuum: (err, ms) => {
       if (err) logger.error({ err }, 'vacuum of the embedded database failed');
+      else logger.debug({ ms: Math.round(ms) }, 'vacuumed the embedded database');
     },
   });
   const vacuum = await vacuumWarning(database);

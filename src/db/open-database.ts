@@ -37,8 +37,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** PGlite only: how often the embedded database is vacuumed (it has no autovacuum); 0 never. */
   vacuumEveryMs?: number;
-  /** After each vacuum pass, with its error if it failed. */
-  onVacuum?: (err?: unknown) => void;
+  /** After each vacuum pass: its error if it failed, and how long it held the database. */
+  onVacuum?: (err: unknown, ms: number) => void;
 }
 
 const EMBEDDED_VACUUM_EVERY_MS = 60_000;
