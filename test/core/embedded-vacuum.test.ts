@@ -1,31 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { insertReservations, type Reservation } from '../../src/core/billing/reserve.js';
-import { settleMany } from '../../src/core/billing/settle.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
-import { newId } from '../../src/core/ids.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import { type Db, openDatabase } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
+import { reserveMany, settleAllOk } from '../helpers/churn.js';
 import { onPostgres } from '../helpers/test-database.js';
 
 const migrationsFolder = new URL('../../drizzle', import.meta.url).pathname;
 
 /** Reserves and settles `n` requests: each leaves one dead version of its usage row. */
 async function churn(db: Db, projectId: string, apiKeyId: string, n: number): Promise<void> {
-  const batch = Array.from({ length: n }, (): { reservation: Reservation; leaseId: null } => ({
-    reservation: {
-      requestId: newId('req'), projectId, apiKeyId, endpoint: 'chat', modelId: 'm', cost: 0n, promptTokens: 1,
-      prices: { input: 0n, output: 0n, cachedInput: 0n }, priceText: { input: '0', output: '0', cachedInput: '0' },
-      stream: false, test: true, replicaId: 'rep_vacuum',
-    },
-    leaseId: null,
-  }));
-  await insertReservations(db, batch);
-  const settled = await settleMany(db, batch.map(({ reservation: r }) => ({
-    requestId: r.requestId, status: 'ok' as const, httpStatus: 200, promptTokens: 1, completionTokens: 1, cachedTokens: 0, reasoningTokens: 0, cost: 0n, attempts: 1,
-  })));
-  expect(settled).toHaveLength(n);
+  expect(await settleAllOk(db, await reserveMany(db, projectId, apiKeyId, n))).toBe(n);
 }
 
 describe.skipIf(onPostgres())('the embedded database', () => {

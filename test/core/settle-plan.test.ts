@@ -1,11 +1,10 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertReservations, type Reservation } from '../../src/core/billing/reserve.js';
-import { settleMany, settleQuery } from '../../src/core/billing/settle.js';
+import { settleQuery } from '../../src/core/billing/settle.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
-import { newId } from '../../src/core/ids.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import type { Database } from '../../src/db/open-database.js';
+import { reserveMany, settleAllOk } from '../helpers/churn.js';
 import { openTestDatabase } from '../helpers/test-database.js';
 
 let handle: { database: Database; close(): Promise<void> };
@@ -13,20 +12,6 @@ beforeAll(async () => {
   handle = await openTestDatabase();
 });
 afterAll(async () => handle?.close());
-
-const zero = { input: '0', output: '0', cachedInput: '0' };
-
-async function reserveMany(projectId: string, apiKeyId: string, n: number): Promise<string[]> {
-  const batch = Array.from({ length: n }, (): { reservation: Reservation; leaseId: null } => ({
-    reservation: {
-      requestId: newId('req'), projectId, apiKeyId, endpoint: 'chat', modelId: 'm', cost: 0n, promptTokens: 1,
-      prices: { input: 0n, output: 0n, cachedInput: 0n }, priceText: zero, stream: false, test: true, replicaId: 'rep_plan',
-    },
-    leaseId: null,
-  }));
-  await insertReservations(handle.database.db, batch);
-  return batch.map((b) => b.reservation.requestId);
-}
 
 const settlementRow = (id: string, ord: number) => ({
   ord, id, status: 'ok', http_status: 200, error_code: null, prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0,
@@ -67,14 +52,9 @@ describe('the settlement statement', () => {
     const project = await createProject(db, { name: 'plan', initialBalance: '1', actor: 'test' });
     const { apiKey } = await createApiKey(db, bus, { projectId: project.id, mode: 'test' });
     // History: rows reserved and settled, each leaving an entry in usage_reserved_idx until vacuum.
-    const history = await reserveMany(project.id, apiKey.id, 3000);
-    for (let i = 0; i < history.length; i += 500) {
-      const results = await settleMany(db, history.slice(i, i + 500).map((requestId) => ({
-        requestId, status: 'ok' as const, httpStatus: 200, promptTokens: 1, completionTokens: 1, cachedTokens: 0, reasoningTokens: 0, cost: 0n, attempts: 1,
-      })));
-      expect(results).toHaveLength(500);
-    }
-    const open = await reserveMany(project.id, apiKey.id, 50);
+    const history = await reserveMany(db, project.id, apiKey.id, 3000);
+    for (let i = 0; i < history.length; i += 500) expect(await settleAllOk(db, history.slice(i, i + 500))).toBe(500);
+    const open = await reserveMany(db, project.id, apiKey.id, 50);
     const rowsJson = JSON.stringify(open.map(settlementRow));
 
     // Small as this table is, the planner may scan it whole; on a big one it looks rows up by id.
