@@ -24,7 +24,6 @@ const WHOLE_DATABASE_EVERY = 60;
 export class EmbeddedVacuum {
   readonly #timer: NodeJS.Timeout;
   #running: Promise<void> | undefined;
-  #stopped = false;
   #passes = 0;
 
   constructor(
@@ -32,32 +31,28 @@ export class EmbeddedVacuum {
     everyMs: number,
     private readonly onDone: (err: unknown, ms: number) => void,
   ) {
-    this.#timer = setInterval(() => void this.run(), everyMs);
+    this.#timer = setInterval(() => this.#run(), everyMs);
     this.#timer.unref();
   }
 
-  /** One pass now (or the one already under way). */
-  run(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    if (!this.#running) {
-      const started = performance.now();
-      const statement = this.#passes++ % WHOLE_DATABASE_EVERY === 0 ? 'VACUUM' : `VACUUM ${BUSY_TABLES}`;
-      this.#running = this.client
-        .exec(statement)
-        .then(
-          () => this.onDone(undefined, performance.now() - started),
-          (err: unknown) => this.onDone(err, performance.now() - started),
-        )
-        .finally(() => {
-          this.#running = undefined;
-        });
-    }
-    return this.#running;
+  #run(): void {
+    // A pass still under way when the next is due is enough.
+    if (this.#running) return;
+    const started = performance.now();
+    const statement = this.#passes++ % WHOLE_DATABASE_EVERY === 0 ? 'VACUUM' : `VACUUM ${BUSY_TABLES}`;
+    this.#running = this.client
+      .exec(statement)
+      .then(
+        () => this.onDone(undefined, performance.now() - started),
+        (err: unknown) => this.onDone(err, performance.now() - started),
+      )
+      .finally(() => {
+        this.#running = undefined;
+      });
   }
 
   /** No more passes; waits for one under way, so the database is not closed beneath it. */
   async stop(): Promise<void> {
-    this.#stopped = true;
     clearInterval(this.#timer);
     await this.#running;
   }

@@ -35,7 +35,7 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   migrationsFolder: string;
   poolSize?: number;
-  /** PGlite only: how often the embedded database is vacuumed (it has no autovacuum); 0 never. */
+  /** PGlite only: how often the embedded database is vacuumed (it has no autovacuum). */
   vacuumEveryMs?: number;
   /** After each vacuum pass: its error if it failed, and how long it held the database. */
   onVacuum?: (err: unknown, ms: number) => void;
@@ -95,8 +95,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder: options.migrationsFolder });
-  const everyMs = options.vacuumEveryMs ?? EMBEDDED_VACUUM_EVERY_MS;
-  const vacuum = everyMs > 0 ? new EmbeddedVacuum(client, everyMs, options.onVacuum ?? (() => {})) : undefined;
+  const vacuum = new EmbeddedVacuum(client, options.vacuumEveryMs ?? EMBEDDED_VACUUM_EVERY_MS, options.onVacuum ?? (() => {}));
   return {
     db,
     raw: { kind: 'pglite', client },
@@ -106,7 +105,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // PGlite admits one process: there is nobody to wait for.
     exclusive: (work) => work(),
     close: async () => {
-      await vacuum?.stop();
+      await vacuum.stop();
       await client.close();
     },
   };

@@ -13,11 +13,11 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { insertReservation, type Reservation } from '../../src/core/billing/reserve.js';
+import { insertReservation } from '../../src/core/billing/reserve.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
-import { newId } from '../../src/core/ids.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import { openDatabase } from '../../src/db/open-database.js';
+import { freeReservation } from '../helpers/churn.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { percentiles } from './load.js';
 import { nodeCommand, REPO_ROOT } from './processes.js';
@@ -77,11 +77,8 @@ async function measureReservationInsert(base: string): Promise<Percentiles> {
     const { db } = database;
     const project = await createProject(db, { name: 'round trips', initialBalance: '1', actor: 'bench' });
     const { apiKey } = await createApiKey(db, new LocalEventBus(), { projectId: project.id, mode: 'live' });
-    const row = (): Reservation => ({
-      requestId: newId('req'), projectId: project.id, apiKeyId: apiKey.id, endpoint: 'chat', modelId: 'bench-model', cost: 1n, promptTokens: 20,
-      prices: { input: 1n, output: 1n, cachedInput: 1n }, priceText: { input: '1', output: '1', cachedInput: '1' }, stream: false, test: false, replicaId: 'rep_bench',
-    });
-    return await timed(() => insertReservation(db, row(), null));
+    // The same statement whatever the row's mode or price.
+    return await timed(() => insertReservation(db, freeReservation(project.id, apiKey.id), null));
   } finally {
     await database.close();
     await fresh.drop();

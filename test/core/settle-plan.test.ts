@@ -1,10 +1,10 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settleQuery } from '../../src/core/billing/settle.js';
+import { settleQuery, settlementRows } from '../../src/core/billing/settle.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import type { Database } from '../../src/db/open-database.js';
-import { reserveMany, settleAllOk } from '../helpers/churn.js';
+import { okSettlement, reserveMany, settleAllOk } from '../helpers/churn.js';
 import { openTestDatabase } from '../helpers/test-database.js';
 
 let handle: { database: Database; close(): Promise<void> };
@@ -12,11 +12,6 @@ beforeAll(async () => {
   handle = await openTestDatabase();
 });
 afterAll(async () => handle?.close());
-
-const settlementRow = (id: string, ord: number) => ({
-  ord, id, status: 'ok', http_status: 200, error_code: null, prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0,
-  reasoning_tokens: 0, cost: '0', provider: null, upstream_model: null, upstream_key_id: null, latency_ms: 1, ttft_ms: null, attempts: 1,
-});
 
 /** Every index the settlement's plan reads, custom (as it runs) or generic. */
 async function indexesInPlan(rowsJson: string, mode: 'force_custom_plan' | 'force_generic_plan'): Promise<string[]> {
@@ -55,7 +50,7 @@ describe('the settlement statement', () => {
     const history = await reserveMany(db, project.id, apiKey.id, 3000);
     for (let i = 0; i < history.length; i += 500) expect(await settleAllOk(db, history.slice(i, i + 500))).toBe(500);
     const open = await reserveMany(db, project.id, apiKey.id, 50);
-    const rowsJson = JSON.stringify(open.map(settlementRow));
+    const rowsJson = settlementRows(open.map(okSettlement));
 
     // Small as this table is, the planner may scan it whole; on a big one it looks rows up by id.
     const usageIndexes = (names: string[]) => names.filter((n) => n.startsWith('usage_') && n !== 'usage_records_pkey');

@@ -129,6 +129,30 @@ export const settleQuery = sql`
 
 const settleStatement = preparedSql<SettledRow>('settle_many', settleQuery);
 
+/** The statement's one parameter: the settlements as the JSON its `v` rows are read from. */
+export function settlementRows(settlements: Settlement[]): string {
+  return JSON.stringify(
+    settlements.map((s, ord) => ({
+      ord,
+      id: s.requestId,
+      status: s.status,
+      http_status: s.httpStatus,
+      error_code: s.errorCode ?? null,
+      prompt_tokens: s.promptTokens,
+      completion_tokens: s.completionTokens,
+      cached_tokens: s.cachedTokens,
+      reasoning_tokens: s.reasoningTokens,
+      cost: formatMoney(s.cost < 0n ? 0n : s.cost),
+      provider: s.provider ?? null,
+      upstream_model: s.upstreamModel ?? null,
+      upstream_key_id: s.upstreamKeyId ?? null,
+      latency_ms: s.latencyMs ?? null,
+      ttft_ms: s.ttftMs ?? null,
+      attempts: s.attempts,
+    })),
+  );
+}
+
 /**
  * Closes many reservations at their real cost in ONE statement (one write
  * round trip, atomic; the transaction around it only scopes its planner
@@ -143,24 +167,7 @@ const settleStatement = preparedSql<SettledRow>('settle_many', settleQuery);
  */
 export async function settleMany(db: Db, settlements: Settlement[]): Promise<SettleResult[]> {
   if (settlements.length === 0) return [];
-  const input = settlements.map((s, ord) => ({
-    ord,
-    id: s.requestId,
-    status: s.status,
-    http_status: s.httpStatus,
-    error_code: s.errorCode ?? null,
-    prompt_tokens: s.promptTokens,
-    completion_tokens: s.completionTokens,
-    cached_tokens: s.cachedTokens,
-    reasoning_tokens: s.reasoningTokens,
-    cost: formatMoney(s.cost < 0n ? 0n : s.cost),
-    provider: s.provider ?? null,
-    upstream_model: s.upstreamModel ?? null,
-    upstream_key_id: s.upstreamKeyId ?? null,
-    latency_ms: s.latencyMs ?? null,
-    ttft_ms: s.ttftMs ?? null,
-    attempts: s.attempts,
-  }));
+  const input = settlementRows(settlements);
   const rows = await db.transaction(async (tx) => {
     // Planned for the table as it is now, every time: Postgres otherwise keeps
     // the generic plan it made while usage_records was small, a scan of the
@@ -168,7 +175,7 @@ export async function settleMany(db: Db, settlements: Settlement[]): Promise<Set
     // 256 rows after 640k requests) and the queue outgrew the writes.
     // Parsing stays cached.
     await tx.execute(sql`SET LOCAL plan_cache_mode = force_custom_plan`);
-    return settleStatement(tx, { rows: JSON.stringify(input) });
+    return settleStatement(tx, { rows: input });
   });
   return rows.map((r) => ({
     requestId: r.id,
