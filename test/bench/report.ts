@@ -62,6 +62,8 @@ export interface RunRecord {
 export interface TargetRecord {
   target: TargetId;
   startupRssMb: number;
+  /** Peak RSS during the warm-up (50 connections on a process just started), when there was one. */
+  warmupPeakRssMb?: number;
   finalRssMb: number;
   /** Resident memory through the whole target run, one point a second. */
   rssCurve: Array<{ t: number; mb: number }>;
@@ -206,8 +208,15 @@ export function goals(runs: RunRecord[], targets: TargetRecord[], scenarios: Sce
     pass: st?.added?.ttfbP50Ms !== undefined ? st.added.ttfbP50Ms <= 1 : null,
   });
   const fifty = new Set(scenarios.filter((s) => s.connections === 50 && s.upstream !== 'drip').map((s) => s.id));
-  const peak = Math.max(0, ...runs.filter((r) => r.target === gw && fifty.has(r.scenario)).map((r) => r.server.peakRssMb));
-  out.push({ goal: `RSS under 50-connection load ≤ 150 MB (${on})`, measured: `${fmt(peak, 0)} MB peak`, pass: peak > 0 ? peak <= 150 : null });
+  const scenarioPeak = Math.max(0, ...runs.filter((r) => r.target === gw && fifty.has(r.scenario)).map((r) => r.server.peakRssMb));
+  // A process's first seconds under load count as much as its steady state: that peak is what an operator sizes for.
+  const warmupPeak = targets.find((t) => t.target === gw)?.warmupPeakRssMb ?? 0;
+  const peak = Math.max(scenarioPeak, warmupPeak);
+  out.push({
+    goal: `RSS under 50-connection load ≤ 150 MB (${on})`,
+    measured: `${fmt(peak, 0)} MB peak` + (warmupPeak > 0 ? ` (measured scenarios ${fmt(scenarioPeak, 0)}, warm-up right after start ${fmt(warmupPeak, 0)})` : ''),
+    pass: scenarioPeak > 0 ? peak <= 150 : null,
+  });
   const drip = scenarios.find((s) => s.upstream === 'drip');
   const dripRun = drip && run(drip.id);
   if (drip && dripRun) {

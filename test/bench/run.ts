@@ -192,6 +192,7 @@ interface Prepared {
   rssPid: number;
   startupRssMb: number;
   rssCurve: TargetRecord['rssCurve'];
+  warmupPeakRssMb?: number;
   curveTimer: NodeJS.Timeout;
   requestsSent: number;
   measured: number;
@@ -220,9 +221,12 @@ async function prepareTarget(target: TargetId, mocks: Mocks): Promise<Prepared> 
   if (warm > 0) {
     log(`warm-up ${warm} s`);
     const ep = running.endpoint('fast');
+    // The warm-up is 50-connection load too, on a freshly started process: the RSS goal counts its peak.
+    const rss = new RssWatch(rssPid);
     const a = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(false), connections: CONNECTIONS, durationSeconds: warm * 0.7, stream: false });
     const b = await runLoad({ url: ep.url, headers: ep.headers, body: ep.body(true), connections: CONNECTIONS, durationSeconds: warm * 0.3, stream: true });
     p.requestsSent += a.ok + a.non2xx + b.ok + b.non2xx;
+    p.warmupPeakRssMb = rss.stop();
     await quiesce(running.serverPid('fast'));
   }
   return p;
@@ -317,8 +321,8 @@ async function finishTarget(p: Prepared, window: { fromUs: number; toUs: number 
   clearInterval(p.curveTimer);
   const finalRssMb = rssMb(p.rssPid);
   const extra = await p.running.finish();
-  const { target, startupRssMb, rssCurve, requestsSent } = p;
-  return { target, startupRssMb, finalRssMb, rssCurve, requestsSent, ...extra, ...(extra.profile ? { profileWindow: { ...window, requests: p.measured } } : {}) };
+  const { target, startupRssMb, warmupPeakRssMb, rssCurve, requestsSent } = p;
+  return { target, startupRssMb, warmupPeakRssMb, finalRssMb, rssCurve, requestsSent, ...extra, ...(extra.profile ? { profileWindow: { ...window, requests: p.measured } } : {}) };
 }
 
 async function postgresVersion(): Promise<string | undefined> {
