@@ -118,14 +118,15 @@ const insertReservationsStatement = preparedSql(
       input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
     SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
       input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
-    FROM jsonb_to_recordset(${sql.placeholder('rows')}::text::jsonb) AS v(id text, project_id text, api_key_id text, endpoint text,
+    FROM json_to_recordset(${sql.placeholder('rows')}::text::json) AS v(id text, project_id text, api_key_id text, endpoint text,
       model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
       cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`,
 );
 
 /**
  * Many `reserved` rows in one statement (one round trip, one commit). The
- * rows travel as one JSON parameter, so the statement text never changes.
+ * rows travel as one JSON parameter, so the statement text never changes
+ * (json, not jsonb: see the settlement statement).
  */
 export async function insertReservations(db: Db, batch: ReadonlyArray<{ reservation: Reservation; leaseId: string | null }>): Promise<void> {
   const rows = batch.map(({ reservation: r, leaseId }) => ({

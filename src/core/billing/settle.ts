@@ -56,6 +56,9 @@ interface SettledRow {
 }
 
 // The rows to settle travel as one JSON parameter, so the statement text never changes.
+// Read as json, not jsonb: json_to_recordset parses the text once, where a
+// jsonb cast first builds the binary document (10.3 against 5.7 µs a row on
+// the bench machine; ~7 % of Postgres's CPU per request at 50 connections).
 // A row is found by its primary key and counts as open while settled_at is
 // null (set by every settlement and rejection, never by a reservation).
 // Asking `status = 'reserved'` instead let the planner read the rows through
@@ -65,7 +68,7 @@ interface SettledRow {
 // since the last vacuum.
 export const settleQuery = sql`
       WITH v AS (
-        SELECT * FROM jsonb_to_recordset(${sql.placeholder('rows')}::text::jsonb) AS v(
+        SELECT * FROM json_to_recordset(${sql.placeholder('rows')}::text::json) AS v(
           ord int, id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
           cached_tokens int, reasoning_tokens int, cost numeric, provider text, upstream_model text,
           upstream_key_id text, latency_ms int, ttft_ms int, attempts int)
