@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Gateway } from './core/gateway.js';
 import { registerGraphQL } from './graphql/register-graphql.js';
-import { newRequestId } from './core/ids.js';
+import { newOrderedId } from './core/ids.js';
 import { installErrorHandlers } from './rest/error-handler.js';
 import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
@@ -22,7 +22,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     ...(options.logger ? { loggerInstance: options.logger } : {}),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: gateway.config.BODY_LIMIT_BYTES,
-    genReqId: () => newRequestId(),
+    genReqId: () => newOrderedId('req'),
     requestIdHeader: false,
     trustProxy: true,
   });

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/open-database.js';
 import { ledgerEntries, projects } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newOrderedId } from '../ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export interface BalanceChange {
@@ -45,7 +45,7 @@ export async function changeBalance(db: DbOrTx, change: BalanceChange): Promise<
       );
     }
     await tx.insert(ledgerEntries).values({
-      id: newId('led'),
+      id: newOrderedId('led'),
       projectId: change.projectId,
       kind: change.kind,
       amount,

@@ -115,9 +115,11 @@ export const settleQuery = sql`
               FROM settled GROUP BY api_key_id) b
         WHERE k.id = b.api_key_id
       ),
+      -- Ledger ids sort by time, like newOrderedId's: each insert lands at the key's right edge.
       ledger AS (
         INSERT INTO ledger_entries (id, project_id, kind, amount, balance_after, request_id, reason, actor)
-        SELECT 'led_' || replace(gen_random_uuid()::text, '-', ''), s.project_id, 'charge', -s.cost,
+        SELECT 'led_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 11, '0') || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16),
+          s.project_id, 'charge', -s.cost,
           p.balance + coalesce(sum(s.cost) OVER (PARTITION BY s.project_id ORDER BY s.ord
             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
           s.id, 'usage ' || s.model_id, 'system'
