@@ -37,8 +37,7 @@ export const newId = (prefix: string, length = 20): string => `${prefix}_${rando
  * ids 5–13 % less Postgres CPU per inserted usage row and 5–8 % per settled
  * one at 200k rows, and the gap grows once the index outgrows memory.
  * Fixed-length hex digits sort the same under the C collation and linguistic
- * ones. The settlement statement writes its ledger ids in the same shape in
- * SQL (with a hex tail).
+ * ones.
  */
 export const newOrderedId = (prefix: string, now = Date.now()): string =>
   `${prefix}_${now.toString(16).padStart(11, '0')}${randomBase62(13)}`;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
 import { preparedSql } from '../../db/prepared-sql.js';
+import { newOrderedId } from '../ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export type SettledStatus = 'ok' | 'error' | 'aborted';
@@ -71,7 +72,7 @@ export const settleQuery = sql`
         SELECT * FROM json_to_recordset(${sql.placeholder('rows')}::text::json) AS v(
           ord int, id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
           cached_tokens int, reasoning_tokens int, cost numeric, provider text, upstream_model text,
-          upstream_key_id text, latency_ms int, ttft_ms int, attempts int)
+          upstream_key_id text, latency_ms int, ttft_ms int, attempts int, ledger_id text)
       ),
       settled AS (
         UPDATE usage_records u SET
@@ -83,7 +84,7 @@ export const settleQuery = sql`
           latency_ms = v.latency_ms, ttft_ms = v.ttft_ms, attempts = v.attempts, settled_at = now()
         FROM v
         WHERE u.id = v.id AND u.settled_at IS NULL
-        RETURNING v.ord, u.id, u.project_id, u.api_key_id, u.lease_id, u.reserved_cost, u.cost,
+        RETURNING v.ord, v.ledger_id, u.id, u.project_id, u.api_key_id, u.lease_id, u.reserved_cost, u.cost,
           u.created_at, u.test, u.stream, u.model_id
       ),
       by_project AS (
@@ -115,11 +116,9 @@ export const settleQuery = sql`
               FROM settled GROUP BY api_key_id) b
         WHERE k.id = b.api_key_id
       ),
-      -- Ledger ids sort by time, like newOrderedId's: each insert lands at the key's right edge.
       ledger AS (
         INSERT INTO ledger_entries (id, project_id, kind, amount, balance_after, request_id, reason, actor)
-        SELECT 'led_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 11, '0') || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16),
-          s.project_id, 'charge', -s.cost,
+        SELECT s.ledger_id, s.project_id, 'charge', -s.cost,
           p.balance + coalesce(sum(s.cost) OVER (PARTITION BY s.project_id ORDER BY s.ord
             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
           s.id, 'usage ' || s.model_id, 'system'
@@ -154,6 +153,8 @@ export function settlementRows(settlements: Settlement[]): string {
       latency_ms: s.latencyMs ?? null,
       ttft_ms: s.ttftMs ?? null,
       attempts: s.attempts,
+      // Used only when the request is charged; made here so ledger ids have one shape (newOrderedId).
+      ledger_id: newOrderedId('led'),
     })),
   );
 }
