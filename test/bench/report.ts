@@ -229,8 +229,8 @@ export function goals(runs: RunRecord[], targets: TargetRecord[], scenarios: Sce
   for (const t of targets.filter((t) => t.accounting)) {
     out.push({
       goal: `every reservation settled after shutdown (${TARGET_LABELS[t.target]})`,
-      measured: `${t.accounting!.usageRows} usage rows, ${t.accounting!.unsettled} still reserved, ${t.accounting!.ledgerEntries} ledger entries`,
-      pass: t.accounting!.unsettled === 0,
+      measured: `${t.accounting!.usageRows} usage rows, ${t.accounting!.unsettled} still reserved, ${t.accounting!.openBatches} reservation batches left, ${t.accounting!.ledgerEntries} ledger entries`,
+      pass: t.accounting!.unsettled === 0 && t.accounting!.openBatches === 0,
     });
   }
   return out;
@@ -370,7 +370,7 @@ export function toMarkdown(report: BenchReport): string {
       const st = t.dbStats!;
       const per = (x: number) => (x / n).toFixed(2);
       const tables = Object.entries(st.tables)
-        .map(([name, c]) => `${name} ${[c.ins ? `${per(c.ins)} ins` : '', c.upd ? `${per(c.upd)} upd` : '', c.del ? `${per(c.del)} del` : ''].filter(Boolean).join(' ')}`)
+        .map(([name, c]) => `${name} ${[c.ins ? `${per(c.ins)} ins` : '', c.upd ? `${per(c.upd)} upd (${per(c.hot)} HOT)` : '', c.del ? `${per(c.del)} del` : ''].filter(Boolean).join(' ')}`)
         .join('; ');
       lines.push(`- ${TARGET_LABELS[t.target]}, over ${n} requests (pg_stat_database / pg_stat_user_tables): ${per(st.commits)} commits, ${per(st.rollbacks)} rollbacks; ${tables}`);
     }

@@ -17,7 +17,7 @@ import { createApiKey, createProject, setModelPermissions } from '../../src/core
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { openDatabase } from '../../src/db/open-database.js';
-import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
+import { ledgerEntries, projects, reservationBatches, usageRecords } from '../../src/db/schema.js';
 import { REPO_ROOT } from './processes.js';
 
 const MIGRATIONS = join(REPO_ROOT, 'drizzle');
@@ -68,16 +68,16 @@ export interface Activity {
 export interface DbStats {
   commits: number;
   rollbacks: number;
-  /** Per table: rows inserted, updated, deleted. */
-  tables: Record<string, { ins: number; upd: number; del: number }>;
+  /** Per table: rows inserted, updated (of which HOT: no index touched), deleted. */
+  tables: Record<string, { ins: number; upd: number; hot: number; del: number }>;
 }
 
 /** b − a, per counter. */
 export function statsDelta(a: DbStats, b: DbStats): DbStats {
   const tables: DbStats['tables'] = {};
   for (const [name, t] of Object.entries(b.tables)) {
-    const before = a.tables[name] ?? { ins: 0, upd: 0, del: 0 };
-    const d = { ins: t.ins - before.ins, upd: t.upd - before.upd, del: t.del - before.del };
+    const before = a.tables[name] ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+    const d = { ins: t.ins - before.ins, upd: t.upd - before.upd, hot: t.hot - before.hot, del: t.del - before.del };
     if (d.ins || d.upd || d.del) tables[name] = d;
   }
   return { commits: b.commits - a.commits, rollbacks: b.rollbacks - a.rollbacks, tables };
@@ -88,6 +88,8 @@ export interface Accounting {
   byStatus: Record<string, number>;
   /** Rows still `reserved` after the gateway stopped: should be 0. */
   unsettled: number;
+  /** Reservation batches left after the gateway stopped (each names rows not settled by their writer): should be 0. */
+  openBatches: number;
   /** A few of them, to look into. */
   unsettledSample: Array<{ id: string; createdAt: string; stream: boolean }>;
   ledgerEntries: number;
@@ -134,12 +136,15 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
       try {
         // Counters of other backends reach the views when they flush (at the latest when they exit).
         const [db] = await q<Array<{ c: string; r: string }>>`select xact_commit::text as c, xact_rollback::text as r from pg_stat_database where datname = current_database()`;
-        const rows = await q<Array<{ relname: string; ins: string; upd: string; del: string }>>`
-          select relname, n_tup_ins::text as ins, n_tup_upd::text as upd, n_tup_del::text as del from pg_stat_user_tables`;
+        const rows = await q<Array<{ relname: string; ins: string; upd: string; hot: string; del: string }>>`
+          select relname, n_tup_ins::text as ins, n_tup_upd::text as upd, n_tup_hot_upd::text as hot, n_tup_del::text as del
+          from pg_stat_user_tables`;
         return {
           commits: Number(db?.c ?? 0),
           rollbacks: Number(db?.r ?? 0),
-          tables: Object.fromEntries(rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del) }])),
+          tables: Object.fromEntries(
+            rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del) }]),
+          ),
         };
       } finally {
         await q.end();
@@ -167,6 +172,7 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
   const database = await connect();
   try {
     const db = database.db;
+    if (process.env.BENCH_PG_SQL && options.kind === 'postgres') await db.execute(sql.raw(process.env.BENCH_PG_SQL));
     const bus = new LocalEventBus();
     const secrets = SecretBox.fromString(encryptionKey);
     const project = await createProject(db, { name: 'bench', initialBalance: BALANCE, actor: 'bench' });
@@ -206,6 +212,7 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
           .select({ balance: sql<string>`${projects.balance}::text`, reserved: sql<string>`${projects.reserved}::text` })
           .from(projects)
           .where(eq(projects.id, projectId));
+        const [batches] = await d.db.select({ n: count() }).from(reservationBatches);
         const stuck = await d.db
           .select({ id: usageRecords.id, createdAt: usageRecords.createdAt, stream: usageRecords.stream })
           .from(usageRecords)
@@ -216,6 +223,7 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
           usageRows: rows.reduce((n, r) => n + Number(r.n), 0),
           byStatus,
           unsettled: byStatus.reserved ?? 0,
+          openBatches: Number(batches?.n ?? 0),
           ledgerEntries: Number(ledger?.n ?? 0),
           balance: p?.balance ?? '?',
           reserved: p?.reserved ?? '?',
