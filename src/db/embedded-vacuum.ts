@@ -1,9 +1,9 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { getTableName } from 'drizzle-orm';
-import { apiKeys, leases, ledgerEntries, projects, replicas, reservationBatches, usageRecords } from './schema.js';
+import { apiKeys, leases, ledgerEntries, projects, replicas, usageRecords } from './schema.js';
 
 /** The tables every request or heartbeat writes; the rest change when an operator does something. */
-const BUSY_TABLES = [usageRecords, reservationBatches, ledgerEntries, projects, apiKeys, leases, replicas].map((t) => `"${getTableName(t)}"`).join(', ');
+const BUSY_TABLES = [usageRecords, ledgerEntries, projects, apiKeys, leases, replicas].map((t) => `"${getTableName(t)}"`).join(', ');
 /** Every this many passes the whole database, catalogues included, so every table gets frozen in time. */
 const WHOLE_DATABASE_EVERY = 60;
 

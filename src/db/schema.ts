@@ -219,27 +219,11 @@ export const usageRecords = pgTable(
     index('usage_model_time_idx').on(t.modelId, t.createdAt),
     index('usage_key_time_idx').on(t.apiKeyId, t.createdAt),
     index('usage_time_idx').on(t.createdAt),
-    // No index may name status or settled_at: the settling update then
-    // stays on the row's page without touching the six indexes (a HOT
-    // update; the table has fillfactor 50 for the room, migration 0003).
-    // Open rows are found through reservation_batches instead.
+    index('usage_reserved_idx')
+      .on(t.createdAt)
+      .where(sql`status = 'reserved'`),
   ],
 );
-
-/**
- * One row per statement that wrote `reserved` usage rows, naming them, until
- * every one of them is settled: the settlement that closes the last one
- * deletes it. Recovery reads this small table to find open reservations
- * (a dead replica's, or any older than a request may live), where an index
- * on usage_records.status would make every settling update write all six
- * of that table's indexes again (measured: ~15 % of Postgres's CPU per request).
- */
-export const reservationBatches = pgTable('reservation_batches', {
-  id: text('id').primaryKey(),
-  replicaId: text('replica_id').notNull(),
-  requestIds: text('request_ids').array().notNull(),
-  createdAt: createdAt(),
-});
 
 export const adminTokens = pgTable(
   'admin_tokens',

@@ -15,6 +15,7 @@
  * DATABASE_URL (base URL; a fresh gw_bench_* database is made and dropped),
  * BENCH_CHILD_LOG_DIR (append every child's whole output to <dir>/<name>.log),
  * BENCH_GATEWAY_NODE_ARGS (extra Node flags for the gateway, e.g. "--max-semi-space-size=8"),
+ * BENCH_PG_SQL (SQL run on the fresh Postgres database before any load, for trying a schema change),
  * BENCH_SOAK=1 (same as --soak), BENCH_SOAK_SECONDS (300), BENCH_SOAK_WARMUP (30), BENCH_SOAK_PROMPTS (varied: a new user message every request; fixed: the bench's one prompt).
  *
  * Everything listens on 127.0.0.1; every child stops with this process.

@@ -17,7 +17,7 @@ import { createApiKey, createProject, setModelPermissions } from '../../src/core
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { openDatabase } from '../../src/db/open-database.js';
-import { ledgerEntries, projects, reservationBatches, usageRecords } from '../../src/db/schema.js';
+import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
 import { REPO_ROOT } from './processes.js';
 
 const MIGRATIONS = join(REPO_ROOT, 'drizzle');
@@ -88,8 +88,6 @@ export interface Accounting {
   byStatus: Record<string, number>;
   /** Rows still `reserved` after the gateway stopped: should be 0. */
   unsettled: number;
-  /** Reservation batches left after the gateway stopped (each names rows not settled by their writer): should be 0. */
-  openBatches: number;
   /** A few of them, to look into. */
   unsettledSample: Array<{ id: string; createdAt: string; stream: boolean }>;
   ledgerEntries: number;
@@ -212,7 +210,6 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
           .select({ balance: sql<string>`${projects.balance}::text`, reserved: sql<string>`${projects.reserved}::text` })
           .from(projects)
           .where(eq(projects.id, projectId));
-        const [batches] = await d.db.select({ n: count() }).from(reservationBatches);
         const stuck = await d.db
           .select({ id: usageRecords.id, createdAt: usageRecords.createdAt, stream: usageRecords.stream })
           .from(usageRecords)
@@ -223,7 +220,6 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
           usageRows: rows.reduce((n, r) => n + Number(r.n), 0),
           byStatus,
           unsettled: byStatus.reserved ?? 0,
-          openBatches: Number(batches?.n ?? 0),
           ledgerEntries: Number(ledger?.n ?? 0),
           balance: p?.balance ?? '?',
           reserved: p?.reserved ?? '?',

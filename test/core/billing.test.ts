@@ -16,7 +16,7 @@ import { formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import type { Database } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
-import { ledgerEntries, projects, replicas, reservationBatches, usageRecords } from '../../src/db/schema.js';
+import { ledgerEntries, projects, replicas, usageRecords } from '../../src/db/schema.js';
 import { openTestDatabase } from '../helpers/test-database.js';
 import { detachedClient, type RequestContext } from '../../src/core/request-context.js';
 
@@ -70,18 +70,6 @@ async function invariants(projectId: string) {
   const [ledger] = rowsOf<{ total: string | null }>(await db.execute(sql`select coalesce(sum(amount), 0)::text as total from ledger_entries where project_id = ${projectId}`));
   const [open] = rowsOf<{ total: string | null }>(await db.execute(sql`select coalesce(sum(reserved_cost), 0)::text as total from usage_records where project_id = ${projectId} and status = 'reserved'`));
   return { balance: parseMoney(project!.balance), reserved: parseMoney(project!.reserved), ledger: parseMoney(ledger!.total ?? '0'), open: parseMoney(open!.total ?? '0') };
-}
-
-/** Closed meters are queued once their row's write has answered (a turn later); then idle() waits for their settlement. */
-async function settled(metering: Metering): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  await metering.idle();
-}
-
-/** The request ids of each reservation batch that names any of `ids`. */
-async function openBatchesNaming(ids: string[]): Promise<string[][]> {
-  const batches = await db.select({ requestIds: reservationBatches.requestIds }).from(reservationBatches).orderBy(reservationBatches.id);
-  return batches.map((b) => b.requestIds).filter((named) => named.some((id) => ids.includes(id)));
 }
 
 describe('reserve → settle', () => {
@@ -186,39 +174,11 @@ describe('reserve → settle', () => {
     const [old, young] = [newId('req'), newId('req')];
     await reserve(db, { ...reservation(p, parseMoney('0.2'), old), replicaId: 'rep_alive' });
     await reserve(db, { ...reservation(p, parseMoney('0.2'), young), replicaId: 'rep_alive' });
-    await db.execute(sql`update reservation_batches set created_at = now() - interval '1 hour' where ${old} = any(request_ids)`);
+    await db.update(usageRecords).set({ createdAt: sql`now() - interval '1 hour'` }).where(eq(usageRecords.id, old));
     const rule = { olderThan: new Date(Date.now() - 900_000), deadBefore: new Date(Date.now() - 30_000) };
     expect(await recoverStaleReservations(db, rule)).toBe(1);
     const status = async (id: string) => (await db.select().from(usageRecords).where(eq(usageRecords.id, id)))[0]?.status;
     expect([await status(old), await status(young)]).toEqual(['aborted', 'reserved']);
-    expect(await openBatchesNaming([old, young])).toEqual([[young]]);
-  });
-
-  it('names every open row in a reservation batch until the settlement of its last row deletes it', async () => {
-    const p = await setup('10');
-    const metering = new Metering(db, bus, 'rep_batches', silentLogger);
-    const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
-    const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
-    const open = () => metering.open({ requestId: newId('req'), key, client: detachedClient }, model, 'chat', { promptTokens: 10, maxCompletionTokens: 10 }, false);
-    // Opened in one turn: the first goes alone, the other five share one statement.
-    const meters = await Promise.all(Array.from({ length: 6 }, open));
-    await Promise.all(meters.map((m) => m.recorded));
-    const ids = meters.map((m) => m.ctx.requestId);
-    const batches = await openBatchesNaming(ids);
-    expect(batches.map((b) => b.length).sort()).toEqual([1, 5]);
-    const five = batches.find((b) => b.length === 5)!;
-    const byId = new Map(meters.map((m) => [m.ctx.requestId, m]));
-    const usage = { promptTokens: 10, completionTokens: 5, cachedTokens: 0, reasoningTokens: 0 };
-    // The lone one and three of the five: the five's batch stays, naming all five.
-    const first = [batches.find((b) => b.length === 1)![0]!, ...five.slice(0, 3)];
-    for (const id of first) byId.get(id)!.close({ status: 'ok', httpStatus: 200, usage });
-    await settled(metering);
-    expect(await openBatchesNaming(ids)).toEqual([five]);
-    for (const id of five.slice(3)) byId.get(id)!.close({ status: 'ok', httpStatus: 200, usage });
-    await settled(metering);
-    expect(await openBatchesNaming(ids)).toEqual([]);
-    await metering.escrow.releaseAll();
-    expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n, open: 0n });
   });
 
   /** A Metering of its own replica with one open live request on a fresh project. */

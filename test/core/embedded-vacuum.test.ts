@@ -36,9 +36,6 @@ describe.skipIf(onPostgres())('the embedded database', () => {
       const { db } = database;
       const project = await createProject(db, { name: 'vacuum', initialBalance: '1', actor: 'test' });
       const { apiKey } = await createApiKey(db, new LocalEventBus(), { projectId: project.id, mode: 'test' });
-      // Full pages, so each settling update leaves a dead version that only VACUUM gives back
-      // (at the table's own fillfactor of 50 the update is HOT and pages prune themselves).
-      await db.execute(sql`alter table usage_records set (fillfactor = 100)`);
       const heapBytes = async () =>
         Number(rowsOf<{ n: string }>(await db.execute(sql`select pg_relation_size('usage_records')::text as n`))[0]!.n);
 

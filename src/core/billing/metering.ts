@@ -8,7 +8,7 @@ import type { RequestContext } from '../request-context.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 import { recordRejection } from './record-rejection.js';
 import { Escrow } from './escrow.js';
-import { type Reservation, type ReservationBatch, reserve } from './reserve.js';
+import { type Reservation, reserve } from './reserve.js';
 import { ReservationWriter } from './reservation-writer.js';
 import { type SettledStatus, type Settlement, type SettleResult, settleMany } from './settle.js';
 
@@ -30,8 +30,6 @@ export const SETTLE_DELAY_MS = 100;
 interface QueuedSettlement {
   settlement: Settlement;
   outcome: MeterClose;
-  /** The statement that wrote its row; the settlement of its last open row deletes it. */
-  batch: ReservationBatch;
   /** When it was queued: nothing waits more than SETTLE_DELAY_MS for company. */
   queuedAt: number;
 }
@@ -78,7 +76,7 @@ export class Meter {
      * the row's insert may still be on its way, alongside the upstream call,
      * and nothing may reach the client before it lands.
      */
-    readonly recorded: Promise<ReservationBatch>,
+    readonly recorded: Promise<void>,
   ) {}
 
   costOf(usage: UsageCounts): bigint {
@@ -105,21 +103,6 @@ export class Meter {
     this.#closed = true;
     this.metering.settleLater(this, outcome);
   }
-}
-
-/**
- * The batch's settlements, where the one that leaves a reservation batch
- * with no open row names it, so the same statement deletes the batch.
- * Counts change only once the statement has committed.
- */
-function closingBatches(queued: QueuedSettlement[]): Settlement[] {
-  const seen = new Map<ReservationBatch, number>();
-  return queued.map(({ settlement, batch }) => {
-    const n = (seen.get(batch) ?? 0) + 1;
-    seen.set(batch, n);
-    settlement.closesBatch = n === batch.open ? batch.id : null;
-    return settlement;
-  });
 }
 
 /**
@@ -176,7 +159,7 @@ export class Metering {
         replicaId: this.replicaId,
     };
     this.#open++;
-    let recorded: Promise<ReservationBatch>;
+    let recorded: Promise<void>;
     try {
       ({ recorded } = await this.#reserve(ctx, reservation));
     } catch (e) {
@@ -198,7 +181,7 @@ export class Metering {
    * the admission itself and is awaited here.
    */
   // (The write travels in an object: an async function returning a promise would wait for it.)
-  async #reserve(ctx: RequestContext, r: Reservation): Promise<{ recorded: Promise<ReservationBatch> }> {
+  async #reserve(ctx: RequestContext, r: Reservation): Promise<{ recorded: Promise<void> }> {
     if (r.cost === 0n) return { recorded: this.#reservations.write(r, null) };
     if (!ctx.key.hasSpendLimit) {
       const leaseId = await this.escrow.reserve(r.projectId, r.cost);
@@ -210,7 +193,8 @@ export class Metering {
         return { recorded };
       }
     }
-    return { recorded: Promise.resolve(await reserve(this.db, r)) };
+    await reserve(this.db, r);
+    return { recorded: Promise.resolve() };
   }
 
   /** Records a request refused before any upstream call (403, 404, 402, 429...). */
@@ -239,9 +223,9 @@ export class Metering {
     // A row still on its way is settled once it lands; one that failed to land holds nothing to settle.
     // The meter counts as open until then, so a shutdown drain waits for it.
     meter.recorded.then(
-      (batch) => {
+      () => {
         this.#meterClosed();
-        this.#enqueue(meter, outcome, latencyMs, batch);
+        this.#enqueue(meter, outcome, latencyMs);
       },
       (err: unknown) => {
         this.#meterClosed();
@@ -250,7 +234,7 @@ export class Metering {
     );
   }
 
-  #enqueue(meter: Meter, outcome: MeterClose, latencyMs: number, batch: ReservationBatch): void {
+  #enqueue(meter: Meter, outcome: MeterClose, latencyMs: number): void {
     const route = outcome.route;
     this.#queue.push({
       settlement: {
@@ -266,10 +250,8 @@ export class Metering {
         latencyMs,
         ttftMs: outcome.ttftMs ?? null,
         attempts: route?.attempts ?? 0,
-        closesBatch: null,
       },
       outcome,
-      batch,
       queuedAt: Date.now(),
     });
     if (!this.#flushing) {
@@ -287,8 +269,7 @@ export class Metering {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {
-        const results = await settleMany(this.db, closingBatches(batch));
-        for (const b of batch) b.batch.open--;
+        const results = await settleMany(this.db, batch.map((b) => b.settlement));
         failures = 0;
         this.escrow.settled(results);
         this.#publish(batch, results);

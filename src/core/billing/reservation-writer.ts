@@ -1,6 +1,6 @@
 import type { Db } from '../../db/open-database.js';
 import { TurnBatch } from '../turn-batch.js';
-import { insertReservation, insertReservations, type Reservation, type ReservationBatch } from './reserve.js';
+import { insertReservation, insertReservations, type Reservation } from './reserve.js';
 
 /** Rows written by one statement at most. */
 const MAX_BATCH = 500;
@@ -8,7 +8,7 @@ const MAX_BATCH = 500;
 interface Pending {
   reservation: Reservation;
   leaseId: string | null;
-  resolve: (batch: ReservationBatch) => void;
+  resolve: () => void;
   reject: (err: unknown) => void;
 }
 
@@ -47,9 +47,8 @@ export class ReservationWriter {
     return this.#statements;
   }
 
-  /** Resolves with the batch the row was written in, once it is committed. */
-  write(reservation: Reservation, leaseId: string | null): Promise<ReservationBatch> {
-    return new Promise<ReservationBatch>((resolve, reject) => {
+  write(reservation: Reservation, leaseId: string | null): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const pending: Pending = { reservation, leaseId, resolve, reject };
       const quiet = this.#inFlight === 0 && this.#lastTurnRows <= 1 && this.#turnRows === 0;
       if (this.#turnRows++ === 0) setImmediate(this.#endTurn);
@@ -60,35 +59,24 @@ export class ReservationWriter {
 
   async #write(batch: Pending[]): Promise<void> {
     this.#inFlight++;
-    const outcomes = await this.#insert(batch);
+    const failures = await this.#insert(batch);
     // Not in flight any more before anyone hears back, so what they do next is sent at once.
     this.#inFlight--;
-    batch.forEach((p, i) => {
-      const outcome = outcomes[i]!;
-      if ('batch' in outcome) p.resolve(outcome.batch);
-      else p.reject(outcome.error);
-    });
+    batch.forEach((p, i) => (failures[i] === undefined ? p.resolve() : p.reject(failures[i])));
   }
 
-  /** Each row's batch where it was written, else its error. */
-  async #insert(batch: Pending[]): Promise<Array<{ batch: ReservationBatch } | { error: unknown }>> {
+  /** Each row's error, or undefined where it was written. */
+  async #insert(batch: Pending[]): Promise<unknown[]> {
     if (batch.length > 1) {
       try {
         this.#statements++;
-        const written = await insertReservations(this.db, batch);
-        return batch.map(() => ({ batch: written }));
+        await insertReservations(this.db, batch);
+        return batch.map(() => undefined);
       } catch {
         // One bad row must not fail the others: each is retried alone and gets its own answer.
       }
     }
     this.#statements += batch.length;
-    return Promise.all(
-      batch.map((p) =>
-        insertReservation(this.db, p.reservation, p.leaseId).then(
-          (written) => ({ batch: written }),
-          (err: unknown) => ({ error: err ?? new Error('reservation insert failed') }),
-        ),
-      ),
-    );
+    return Promise.all(batch.map((p) => insertReservation(this.db, p.reservation, p.leaseId).then(() => undefined, (err: unknown) => err ?? new Error('reservation insert failed'))));
   }
 }

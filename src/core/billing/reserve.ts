@@ -1,9 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/open-database.js';
 import { preparedSql } from '../../db/prepared-sql.js';
-import { apiKeys, projects } from '../../db/schema.js';
+import { apiKeys, projects, usageRecords } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
-import { newOrderedId } from '../ids.js';
 import { formatMoney, type Prices } from '../money.js';
 
 export interface Reservation {
@@ -32,9 +31,9 @@ const periodSpentNow = sql`(CASE WHEN ${apiKeys.spendLimitPeriod} = 'monthly' AN
  * three happen or none does. Concurrent reservations can never together
  * exceed the balance, because each one re-checks the row it locks.
  */
-export async function reserve(db: Db, r: Reservation): Promise<ReservationBatch> {
+export async function reserve(db: Db, r: Reservation): Promise<void> {
   const cost = formatMoney(r.cost);
-  return db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     const project = await tx
       .update(projects)
       .set({ reserved: sql`${projects.reserved} + ${cost}::numeric` })
@@ -59,43 +58,43 @@ export async function reserve(db: Db, r: Reservation): Promise<ReservationBatch>
     if (key.length === 0) {
       throw new GatewayError('insufficient_quota', "This request would exceed the API key's spend limit.");
     }
-    return insertReservation(tx, r, null);
+    await insertReservation(tx, r, null);
   });
 }
 
 const ph = (name: string) => sql.placeholder(name);
 
-/**
- * The `reserved` rows one statement wrote, open until all of them are
- * settled: the settlement that closes the last one deletes the batch's row
- * in reservation_batches (counted here, in the process that wrote them).
- */
-export class ReservationBatch {
-  constructor(
-    readonly id: string,
-    /** Rows of the batch not yet settled by this process. */
-    public open: number,
-  ) {}
+function prepareInsert(db: DbOrTx) {
+  return db
+    .insert(usageRecords)
+    .values({
+      id: ph('id'),
+      projectId: ph('projectId'),
+      apiKeyId: ph('apiKeyId'),
+      endpoint: ph('endpoint'),
+      modelId: ph('modelId'),
+      status: 'reserved',
+      promptTokens: ph('promptTokens'),
+      reservedCost: ph('reservedCost'),
+      inputPrice: ph('inputPrice'),
+      outputPrice: ph('outputPrice'),
+      cachedInputPrice: ph('cachedInputPrice'),
+      stream: ph('stream'),
+      test: ph('test'),
+      replicaId: ph('replicaId'),
+      leaseId: ph('leaseId'),
+    })
+    .prepare('insert_reservation');
 }
 
-const newBatch = (rows: number) => new ReservationBatch(newOrderedId('rsb'), rows);
+// Built once per database handle: the hot path only binds values.
+const prepared = new WeakMap<object, ReturnType<typeof prepareInsert>>();
 
-const insertReservationStatement = preparedSql(
-  'insert_reservation',
-  sql`WITH u AS (
-      INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
-        input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
-      VALUES (${ph('id')}, ${ph('projectId')}, ${ph('apiKeyId')}, ${ph('endpoint')}, ${ph('modelId')}, 'reserved', ${ph('promptTokens')},
-        ${ph('reservedCost')}, ${ph('inputPrice')}, ${ph('outputPrice')}, ${ph('cachedInputPrice')}, ${ph('stream')}, ${ph('test')},
-        ${ph('replicaId')}, ${ph('leaseId')})
-    )
-    INSERT INTO reservation_batches (id, replica_id, request_ids) VALUES (${ph('batchId')}, ${ph('replicaId')}, ARRAY[${ph('id')}::text])`,
-);
-
-/** The request's `reserved` usage row (and its batch of one): the one write a client waits for on the lease path. */
-export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: string | null): Promise<ReservationBatch> {
-  const batch = newBatch(1);
-  await insertReservationStatement(db, {
+/** The request's `reserved` usage row: the one write a client waits for on the lease path. */
+export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: string | null): Promise<void> {
+  let insert = prepared.get(db);
+  if (!insert) prepared.set(db, (insert = prepareInsert(db)));
+  await insert.execute({
     id: r.requestId,
     projectId: r.projectId,
     apiKeyId: r.apiKeyId,
@@ -110,40 +109,26 @@ export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: str
     test: r.test,
     replicaId: r.replicaId,
     leaseId,
-    batchId: batch.id,
   });
-  return batch;
 }
 
 const insertReservationsStatement = preparedSql(
   'insert_reservations',
-  sql`WITH v AS (
-      SELECT * FROM json_to_recordset(${ph('rows')}::text::json) AS v(id text, project_id text, api_key_id text, endpoint text,
-        model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
-        cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)
-    ),
-    u AS (
-      INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
-        input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
-      SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
-        input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
-      FROM v
-    )
-    INSERT INTO reservation_batches (id, replica_id, request_ids)
-    SELECT ${ph('batchId')}, ${ph('replicaId')}, array_agg(id) FROM v`,
+  sql`INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
+      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
+    SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
+      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
+    FROM json_to_recordset(${sql.placeholder('rows')}::text::json) AS v(id text, project_id text, api_key_id text, endpoint text,
+      model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
+      cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`,
 );
 
 /**
- * Many `reserved` rows in one statement (one round trip, one commit), with
- * their batch. The rows travel as one JSON parameter, so the statement text
- * never changes (json, not jsonb: see the settlement statement). All rows
- * come from one replica (one writer).
+ * Many `reserved` rows in one statement (one round trip, one commit). The
+ * rows travel as one JSON parameter, so the statement text never changes
+ * (json, not jsonb: see the settlement statement).
  */
-export async function insertReservations(
-  db: Db,
-  batch: ReadonlyArray<{ reservation: Reservation; leaseId: string | null }>,
-): Promise<ReservationBatch> {
-  const written = newBatch(batch.length);
+export async function insertReservations(db: Db, batch: ReadonlyArray<{ reservation: Reservation; leaseId: string | null }>): Promise<void> {
   const rows = batch.map(({ reservation: r, leaseId }) => ({
     id: r.requestId,
     project_id: r.projectId,
@@ -160,6 +145,5 @@ export async function insertReservations(
     replica_id: r.replicaId,
     lease_id: leaseId,
   }));
-  await insertReservationsStatement(db, { rows: JSON.stringify(rows), batchId: written.id, replicaId: batch[0]!.reservation.replicaId });
-  return written;
+  await insertReservationsStatement(db, { rows: JSON.stringify(rows) });
 }
