@@ -20,16 +20,24 @@ export const SERVER_DIST_DIR = join(ROOT, 'dist', 'server');
 export const SERVER_ENTRY = join(SERVER_DIST_DIR, 'main.js');
 
 /**
- * The Node flags `npm start` gives the gateway (package.json's `start` is
- * `node [flags] dist/server/main.js`), so the benchmark runs it as operators
- * do. They are V8 heap sizes, which cannot be set once the process runs.
+ * How `npm start` runs the gateway (package.json's `start` is
+ * `[VAR=value ...] node [--flags] dist/server/main.js`), so the benchmark
+ * runs it as operators do: environment read by the C library before Node
+ * starts (malloc's arenas) and V8 heap sizes, neither of which can be set
+ * once the process runs.
  */
-export function startNodeFlags(): string[] {
+export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
   const start = pkg.scripts?.start ?? '';
-  const match = /^node((?: --[a-z0-9-]+(?:=\S+)?)*) dist\/server\/main\.js$/.exec(start);
-  if (!match) throw new Error(`package.json: expected "start" to be "node [--flags] dist/server/main.js", got ${JSON.stringify(start)}`);
-  return match[1]!.split(' ').filter(Boolean);
+  const match = /^((?:[A-Z_][A-Z0-9_]*=\S+ )*)node((?: --[a-z0-9-]+(?:=\S+)?)*) dist\/server\/main\.js$/.exec(start);
+  if (!match) throw new Error(`package.json: expected "start" to be "[VAR=value ...] node [--flags] dist/server/main.js", got ${JSON.stringify(start)}`);
+  const env = Object.fromEntries(
+    match[1]!
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+  return { env, flags: match[2]!.split(' ').filter(Boolean) };
 }
 
 function sources(dir: string): string[] {

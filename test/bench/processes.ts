@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
-import { buildServer, SERVER_ENTRY, startNodeFlags } from '../../scripts/build-server.js';
+import { buildServer, SERVER_ENTRY, startCommand } from '../../scripts/build-server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WATCHDOG = new URL('./watchdog.ts', import.meta.url).href;
@@ -115,15 +115,16 @@ export async function startChild(options: StartOptions): Promise<{ child: Child;
   const profiling = nodeArgs.some((a) => a.startsWith('--cpu-prof'));
   const gateway = options.script === GATEWAY_SOURCE;
   const build = gateway && !profiling ? await compiledGateway() : undefined;
-  // The gateway gets npm start's flags, compiled or (when profiled) from source.
-  const flags = gateway ? [...startNodeFlags(), ...nodeArgs] : nodeArgs;
+  // The gateway gets npm start's environment and flags, compiled or (when profiled) from source.
+  const start = gateway ? startCommand() : { env: {}, flags: [] };
+  const flags = [...start.flags, ...nodeArgs];
   const nodeArgv = build
     ? ['--import', build.watchdog, ...flags, build.entry]
     : ['--import', 'tsx', '--import', WATCHDOG, ...flags, options.script];
   const [command, args] = nodeCommand(nodeArgv, options.cpu);
   const proc = spawn(command, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env, BENCH_CHILD: options.name },
+    env: { ...process.env, ...start.env, ...options.env, BENCH_CHILD: options.name },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
