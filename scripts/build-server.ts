@@ -31,12 +31,7 @@ export function startCommand(): { env: Record<string, string>; flags: string[] }
   const start = pkg.scripts?.start ?? '';
   const match = /^((?:[A-Z_][A-Z0-9_]*=\S+ )*)node((?: --[a-z0-9-]+(?:=\S+)?)*) dist\/server\/main\.js$/.exec(start);
   if (!match) throw new Error(`package.json: expected "start" to be "[VAR=value ...] node [--flags] dist/server/main.js", got ${JSON.stringify(start)}`);
-  const env = Object.fromEntries(
-    match[1]!
-      .split(' ')
-      .filter(Boolean)
-      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
+  const env = Object.fromEntries([...match[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+) /g)].map((m) => [m[1]!, m[2]!]));
   return { env, flags: match[2]!.split(' ').filter(Boolean) };
 }
 
