@@ -19,6 +19,9 @@ const SRC = join(ROOT, 'src');
 export const SERVER_DIST_DIR = join(ROOT, 'dist', 'server');
 export const SERVER_ENTRY = join(SERVER_DIST_DIR, 'main.js');
 
+/** One `NAME=value ` assignment before `node` in the start script. */
+const ENV_PAIR = /([A-Z_][A-Z0-9_]*)=(\S+) /;
+
 /**
  * How `npm start` runs the gateway (package.json's `start` is
  * `[VAR=value ...] node [--flags] dist/server/main.js`), so the benchmark
@@ -29,10 +32,10 @@ export const SERVER_ENTRY = join(SERVER_DIST_DIR, 'main.js');
 export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
   const start = pkg.scripts?.start ?? '';
-  const match = /^((?:[A-Z_][A-Z0-9_]*=\S+ )*)node((?: --[a-z0-9-]+(?:=\S+)?)*) dist\/server\/main\.js$/.exec(start);
+  const match = new RegExp(`^(?<env>(?:${ENV_PAIR.source})*)node(?<flags>(?: --[a-z0-9-]+(?:=\\S+)?)*) dist/server/main\\.js$`).exec(start);
   if (!match) throw new Error(`package.json: expected "start" to be "[VAR=value ...] node [--flags] dist/server/main.js", got ${JSON.stringify(start)}`);
-  const env = Object.fromEntries([...match[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+) /g)].map((m) => [m[1]!, m[2]!]));
-  return { env, flags: match[2]!.split(' ').filter(Boolean) };
+  const env = Object.fromEntries([...match.groups!['env']!.matchAll(new RegExp(ENV_PAIR, 'g'))].map((m) => [m[1]!, m[2]!]));
+  return { env, flags: match.groups!['flags']!.split(' ').filter(Boolean) };
 }
 
 function sources(dir: string): string[] {

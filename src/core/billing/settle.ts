@@ -153,8 +153,9 @@ export function settlementRows(settlements: Settlement[]): string {
       latency_ms: s.latencyMs ?? null,
       ttft_ms: s.ttftMs ?? null,
       attempts: s.attempts,
-      // Used only when the request is charged; made here so ledger ids have one shape (newOrderedId).
-      ledger_id: newOrderedId('led'),
+      // The charge's ledger entry, made here so ledger ids have one shape (newOrderedId); a request
+      // that costs nothing gets none (its capped charge is 0 too), so no id is made for it.
+      ledger_id: s.cost > 0n ? newOrderedId('led') : null,
     })),
   );
 }
