@@ -7,6 +7,7 @@ import { convertOpenAIUsage } from './convert-usage.js';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import { openaiErrorDetails } from './openai-error.js';
 import { openaiChunkSchema, type OpenAIChunk } from './openai-response-schema.js';
+import { plainChunk } from './plain-chunk.js';
 
 type UpstreamDelta = NonNullable<NonNullable<OpenAIChunk['choices']>[number]['delta']>;
 
@@ -70,9 +71,7 @@ export class OpenAIStreamTranslator implements StreamTranslator {
     } catch {
       throw new ProviderError(`${this.label} sent a malformed stream frame`, 'bad_response', 200);
     }
-    const parsed = openaiChunkSchema.safeParse(json);
-    if (!parsed.success) throw new ProviderError(`${this.label} sent an unexpected stream frame`, 'bad_response', 200);
-    const chunk = parsed.data;
+    const chunk = plainChunk(json) ?? this.validated(json);
     if (chunk.error !== undefined && chunk.error !== null) {
       const { message } = openaiErrorDetails({ error: chunk.error });
       throw new ProviderError(`${this.label} failed mid-stream${message ? `: ${safeUpstreamMessage(message, '')}` : ''}`, 'retryable', 200);
@@ -107,6 +106,12 @@ export class OpenAIStreamTranslator implements StreamTranslator {
   end(): ChatCompletionChunk[] {
     if (!this.finished) throw new ProviderError(`${this.label} stream ended before it finished`, 'retryable', 200);
     return this.usage ? [usageChunk(this.id ?? this.fallbackId, this.created ?? this.now, this.model, this.usage)] : [];
+  }
+
+  private validated(json: unknown): OpenAIChunk {
+    const parsed = openaiChunkSchema.safeParse(json);
+    if (!parsed.success) throw new ProviderError(`${this.label} sent an unexpected stream frame`, 'bad_response', 200);
+    return parsed.data;
   }
 
   private chunk(choices: ChatCompletionChunk['choices']): ChatCompletionChunk {
