@@ -4,7 +4,13 @@ const GATEWAY_FIELDS = new Set(['timeout', 'think', 'deepsearch']);
 
 export const isGatewayField = (key: string): boolean => GATEWAY_FIELDS.has(key) || key.startsWith('mock');
 
-/** A shallow copy of `body` without the gateway's own fields. */
+/**
+ * A shallow copy of `body` without the gateway's own fields. A loop, as
+ * entries() made an array per field of every request; an own `__proto__`
+ * (Fastify refuses such bodies already) would set the copy's prototype, so it is left out.
+ */
 export function withoutGatewayFields(body: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(body).filter(([key]) => !isGatewayField(key)));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(body)) if (key !== '__proto__' && !isGatewayField(key)) out[key] = body[key];
+  return out;
 }
