@@ -21,15 +21,23 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WATCHDOG = new URL('./watchdog.ts', import.meta.url).href;
 const GATEWAY_SOURCE = 'src/main.ts';
 
+/**
+ * A JavaScript copy of a TypeScript preload of the benchmark's (a file URL
+ * for `--import`), for the compiled gateway, which runs without tsx.
+ */
+export function compiledPreload(source: string): string {
+  const name = fileURLToPath(source).replace(/^.*\//, '').replace(/\.ts$/, '');
+  const file = join(mkdtempSync(join(tmpdir(), `gw-bench-${name}-`)), `${name}.mjs`);
+  writeFileSync(file, transformSync(readFileSync(fileURLToPath(source), 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' }).code);
+  return pathToFileURL(file).href;
+}
+
 let compiled: Promise<{ entry: string; watchdog: string }> | undefined;
 /** The gateway's build and a JavaScript copy of the watchdog, made once per benchmark. */
 function compiledGateway(): Promise<{ entry: string; watchdog: string }> {
   compiled ??= (async () => {
     await buildServer();
-    const watchdog = join(mkdtempSync(join(tmpdir(), 'gw-bench-watchdog-')), 'watchdog.mjs');
-    const source = readFileSync(fileURLToPath(WATCHDOG), 'utf8');
-    writeFileSync(watchdog, transformSync(source, { loader: 'ts', format: 'esm', target: 'node20' }).code);
-    return { entry: relative(REPO_ROOT, SERVER_ENTRY), watchdog: pathToFileURL(watchdog).href };
+    return { entry: relative(REPO_ROOT, SERVER_ENTRY), watchdog: compiledPreload(WATCHDOG) };
   })();
   return compiled;
 }

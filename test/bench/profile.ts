@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
@@ -88,7 +88,7 @@ function sourceLine(path: string, name: string, fallback: number): number {
   return fallback;
 }
 
-function location(frame: CallFrame): string {
+export function location(frame: CallFrame): string {
   if (!frame.url) return '';
   let path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
   const line = path.endsWith('.ts') ? sourceLine(path, frame.functionName, frame.lineNumber + 1) : frame.lineNumber + 1;
@@ -98,7 +98,7 @@ function location(frame: CallFrame): string {
 }
 
 /** src/core/billing/settle.ts → src/core/billing; a package by its name; node: internals. */
-function areaOf(frame: CallFrame): string {
+export function areaOf(frame: CallFrame): string {
   const url = frame.url;
   if (!url) {
     if (frame.functionName === '(garbage collector)') return '(gc)';

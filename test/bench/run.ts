@@ -4,6 +4,7 @@
  *
  *   npm run bench                      # all targets (Postgres too when DATABASE_URL is set)
  *   npm run bench -- --profile         # gateway only, with --cpu-prof; prints the top functions
+ *   npm run bench -- --alloc           # gateway only, sampling what each request allocates (garbage included)
  *   npm run bench -- --soak            # one gateway under steady mixed load for 5 minutes: the RSS curve (soak.ts)
  *
  * Env: BENCH_DURATION (s per scenario, 6), BENCH_WARMUP (s per gateway target, 15; the proxy 3, direct 2), BENCH_REWARM (s of unmeasured load on a gateway before each scenario, 0.5),
@@ -20,15 +21,17 @@
  *
  * Everything listens on 127.0.0.1; every child stops with this process.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
+import { formatAlloc, summarizeAlloc } from './alloc-report.js';
 import { measureDbRoundTrips } from './db-round-trips.js';
 import { runLoad } from './load.js';
 import {
   canPin,
+  compiledPreload,
   cpuSeconds,
   cpuSecondsByName,
   cpuTimes,
@@ -74,6 +77,7 @@ const num = (name: string, fallback: number): number => {
 /** Extra Node flags for the gateway (space-separated), to try V8 or allocator settings without a rebuild. */
 const EXTRA_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const PROFILE = process.argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
+const ALLOC = process.argv.includes('--alloc') || process.env.BENCH_ALLOC === '1';
 const DURATION = num('BENCH_DURATION', 6);
 // The gateway keeps getting faster for ~15 s of load (JIT tiers and heap sizing: 1,040 req/s after a
 // 3 s warm-up, 1,410 after 15 s, 1,455 after 30 s at 50 connections); the bare proxy, measured the
@@ -94,12 +98,15 @@ const DATABASE_URL = process.env.DATABASE_URL?.trim() || undefined;
 const QUIET_WAIT = num('BENCH_QUIET_WAIT', 0);
 const RESULTS = join(REPO_ROOT, 'test/bench/results');
 const PROFILE_DIR = join(RESULTS, 'profile');
+const ALLOC_DIR = join(RESULTS, 'alloc');
+/** A diagnosis, not the project's figures: gateways only by default, results beside the committed ones. */
+const DIAGNOSIS = PROFILE || ALLOC;
 // The direct-to-mock baseline varies little: half the time is enough.
 const DIRECT_DURATION = Math.max(1, DURATION / 2);
 
 const TARGETS: TargetId[] = (() => {
   const all = ['direct', 'proxy', 'pglite', 'postgres'];
-  const fallback = PROFILE ? ['pglite', ...(DATABASE_URL ? ['postgres'] : [])] : ['direct', 'proxy', 'pglite', ...(DATABASE_URL ? ['postgres'] : [])];
+  const fallback = DIAGNOSIS ? ['pglite', ...(DATABASE_URL ? ['postgres'] : [])] : ['direct', 'proxy', 'pglite', ...(DATABASE_URL ? ['postgres'] : [])];
   const asked = process.env.BENCH_TARGETS ? process.env.BENCH_TARGETS.split(',').map((s) => s.trim()).filter(Boolean) : fallback;
   for (const t of asked) if (!all.includes(t)) throw new Error(`BENCH_TARGETS: unknown target "${t}" (expected ${all.join(', ')})`);
   if (asked.includes('postgres') && !DATABASE_URL) throw new Error('BENCH_TARGETS includes postgres but DATABASE_URL is not set');
@@ -172,19 +179,46 @@ async function waitQuiet(maxSeconds: number): Promise<number> {
 }
 
 const cleanups: Array<() => Promise<void>> = [];
+if (ALLOC) {
+  mkdirSync(ALLOC_DIR, { recursive: true });
+  process.env.BENCH_ALLOC_DIR = ALLOC_DIR; // the gateway inherits it: where alloc-sampler.ts writes
+}
+const gatewayNodeArgs = [
+  ...EXTRA_NODE_ARGS,
+  ...(ALLOC ? ['--import', compiledPreload(new URL('./alloc-sampler.ts', import.meta.url).href)] : []),
+  // No --cpu-prof-name: tsx's loader thread writes a profile too, and a fixed name would clash.
+  ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []),
+];
 const targetOptions: TargetOptions = {
   databaseUrl: DATABASE_URL,
   log,
   onCleanup: (fn) => cleanups.push(fn),
-  ...(EXTRA_NODE_ARGS.length > 0 ? { gatewayNodeArgs: EXTRA_NODE_ARGS } : {}),
-  ...(PROFILE
-    ? {
-        // No --cpu-prof-name: tsx's loader thread writes a profile too, and a fixed name would clash.
-        gatewayNodeArgs: [...EXTRA_NODE_ARGS, '--cpu-prof', '--cpu-prof-dir', PROFILE_DIR],
-        findProfile: (since: number, pid: number) => newestProfile(PROFILE_DIR, since, pid),
-      }
-    : {}),
+  ...(gatewayNodeArgs.length > 0 ? { gatewayNodeArgs } : {}),
+  ...(PROFILE ? { findProfile: (since: number, pid: number) => newestProfile(PROFILE_DIR, since, pid) } : {}),
 };
+
+const allocRounds = new Map<number, number>();
+/**
+ * Samples what the gateway allocates while `drive` runs (alloc-sampler.ts in
+ * the gateway, toggled by SIGUSR2) and writes the summary per request.
+ */
+async function sampleAllocations<T extends { ok: number; non2xx: number }>(pid: number, name: string, drive: () => Promise<T>): Promise<T> {
+  const count = (allocRounds.get(pid) ?? 0) + 1;
+  allocRounds.set(pid, count);
+  const file = join(ALLOC_DIR, `${pid}-${count}.heapprofile`);
+  process.kill(pid, 'SIGUSR2');
+  const result = await drive();
+  process.kill(pid, 'SIGUSR2');
+  const deadline = performance.now() + 30_000;
+  while (!existsSync(file)) {
+    if (performance.now() > deadline) throw new Error(`no allocation profile at ${file} after 30 s`);
+    await sleep(100);
+  }
+  const text = formatAlloc(summarizeAlloc(file, result.ok + result.non2xx));
+  writeFileSync(join(ALLOC_DIR, `${name}.txt`), `${text}\n`);
+  log(`${text.split('\n')[0]!} → ${join(ALLOC_DIR, `${name}.txt`)}`);
+  return result;
+}
 
 /** A target started, checked and warmed up, measured scenario by scenario alongside the others. */
 interface Prepared {
@@ -264,7 +298,7 @@ async function measureScenario(p: Prepared, s: Scenario, mocks: Mocks): Promise<
   const cpu0 = cpuSeconds(pid);
   const sys0pid = cpuTimes(pid).system;
   const mock0 = otherPids.reduce((n, q) => n + cpuSeconds(q), 0);
-  const load = await drive(duration);
+  const load = ALLOC && target.startsWith('gateway') ? await sampleAllocations(pid, `${target}-${s.id}`, () => drive(duration)) : await drive(duration);
   const cpuLoad = cpuSeconds(pid) - cpu0;
   const mockCpu = otherPids.reduce((n, q) => n + cpuSeconds(q), 0) - mock0;
   const pgLoad = onPostgres ? cpuSecondsByName('postgres') - pg0 : 0;
@@ -420,15 +454,15 @@ async function main(): Promise<void> {
     totalSeconds: (performance.now() - started) / 1000,
   };
 
-  const outDir = PROFILE ? PROFILE_DIR : RESULTS;
-  const stem = PROFILE ? 'results' : 'latest';
+  const outDir = PROFILE ? PROFILE_DIR : ALLOC ? ALLOC_DIR : RESULTS;
+  const stem = DIAGNOSIS ? 'results' : 'latest';
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(outDir, `${stem}.md`), toMarkdown(report));
   process.stdout.write(`\n${toConsole(report)}\n\n`);
   log(`wrote ${join(outDir, `${stem}.json`)} and ${stem}.md`);
   // Only a full run stands for the project: subsets and profiled runs are experiments.
-  if (!PROFILE && TARGETS.length === 4 && SCENARIOS.length === ALL_SCENARIOS.length) {
+  if (!DIAGNOSIS && TARGETS.length === 4 && SCENARIOS.length === ALL_SCENARIOS.length) {
     const readmePath = join(REPO_ROOT, 'README.md');
     const readme = withReadmeBlock(readFileSync(readmePath, 'utf8'), report);
     if (readme) {
