@@ -14,6 +14,7 @@ import {
 } from './anthropic-stream-schema.js';
 import { convertAnthropicUsage } from './convert-usage.js';
 import { mapAnthropicStopReason } from './map-stop-reason.js';
+import { plainBlockDelta } from './plain-delta.js';
 
 type Block = { kind: 'tool'; toolIndex: number } | { kind: 'json' } | { kind: 'text' } | { kind: 'thinking' } | { kind: 'other' };
 
@@ -47,6 +48,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
 
   push(event: EventSourceMessage): ChatCompletionChunk[] {
     const json = this.parseJson(event.data);
+    const plain = plainBlockDelta(json);
+    if (plain) return this.blockDelta(plain);
     const base = this.parse(streamEventSchema, json);
     switch (base.type) {
       case 'message_start': {

@@ -1,3 +1,4 @@
+import { isObject, optInteger, optNumber, optString } from '../http/json-checks.js';
 import type { OpenAIChunk } from './openai-response-schema.js';
 
 // Almost every frame of a stream is one choice with a piece of text. zod
@@ -8,13 +9,6 @@ import type { OpenAIChunk } from './openai-response-schema.js';
 // as it is. Anything else (usage, tool calls, an error, a type out of place)
 // returns undefined and goes through the schema, which also words the error.
 // test/providers/openai/plain-chunk.test.ts holds the two to the same answers.
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const optString = (v: unknown) => v == null || typeof v === 'string';
-const optNumber = (v: unknown) => v == null || typeof v === 'number';
-const optInteger = (v: unknown) => v == null || Number.isInteger(v);
 
 function plainDelta(delta: unknown): boolean {
   if (delta == null) return true;

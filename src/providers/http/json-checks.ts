@@ -1,0 +1,9 @@
+// The type checks of the stream-frame guards (openai/plain-chunk.ts,
+// anthropic/plain-delta.ts): what zod's `.nullish()` fields accept.
+
+export type JsonObject = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const optString = (v: unknown): boolean => v == null || typeof v === 'string';
+export const optNumber = (v: unknown): boolean => v == null || typeof v === 'number';
+export const optInteger = (v: unknown): boolean => v == null || Number.isInteger(v);
