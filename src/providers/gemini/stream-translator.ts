@@ -6,8 +6,9 @@ import { ProviderError } from '../provider.js';
 import { toolCallFromPart } from './convert-response.js';
 import { convertGeminiUsage } from './convert-usage.js';
 import { geminiErrorDetails } from './gemini-error.js';
-import { geminiResponseSchema, type GeminiUsage } from './gemini-response-schema.js';
+import { type GeminiResponse, geminiResponseSchema, type GeminiUsage } from './gemini-response-schema.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';
+import { plainResponse } from './plain-response.js';
 
 export interface GeminiStreamOptions {
   upstreamModel: string;
@@ -19,6 +20,12 @@ export interface GeminiStreamOptions {
 interface CandidateState {
   toolCount: number;
   finished: boolean;
+}
+
+function validated(json: unknown): GeminiResponse {
+  const parsed = geminiResponseSchema.safeParse(json);
+  if (!parsed.success) throw new ProviderError('gemini sent an unexpected stream frame', 'bad_response', 200);
+  return parsed.data;
 }
 
 /**
@@ -47,9 +54,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
     } catch {
       throw new ProviderError('gemini sent a malformed stream frame', 'bad_response', 200);
     }
-    const parsed = geminiResponseSchema.safeParse(json);
-    if (!parsed.success) throw new ProviderError('gemini sent an unexpected stream frame', 'bad_response', 200);
-    const res = parsed.data;
+    const res = plainResponse(json) ?? validated(json);
     if (res.error !== undefined) {
       const details = geminiErrorDetails(json);
       const code = (res.error as { code?: unknown }).code;

@@ -1,5 +1,6 @@
 // The type checks of the stream-frame guards (openai/plain-chunk.ts,
-// anthropic/plain-delta.ts): what zod's `.nullish()` fields accept.
+// anthropic/plain-delta.ts, gemini/plain-response.ts): what zod's
+// `.nullish()` fields accept.
 
 export type JsonObject = Record<string, unknown>;
 
