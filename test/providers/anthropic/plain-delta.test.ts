@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contentBlockDeltaSchema, streamEventSchema } from '../../../src/providers/anthropic/anthropic-stream-schema.js';
 import { plainBlockDelta } from '../../../src/providers/anthropic/plain-delta.js';
 import { AnthropicStreamTranslator } from '../../../src/providers/anthropic/stream-translator.js';
-import { ProviderError } from '../../../src/providers/provider.js';
-import { expectGuardAgrees, recordedFrames } from '../helpers/frame-guard.js';
+import { expectGuardAgrees, recordedFrames, translateFrame } from '../helpers/frame-guard.js';
 import { fixture } from '../helpers/replay.js';
 
 const delta = (index: unknown, d: unknown, over: Record<string, unknown> = {}) => ({ type: 'content_block_delta', index, delta: d, ...over });
@@ -50,13 +49,7 @@ function translator() {
   return t;
 }
 
-function translate(json: unknown) {
-  try {
-    return { chunks: translator().push({ data: JSON.stringify(json), event: undefined, id: undefined }) };
-  } catch (e) {
-    return { error: e instanceof ProviderError ? e.errorClass : String(e) };
-  }
-}
+const translate = (json: unknown) => translateFrame(translator(), json);
 
 describe('plainBlockDelta', () => {
   it('lets through only deltas both schemas accept, and the translator makes the same of them as of the schema output', () => {

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { geminiResponseSchema } from '../../../src/providers/gemini/gemini-response-schema.js';
 import { plainResponse } from '../../../src/providers/gemini/plain-response.js';
 import { GeminiStreamTranslator } from '../../../src/providers/gemini/stream-translator.js';
-import { ProviderError } from '../../../src/providers/provider.js';
-import { expectGuardAgrees, recordedFrames } from '../helpers/frame-guard.js';
+import { expectGuardAgrees, recordedFrames, translateFrame } from '../helpers/frame-guard.js';
 import { fixture } from '../helpers/replay.js';
 
 const usage = { promptTokenCount: 9, candidatesTokenCount: 3, totalTokenCount: 12 };
@@ -51,22 +50,8 @@ const made: unknown[] = [
   [],
 ];
 
-/** What the translator makes of one frame and of the stream ending after it, or the class of error it throws. */
-function translate(json: unknown) {
-  const t = new GeminiStreamTranslator({ upstreamModel: 'gemini', now: 1, fallbackId: 'f', newToolCallId: () => 'call_1' });
-  try {
-    const chunks = t.push({ data: JSON.stringify(json), event: undefined, id: undefined });
-    let end: unknown;
-    try {
-      end = t.end();
-    } catch {
-      end = 'unfinished';
-    }
-    return { chunks, end };
-  } catch (e) {
-    return { error: e instanceof ProviderError ? e.errorClass : String(e) };
-  }
-}
+const translate = (json: unknown) =>
+  translateFrame(new GeminiStreamTranslator({ upstreamModel: 'gemini', now: 1, fallbackId: 'f', newToolCallId: () => 'call_1' }), json);
 
 describe('plainResponse', () => {
   it('lets through only frames the schema accepts, and the translator makes the same of them as of the schema output', () => {

@@ -1,5 +1,7 @@
 import { expect } from 'vitest';
 import type { z } from 'zod';
+import type { StreamTranslator } from '../../../src/providers/http/stream-translator.js';
+import { ProviderError } from '../../../src/providers/provider.js';
 
 /** The JSON frames of a recorded stream (its `data: {...}` lines). */
 export const recordedFrames = (text: string): unknown[] =>
@@ -31,4 +33,20 @@ export function expectGuardAgrees(guard: (json: unknown) => unknown, schemas: z.
     expect(translate(json), JSON.stringify(json)).toEqual(translate(parsed));
   }
   return through;
+}
+
+/** What a translator makes of one frame and of the stream ending right after it, or the class of error it throws. */
+export function translateFrame(translator: StreamTranslator, json: unknown): { chunks: unknown; end: unknown } | { error: string } {
+  try {
+    const chunks = translator.push({ data: JSON.stringify(json), event: undefined, id: undefined });
+    let end: unknown;
+    try {
+      end = translator.end();
+    } catch {
+      end = 'unfinished';
+    }
+    return { chunks, end };
+  } catch (e) {
+    return { error: e instanceof ProviderError ? e.errorClass : String(e) };
+  }
 }

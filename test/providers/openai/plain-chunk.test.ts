@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openaiChunkSchema } from '../../../src/providers/openai/openai-response-schema.js';
 import { plainChunk } from '../../../src/providers/openai/plain-chunk.js';
 import { OpenAIStreamTranslator } from '../../../src/providers/openai/stream-translator.js';
-import { ProviderError } from '../../../src/providers/provider.js';
-import { expectGuardAgrees, recordedFrames } from '../helpers/frame-guard.js';
+import { expectGuardAgrees, recordedFrames, translateFrame } from '../helpers/frame-guard.js';
 import { fixture } from '../helpers/replay.js';
 
 const frame = (over: Record<string, unknown> = {}, choice: Record<string, unknown> = {}, delta: Record<string, unknown> = {}) => ({
@@ -55,25 +54,7 @@ const made: unknown[] = [
   'data',
 ];
 
-/** The usage chunk a stream ending here gets, or that it could not end here. */
-function ending(t: OpenAIStreamTranslator) {
-  try {
-    return t.end();
-  } catch {
-    return 'unfinished';
-  }
-}
-
-/** What the translator makes of one frame, or the class of error it throws. */
-function translate(json: unknown) {
-  const t = new OpenAIStreamTranslator('test', 'gpt-4o', 1, 'fallback');
-  try {
-    const chunks = t.push({ data: JSON.stringify(json), event: undefined, id: undefined });
-    return { chunks, end: ending(t) };
-  } catch (e) {
-    return { error: e instanceof ProviderError ? e.errorClass : String(e) };
-  }
-}
+const translate = (json: unknown) => translateFrame(new OpenAIStreamTranslator('test', 'gpt-4o', 1, 'fallback'), json);
 
 describe('plainChunk', () => {
   it('lets through only frames the schema accepts, and the translator makes the same of them as of the schema output', () => {
