@@ -1,4 +1,4 @@
-import { isObject, optString } from '../http/json-checks.js';
+import { isObject, optCount, optString } from '../http/json-checks.js';
 import type { GeminiResponse } from './gemini-response-schema.js';
 
 // Every frame of a streamGenerateContent stream is a whole response with
@@ -17,8 +17,6 @@ const USAGE_COUNTS = [
   'cachedContentTokenCount',
   'toolUsePromptTokenCount',
 ] as const;
-
-const optCount = (v: unknown) => v == null || (Number.isInteger(v) && (v as number) >= 0);
 
 function plainPart(part: unknown): boolean {
   return isObject(part) && part.functionCall == null && optString(part.text) && (part.thought == null || typeof part.thought === 'boolean');

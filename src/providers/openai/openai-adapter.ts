@@ -14,6 +14,7 @@ import { convertOpenAIResponse } from './convert-response.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 import { openaiErrorDetails } from './openai-error.js';
 import { openaiCompletionSchema, openaiEmbeddingResponseSchema } from './openai-response-schema.js';
+import { plainCompletion } from './plain-completion.js';
 import { OpenAIStreamTranslator } from './stream-translator.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -38,7 +39,7 @@ export function createOpenAIAdapter(dialect: OpenAIDialect): ProviderAdapter {
       const body = toOpenAIChatBody(req, ctx.target.upstreamModel, dialect, false);
       const res = await send('/chat/completions', body, ctx);
       const json = await readJsonBody(res.body, dialect.label, ctx.signal);
-      const completion = parseUpstream(openaiCompletionSchema, json, dialect.label);
+      const completion = plainCompletion(json) ?? parseUpstream(openaiCompletionSchema, json, dialect.label);
       return convertOpenAIResponse(completion, req, {
         upstreamModel: ctx.target.upstreamModel,
         now: nowSeconds(),
