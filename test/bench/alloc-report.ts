@@ -1,6 +1,6 @@
 /**
  * Reads a sampling heap profile (what alloc-sampler.ts writes) and ranks
- * where a request's bytes are allocated: by area (our `src/` folders, each
+ * where a request's bytes are allocated (the top `top` of each list): by area (our `src/` folders, each
  * dependency, Node internals) and by function, with the callers that
  * allocate most through each of the top functions. Bytes, unlike seconds, do
  * not move with this host's neighbours. Also runnable by itself:
@@ -56,7 +56,9 @@ export function summarizeAlloc(file: string, requests: number, top = 25): AllocS
     file: relative(fileURLToPath(new URL('../../', import.meta.url)), file),
     totalBytes,
     requests,
-    byArea: ranked(areas).map(([area, bytes]) => ({ area, bytes })),
+    byArea: ranked(areas)
+      .slice(0, top)
+      .map(([area, bytes]) => ({ area, bytes })),
     byFunction: [...fns.values()]
       .sort((a, b) => b.bytes - a.bytes)
       .slice(0, top)
@@ -64,13 +66,13 @@ export function summarizeAlloc(file: string, requests: number, top = 25): AllocS
   };
 }
 
-export function formatAlloc(s: AllocSummary, top = 25): string {
+export function formatAlloc(s: AllocSummary): string {
   const perRequest = (bytes: number) => `${(bytes / Math.max(1, s.requests) / 1024).toFixed(2).padStart(7)} KB`;
   const share = (bytes: number) => `${((100 * bytes) / Math.max(1, s.totalBytes)).toFixed(1).padStart(5)}%`;
   const lines = [
     `Sampled ${(s.totalBytes / 1e6).toFixed(1)} MB over ${s.requests} requests: ${perRequest(s.totalBytes).trim()} a request (garbage included; ${s.file})`,
     'By area (per request):',
-    ...s.byArea.slice(0, top).map((a) => `${perRequest(a.bytes)} ${share(a.bytes)}  ${a.area}`),
+    ...s.byArea.map((a) => `${perRequest(a.bytes)} ${share(a.bytes)}  ${a.area}`),
     'By function, with the callers that allocate most through it:',
   ];
   for (const f of s.byFunction) {
@@ -82,7 +84,7 @@ export function formatAlloc(s: AllocSummary, top = 25): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [file, requests, top] = process.argv.slice(2);
+  const [file, requests, top = '25'] = process.argv.slice(2);
   if (!file || !requests) throw new Error('usage: tsx test/bench/alloc-report.ts <file.heapprofile> <requests> [top]');
-  process.stdout.write(`${formatAlloc(summarizeAlloc(file, Number(requests), Number(top ?? 25)), Number(top ?? 25))}\n`);
+  process.stdout.write(`${formatAlloc(summarizeAlloc(file, Number(requests), Number(top)))}\n`);
 }
