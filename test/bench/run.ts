@@ -463,11 +463,11 @@ async function main(): Promise<void> {
   log(`wrote ${join(outDir, `${stem}.json`)} and ${stem}.md`);
   // Only a full run stands for the project: subsets and profiled runs are experiments.
   if (!DIAGNOSIS && TARGETS.length === 4 && SCENARIOS.length === ALL_SCENARIOS.length) {
-    const readmePath = join(REPO_ROOT, 'README.md');
+    const readmePath = join(REPO_ROOT, 'test', 'bench', 'README.md');
     const readme = withReadmeBlock(readFileSync(readmePath, 'utf8'), report);
     if (readme) {
       writeFileSync(readmePath, readme);
-      log('updated the latest run in README.md');
+      log('updated the latest run in test/bench/README.md');
     }
   }
 

@@ -91,6 +91,8 @@ export interface EmulatorOptions {
   validKeys?: string[];
   /** Extension: when given, other models get the provider's real "model not found" error. */
   models?: string[];
+  /** The port to listen on; a free one when unset. */
+  port?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -499,7 +501,7 @@ export async function startEmulator(provider: ProviderHandler, options: Emulator
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
