@@ -28,10 +28,11 @@ export interface CallContext {
   /** The catalogue's vector size for embedding models, when the request sets no `dimensions`. */
   defaultDimensions?: number;
   /**
-   * The catalogue's output ceiling for the routed model, what the gateway
-   * reserved for; used where the upstream needs a max and the request set none.
+   * Chat: the per-choice output cap the gateway reserved for. It is the only
+   * cap sent upstream, in the provider's own field, whatever the request's
+   * max_tokens / max_completion_tokens said.
    */
-  defaultMaxTokens?: number;
+  maxOutputTokens?: number;
 }
 
 export interface ChatStream {

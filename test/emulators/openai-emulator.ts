@@ -6,6 +6,10 @@
  * per reasoning piece, one per text piece, per tool call a start chunk (id, name)
  * then one per argument fragment, the finish chunk, the usage chunk (only with
  * `stream_options.include_usage`). `data: [DONE]` is not counted.
+ *
+ * With `honoursCap` it reads one output-cap field and ignores the other, as
+ * real servers do (OpenAI max_completion_tokens, DeepSeek and most compatible
+ * servers max_tokens), and generates as many tokens as that cap allows.
  */
 import {
   collectText,
@@ -20,6 +24,7 @@ import {
   type EmulatorOptions,
   type ErrorReply,
   type ResolvedScript,
+  type Script,
 } from './fault.js';
 
 export const DEFAULT_OPENAI_MODELS = [
@@ -114,6 +119,28 @@ function headersFor(ex: Exchange): Record<string, string> {
   return { 'x-request-id': `req_${ex.requestId}`, 'openai-processing-ms': '1', 'openai-version': '2020-10-01' };
 }
 
+export interface OpenAIEmulatorOptions extends EmulatorOptions {
+  /**
+   * Extension: the one output-cap field this upstream reads. An answer is then
+   * exactly that many tokens of text (` tok` each, finish `length`), or
+   * `uncappedTokens` (finish `stop`) when the field is absent; the script's
+   * text and output count are replaced, its other settings kept.
+   */
+  honoursCap?: 'max_tokens' | 'max_completion_tokens';
+  /** With `honoursCap`: the answer's length when the request sets no cap it reads. Default 2000. */
+  uncappedTokens?: number;
+}
+
+/** The script, sized to the cap the emulator honours, if it honours one. */
+function cappedScript(ex: Exchange, options: OpenAIEmulatorOptions): Script {
+  if (!options.honoursCap) return ex.script;
+  const cap: unknown = ex.body[options.honoursCap];
+  const capped = typeof cap === 'number' && Number.isInteger(cap) && cap > 0;
+  const count = capped ? cap : (options.uncappedTokens ?? 2000);
+  const usage = ex.script.usage ? { ...ex.script.usage, output: count } : undefined;
+  return { ...ex.script, text: ' tok'.repeat(count), finishReason: capped ? 'length' : 'stop', ...(usage ? { usage } : {}) };
+}
+
 function requestedModel(ex: Exchange): string {
   const m = (ex.body as { model?: unknown } | undefined)?.model;
   return typeof m === 'string' && m ? m : 'gpt-4o-mini';
@@ -175,7 +202,7 @@ function validateChat(body: any): ErrorReply | undefined {
   return undefined;
 }
 
-async function chatCompletions(ex: Exchange): Promise<void> {
+async function chatCompletions(ex: Exchange, options: OpenAIEmulatorOptions): Promise<void> {
   const body = ex.body;
   const invalid = validateChat(body);
   if (invalid) return ex.json(invalid.status, invalid.body, headersFor(ex));
@@ -184,7 +211,7 @@ async function chatCompletions(ex: Exchange): Promise<void> {
     const e = modelNotFound(model);
     return ex.json(e.status, e.body, headersFor(ex));
   }
-  const s = resolveScript(ex.script, 'openai', collectText(body.messages).join(''));
+  const s = resolveScript(cappedScript(ex, options), 'openai', collectText(body.messages).join(''));
   const id = `chatcmpl-emu${nextId()}`;
   const created = Math.floor(Date.now() / 1000);
   const callIds = s.toolCalls.map((_, i) => `call_emu${nextId()}${i}`);
@@ -331,7 +358,7 @@ async function embeddings(ex: Exchange): Promise<void> {
   );
 }
 
-export function startOpenAIEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+export function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): Promise<Emulator> {
   const models = () => options.models ?? DEFAULT_OPENAI_MODELS;
   return startEmulator(
     {
@@ -377,7 +404,7 @@ export function startOpenAIEmulator(options: EmulatorOptions = {}): Promise<Emul
         // OpenAI-compatible services (DeepSeek...) also serve the paths without `/v1`.
         const trimmed = ex.record.path.replace(/\/+$/, '');
         const path = trimmed.startsWith('/v1/') ? trimmed : `/v1${trimmed}`;
-        if (method === 'POST' && path === '/v1/chat/completions') return chatCompletions(ex);
+        if (method === 'POST' && path === '/v1/chat/completions') return chatCompletions(ex, options);
         if (method === 'POST' && path === '/v1/embeddings') return embeddings(ex);
         if (method === 'GET' && path === '/v1/models')
           return ex.json(

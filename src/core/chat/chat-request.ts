@@ -110,6 +110,19 @@ export const chatRequestSchema = z.looseObject({
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
-/** The output ceiling a request asked for, if any. */
-export const requestedMaxTokens = (req: ChatRequest): number | undefined =>
-  req.max_completion_tokens ?? req.max_tokens ?? undefined;
+/**
+ * The output ceiling a request asked for, if any. When both fields are set
+ * the smaller wins: it is the one the gateway reserves for and sends.
+ */
+export function requestedMaxTokens(req: ChatRequest): number | undefined {
+  const a = req.max_completion_tokens ?? undefined;
+  const b = req.max_tokens ?? undefined;
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/**
+ * The per-choice output cap the gateway reserves for and sends upstream, the
+ * only cap an upstream ever gets: what the request asked for, else `ceiling`
+ * (the model's output ceiling).
+ */
+export const outputCap = (req: ChatRequest, ceiling: number): number => requestedMaxTokens(req) ?? ceiling;

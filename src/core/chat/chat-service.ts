@@ -9,7 +9,7 @@ import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
 import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
 import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers/openai-shapes.js';
 import { ProviderError } from '../../providers/provider.js';
-import { type ChatRequest, chatRequestSchema, requestedMaxTokens } from './chat-request.js';
+import { type ChatRequest, chatRequestSchema, outputCap, requestedMaxTokens } from './chat-request.js';
 import { resolveModel, validateOrReject } from './resolve-model.js';
 import { admitRate } from '../rate-limit/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -95,7 +95,7 @@ export class ChatService {
     const stream = req.stream === true;
     const model = await resolveModel(this.deps, ctx, req.model, 'chat', stream);
     const promptTokens = countPromptTokens(req.messages, req.tools);
-    const maxCompletion = (requestedMaxTokens(req) ?? model.maxOutputTokens) * (req.n ?? 1);
+    const maxCompletion = outputCap(req, model.maxOutputTokens) * (req.n ?? 1);
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'chat', promptTokens + (requestedMaxTokens(req) ?? 0), stream);
     const meter = await this.deps.metering.open(ctx, model, 'chat', { promptTokens, maxCompletionTokens: maxCompletion }, stream);
     const deadline = this.#deadline(ctx, req);

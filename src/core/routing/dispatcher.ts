@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../chat/chat-request.js';
+import { type ChatRequest, outputCap } from '../chat/chat-request.js';
 import { type EmbeddingRequest, embeddingInputs } from '../embeddings/embedding-request.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
 import type { HealthTracker } from '../health/health-tracker.js';
@@ -113,7 +113,7 @@ export class Dispatcher {
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
     return this.#run(model, opts, chatTokens(req), neededCapabilities(req), async (c, ctx) => {
       const started = Date.now();
-      const value = await c.adapter.chat(req, ctx);
+      const value = await c.adapter.chat(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
       return {
         value,
         usedTokens: value.usage?.total_tokens,
@@ -137,7 +137,7 @@ export class Dispatcher {
   chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
     return this.#run(model, opts, chatTokens(req), neededCapabilities(req), async (c, ctx, ticket) => {
       const startedAt = Date.now();
-      const { chunks } = await c.adapter.chatStream(req, ctx);
+      const { chunks } = await c.adapter.chatStream(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
       const upstream = chunks[Symbol.asyncIterator]();
       const head = await upstream.next();
       if (head.done) throw new ProviderError('The upstream stream ended before sending anything.', 'retryable', undefined);
@@ -258,7 +258,6 @@ export class Dispatcher {
         target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
         signal: opts.signal,
         requestId: opts.requestId,
-        defaultMaxTokens: c.model.maxOutputTokens,
         ...(opts.hints ? { hints: opts.hints } : {}),
       };
       try {
@@ -299,6 +298,14 @@ export class Dispatcher {
     );
   }
 }
+
+/**
+ * The one output cap an attempt sends: the request's own, else the ceiling of
+ * the model the gateway reserved for, lowered to a fallback's smaller ceiling.
+ * Never more than the reservation, as an upstream bills what it generates.
+ */
+const attemptCap = (req: ChatRequest, reserved: CatalogueModel, routed: CatalogueModel): number =>
+  outputCap(req, Math.min(reserved.maxOutputTokens, routed.maxOutputTokens));
 
 /** The prompt's tokens, counted only when a capped key needs them. */
 const chatTokens = (req: ChatRequest) => () => countPromptTokens(req.messages, req.tools);

@@ -35,7 +35,7 @@ export function createAnthropicAdapter(): ProviderAdapter {
     id: PROVIDER,
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
-      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, false, ctx.defaultMaxTokens);
+      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, false, ctx.maxOutputTokens);
       const res = await send(plan.body, ctx);
       const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
       const message = parseUpstream(anthropicMessageSchema, json, PROVIDER);
@@ -47,7 +47,7 @@ export function createAnthropicAdapter(): ProviderAdapter {
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
-      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, true, ctx.defaultMaxTokens);
+      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, true, ctx.maxOutputTokens);
       const res = await send(plan.body, ctx, 'text/event-stream');
       const translator = new AnthropicStreamTranslator({
         upstreamModel: ctx.target.upstreamModel,

@@ -5,7 +5,7 @@ import { convertToAnthropicTools } from './convert-tools.js';
 import { fitThinkingBudget, thinkingBudget } from './thinking-budget.js';
 import { assertAnthropicSupports } from './unsupported-options.js';
 
-/** Required by the Messages API; OpenAI requests often leave it out. Used when the catalogue gives no ceiling either. */
+/** Required by the Messages API; used when neither the gateway's cap nor the request gives one. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
 export interface AnthropicRequestPlan {
@@ -16,14 +16,15 @@ export interface AnthropicRequestPlan {
 
 const invalid = (message: string) => new ProviderError(message, 'client', undefined, undefined, 400);
 
-export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stream: boolean, defaultMaxTokens = DEFAULT_MAX_TOKENS): AnthropicRequestPlan {
+/** `outputCap` is what the gateway reserved for (see CallContext.maxOutputTokens): Anthropic's max_tokens. */
+export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stream: boolean, outputCap?: number): AnthropicRequestPlan {
   assertAnthropicSupports(req);
   const { system, messages } = convertToAnthropicPrompt(req.messages);
   if (messages.length === 0) throw invalid('messages must contain at least one non-system message with content');
 
   // A tool loop continued from OpenAI history has no signed thinking block
   // to replay, which Anthropic would reject; that step runs without thinking.
-  const maxTokens = requestedMaxTokens(req) ?? defaultMaxTokens;
+  const maxTokens = outputCap ?? requestedMaxTokens(req) ?? DEFAULT_MAX_TOKENS;
   const wanted = continuesToolLoop(req.messages) ? undefined : thinkingBudget(req);
   const budget = wanted === undefined ? undefined : fitThinkingBudget(wanted, maxTokens);
   const topK = (req as Record<string, unknown>).top_k;

@@ -16,12 +16,12 @@ const validatesThoughtSignatures = (model: string): boolean => {
 };
 
 /**
- * `defaultMaxTokens` is the catalogue's ceiling, what the gateway reserved
- * for: without a max from the client the upstream is held to it, so an
- * answer ends with finish_reason `length` instead of running past what was
- * paid for (Gemini's maxOutputTokens includes thinking).
+ * `outputCap` is what the gateway reserved for (see CallContext.maxOutputTokens),
+ * sent as maxOutputTokens: an answer ends with finish_reason `length` instead
+ * of running past what was paid for (Gemini's maxOutputTokens bounds thoughts
+ * and answer together).
  */
-export function toGeminiRequest(req: ChatRequest, upstreamModel: string, defaultMaxTokens?: number): Record<string, unknown> {
+export function toGeminiRequest(req: ChatRequest, upstreamModel: string, outputCap?: number): Record<string, unknown> {
   assertGeminiSupports(req);
   const prompt = convertToGeminiPrompt(
     req.messages,
@@ -37,7 +37,7 @@ export function toGeminiRequest(req: ChatRequest, upstreamModel: string, default
   if (req.top_p != null) config.topP = req.top_p;
   if (typeof extra.top_k === 'number') config.topK = extra.top_k;
   if (req.n != null && req.n > 1) config.candidateCount = req.n;
-  const maxTokens = requestedMaxTokens(req) ?? defaultMaxTokens;
+  const maxTokens = outputCap ?? requestedMaxTokens(req);
   if (maxTokens !== undefined) config.maxOutputTokens = maxTokens;
   if (req.stop != null) config.stopSequences = typeof req.stop === 'string' ? [req.stop] : req.stop;
   if (req.seed != null) config.seed = req.seed;

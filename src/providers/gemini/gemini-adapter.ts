@@ -44,7 +44,7 @@ export function createGeminiAdapter(): ProviderAdapter {
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const { baseUrl, upstreamModel } = ctx.target;
-      const res = await send(geminiUrl(baseUrl, upstreamModel, 'generateContent'), toGeminiRequest(req, upstreamModel, ctx.defaultMaxTokens), ctx);
+      const res = await send(geminiUrl(baseUrl, upstreamModel, 'generateContent'), toGeminiRequest(req, upstreamModel, ctx.maxOutputTokens), ctx);
       const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
       const parsed = parseUpstream(geminiResponseSchema, json, PROVIDER);
       return convertGeminiResponse(parsed, { upstreamModel, now: nowSeconds(), fallbackId: newId('chatcmpl', 24), newToolCallId });
@@ -53,7 +53,7 @@ export function createGeminiAdapter(): ProviderAdapter {
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
       const { baseUrl, upstreamModel } = ctx.target;
       const url = `${geminiUrl(baseUrl, upstreamModel, 'streamGenerateContent')}?alt=sse`;
-      const res = await send(url, toGeminiRequest(req, upstreamModel, ctx.defaultMaxTokens), ctx, 'text/event-stream');
+      const res = await send(url, toGeminiRequest(req, upstreamModel, ctx.maxOutputTokens), ctx, 'text/event-stream');
       const translator = new GeminiStreamTranslator({ upstreamModel, now: nowSeconds(), fallbackId: newId('chatcmpl', 24), newToolCallId });
       return { chunks: translateEventStream(res.body, translator, PROVIDER, ctx.signal) };
     },

@@ -36,7 +36,7 @@ export function createOpenAIAdapter(dialect: OpenAIDialect): ProviderAdapter {
     id: dialect.id,
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
-      const body = toOpenAIChatBody(req, ctx.target.upstreamModel, dialect, false);
+      const body = toOpenAIChatBody(req, ctx.target.upstreamModel, dialect, false, ctx.maxOutputTokens);
       const res = await send('/chat/completions', body, ctx);
       const json = await readJsonBody(res.body, dialect.label, ctx.signal);
       const completion = plainCompletion(json) ?? parseUpstream(openaiCompletionSchema, json, dialect.label);
@@ -48,7 +48,7 @@ export function createOpenAIAdapter(dialect: OpenAIDialect): ProviderAdapter {
     },
 
     async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
-      const body = toOpenAIChatBody(req, ctx.target.upstreamModel, dialect, true);
+      const body = toOpenAIChatBody(req, ctx.target.upstreamModel, dialect, true, ctx.maxOutputTokens);
       const res = await send('/chat/completions', body, ctx, 'text/event-stream');
       const translator = new OpenAIStreamTranslator(dialect.label, ctx.target.upstreamModel, nowSeconds(), newId('chatcmpl', 24));
       return { chunks: translateEventStream(res.body, translator, dialect.label, ctx.signal) };

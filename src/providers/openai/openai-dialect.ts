@@ -2,14 +2,16 @@ import type { ChatRequest } from '../../core/chat/chat-request.js';
 import { ProviderError } from '../provider.js';
 
 /**
- * How an OpenAI-wire upstream spells the gateway's `think` and `deepsearch`
- * switches. The wire format is shared; these two are not.
+ * How an OpenAI-wire upstream spells the output cap and the gateway's `think`
+ * and `deepsearch` switches. The wire format is shared; these are not.
  */
 export interface OpenAIDialect {
   /** Adapter id and registry key. */
   id: string;
   /** Name used in error messages. */
   label: string;
+  /** The one output-cap field the upstream is sent. */
+  capField: 'max_completion_tokens' | 'max_tokens';
   /** Extra body fields for `think: true`. */
   think(req: ChatRequest): Record<string, unknown>;
   /** Extra body fields for `deepsearch: true`; throws when the upstream cannot search. */
@@ -22,26 +24,35 @@ const reasoningEffortMedium = (req: ChatRequest): Record<string, unknown> =>
 const webSearchOptions = (req: ChatRequest): Record<string, unknown> =>
   'web_search_options' in req && req.web_search_options ? {} : { web_search_options: {} };
 
+// OpenAI deprecated max_tokens, and its reasoning models refuse it:
+// max_completion_tokens bounds reasoning and answer together.
 export const openaiDialect: OpenAIDialect = {
   id: 'openai',
   label: 'openai',
+  capField: 'max_completion_tokens',
   think: reasoningEffortMedium,
   deepsearch: webSearchOptions,
 };
 
-/** Any other server speaking the OpenAI wire format (vLLM, Ollama, Together, …). */
+/**
+ * Any other server speaking the OpenAI wire format (vLLM, Ollama, Together, …).
+ * max_tokens is the field they all read; Ollama's list of supported fields has
+ * no max_completion_tokens.
+ */
 export const openaiCompatibleDialect: OpenAIDialect = {
   id: 'openai-compatible',
   label: 'openai-compatible upstream',
+  capField: 'max_tokens',
   think: reasoningEffortMedium,
   deepsearch: webSearchOptions,
 };
 
-// DeepSeek switches thinking with its own `thinking` object (api-docs.deepseek.com,
-// "Thinking Mode") and has no web search on its API.
+// DeepSeek takes max_tokens only, switches thinking with its own `thinking`
+// object (api-docs.deepseek.com, "Thinking Mode") and has no web search on its API.
 export const deepseekDialect: OpenAIDialect = {
   id: 'deepseek',
   label: 'deepseek',
+  capField: 'max_tokens',
   think: () => ({ thinking: { type: 'enabled' } }),
   deepsearch: () => {
     throw new ProviderError('deepsearch is not supported by deepseek', 'client', undefined, undefined, 400);

@@ -23,6 +23,17 @@ describe('toOpenAIChatBody', () => {
     });
   });
 
+  it("sends one output cap, in the dialect's field: the given cap, else the smaller of the two fields", () => {
+    const both = request({ max_tokens: 4000, max_completion_tokens: 1 });
+    expect(toOpenAIChatBody(both, 'm', openaiDialect, false, 1)).toMatchObject({ max_completion_tokens: 1 });
+    expect(toOpenAIChatBody(both, 'm', openaiDialect, false, 1)).not.toHaveProperty('max_tokens');
+    expect(toOpenAIChatBody(both, 'm', deepseekDialect, true, 1)).toMatchObject({ max_tokens: 1 });
+    expect(toOpenAIChatBody(both, 'm', deepseekDialect, true, 1)).not.toHaveProperty('max_completion_tokens');
+    expect(toOpenAIChatBody(request(), 'm', openaiCompatibleDialect, false, 50)).toMatchObject({ max_tokens: 50 });
+    expect(toOpenAIChatBody(both, 'm', openaiCompatibleDialect, false)).toMatchObject({ max_tokens: 1 });
+    expect(toOpenAIChatBody(request(), 'm', openaiDialect, false)).not.toHaveProperty('max_completion_tokens');
+  });
+
   it('always asks for usage on streams, keeping other stream options', () => {
     const body = toOpenAIChatBody(request({ stream: true, stream_options: { include_usage: false, extra: 1 } }), 'm', openaiDialect, true);
     expect(body.stream).toBe(true);
