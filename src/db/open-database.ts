@@ -70,6 +70,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       onnotice: () => {},
       // numeric stays a string so money never passes through a float.
       types: {},
+      // While the server is down or restarting a query waits for its
+      // connection's next attempt: postgres.js' default backoff grows to 20 s,
+      // which held requests that long before their 503, and kept serving from
+      // resuming for seconds after the server was back. A refused attempt
+      // costs next to nothing, so retry within half a second.
+      backoff: (retries: number) => Math.min(0.5, 0.05 * 2 ** retries),
+      // A server that does not answer at all (a network cut) fails a request within seconds, not 30.
+      connect_timeout: 5,
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     const exclusive = <T>(work: () => Promise<T>) => withStartupLock(client, work);

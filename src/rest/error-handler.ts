@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GatewayError, isGatewayError } from '../core/errors.js';
+import { databaseUnavailable } from '../core/routing/to-gateway-error.js';
 
 /** Fastify's own errors (body parsing, size) in the catalogue's terms. */
 function fromFastify(error: FastifyError): GatewayError | undefined {
@@ -23,7 +24,7 @@ function fromFastify(error: FastifyError): GatewayError | undefined {
 export function toErrorReply(error: unknown): GatewayError {
   if (isGatewayError(error)) return error;
   const known = fromFastify(error as FastifyError);
-  return known ?? new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: error });
+  return known ?? databaseUnavailable(error) ?? new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: error });
 }
 
 /** One error handler: the OpenAI error body, the message only when it is safe (below 500 or ours). */

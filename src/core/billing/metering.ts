@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../../db/database-unavailable.js';
 import type { Db } from '../../db/open-database.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
 import { GatewayError } from '../errors.js';
@@ -15,6 +16,8 @@ import { type SettledStatus, type Settlement, type SettleResult, settleMany } fr
 /** Settlements written in one transaction at most. */
 const MAX_BATCH = 256;
 const MAX_FLUSH_RETRIES = 5;
+/** How long a batch waits for an unreachable database before it is left to the recovery pass. */
+const UNAVAILABLE_RETRY_MS = 30_000;
 /**
  * Settlement is off every client's path, so it waits for company: several
  * requests then share one statement, one NOTIFY and its echo instead of a
@@ -266,14 +269,27 @@ export class Metering {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     let failures = 0;
+    let unavailableSince: number | undefined;
+    let unavailableTries = 0;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {
         const results = await settleMany(this.db, batch.map((b) => b.settlement));
         failures = 0;
+        if (unavailableSince !== undefined) this.logger.warn({ waitedMs: Date.now() - unavailableSince }, 'database reachable again; settlements written');
+        unavailableSince = undefined;
+        unavailableTries = 0;
         this.escrow.settled(results);
         this.#publish(batch, results);
       } catch (err) {
+        if (isDatabaseUnavailable(err) && (unavailableSince ??= Date.now()) > Date.now() - UNAVAILABLE_RETRY_MS) {
+          // Down or restarting: postgres.js reconnects by itself, so the batch
+          // waits for it rather than leaving its money reserved until recovery.
+          if (++unavailableTries === 1) this.logger.warn({ requests: batch.length }, 'database unreachable; settlements wait for it');
+          this.#queue.unshift(...batch);
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** Math.min(unavailableTries, 5))));
+          continue;
+        }
         failures++;
         if (failures <= MAX_FLUSH_RETRIES) {
           this.#queue.unshift(...batch);

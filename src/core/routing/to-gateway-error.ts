@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../../db/database-unavailable.js';
 import { type ErrorKind, GatewayError } from '../errors.js';
 import { ProviderError } from '../../providers/provider.js';
 import { NoUpstreamError } from './dispatcher.js';
@@ -54,5 +55,14 @@ export function toGatewayError(e: unknown): GatewayError {
     const retryAfter = e.retryAfterMs ? Math.ceil(e.retryAfterMs / 1000) : undefined;
     return new GatewayError(errorKindForStatus(status), e.message, retryAfter ? { retryAfter } : {});
   }
-  return new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: e });
+  return databaseUnavailable(e) ?? new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: e });
+}
+
+/**
+ * A database that cannot be reached is a 503 the client may retry, not a
+ * 500: the driver reconnects by itself once the server is back.
+ */
+export function databaseUnavailable(e: unknown): GatewayError | undefined {
+  if (!isDatabaseUnavailable(e)) return undefined;
+  return new GatewayError('service_unavailable', 'The gateway cannot reach its database right now; retry shortly.', { retryAfter: 1, cause: e });
 }
