@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import type { GraphQLContext } from './context.js';
 
 // Configuration only: the context type, the scalars' TypeScript shapes and
@@ -21,6 +22,12 @@ export interface SchemaTypes {
   DefaultInputFieldRequiredness: false;
 }
 
-export const builder = new SchemaBuilder<SchemaTypes>({});
+// The complexity plugin only prices fields here (`complexity` on a field;
+// 1 by default, lists multiply what they select by 10): the price is checked
+// before execution by use-query-limits.ts, not inside root resolvers.
+export const builder = new SchemaBuilder<SchemaTypes>({
+  plugins: [ComplexityPlugin],
+  complexity: { defaultComplexity: 1, defaultListMultiplier: 10, disabled: true },
+});
 
 export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

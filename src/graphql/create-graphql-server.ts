@@ -8,7 +8,8 @@ import { createLoaders } from './loaders.js';
 import { makeMaskError } from './errors.js';
 import { schema } from './schema/index.js';
 import { useOperatorAuth, type OperatorLookup } from './use-operator-auth.js';
-import { DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from './validation-limits.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from './use-query-limits.js';
+import { useRefusalLog } from './use-refusal-log.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** The header yoga's CSRF prevention asks of requests a browser could send cross-site without a preflight. */
@@ -62,23 +63,25 @@ function operatorLookup(gateway: Gateway): OperatorLookup {
  * routes HTTP and SSE to it, graphql-ws goes through `getEnveloped`).
  */
 export function createGraphQLServer(gateway: Gateway, options: GraphQLServerOptions): GraphQLServer {
-  const production = gateway.config.NODE_ENV === 'production';
   const lookup = operatorLookup(gateway);
   const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
-  const graphiql = { title: 'LLM gateway admin', defaultHeaders: JSON.stringify({ Authorization: 'Bearer <operator token>' }, null, 2) };
   return createYoga<FastifyServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     batching: false,
-    // In production GraphiQL is served only to a request that already carries an operator token.
-    graphiql: production ? async (request) => ((await lookup(request)).operator ? graphiql : false) : graphiql,
+    // yoga's GraphiQL page loads its scripts from a CDN; the dashboard is the
+    // gateway's own console, and tools can take schema/schema.graphql.
+    graphiql: false,
     maskedErrors: { maskError: makeMaskError(gateway.logger), errorMessage: 'Unexpected error.', isDev: false },
     logging: {
       debug: () => {},
       info: () => {},
       warn: (...args: unknown[]) => gateway.logger.warn({ detail: args }, 'graphql'),
-      error: (...args: unknown[]) => gateway.logger.error({ err: args[0] }, 'graphql'),
+      // yoga reports here every error the mask replaced, which the mask has
+      // already logged at its level (errors.ts); a second line, with a
+      // stack, would turn an operator's typo into an incident.
+      error: (...args: unknown[]) => gateway.logger.debug({ detail: args.map(String) }, 'graphql error (logged by the mask)'),
     },
     context: async (initial) => {
       const fromSocket = (initial as Partial<WebSocketInitialContext>).operator;
@@ -87,8 +90,9 @@ export function createGraphQLServer(gateway: Gateway, options: GraphQLServerOpti
     },
     plugins: [
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useOperatorAuth({ production, lookup }),
-      useQueryLimits(limits),
+      useOperatorAuth({ lookup, logger: gateway.logger }),
+      useQueryLimits(limits, gateway.logger),
+      useRefusalLog(gateway.logger),
     ],
   });
 }

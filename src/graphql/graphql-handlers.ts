@@ -1,6 +1,6 @@
 import type { WebsocketHandler } from '@fastify/websocket';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ExecutionArgs } from 'graphql/index.js';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql/index.js';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
 import type { Operator } from '../core/admin/admin-tokens.js';
@@ -70,10 +70,18 @@ export function createGraphQLHandlers(gateway: Gateway, options: GraphQLServerOp
         params: payload,
         operator: ctx.extra.operator,
       } as never);
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        // A syntax error or a document over the token limit: an error message to the client, not a closed socket.
+        if (error instanceof GraphQLError) return [error];
+        throw error;
+      }
       const args: EnvelopedArgs = {
         schema,
         operationName: payload.operationName ?? null,
-        document: parse(payload.query),
+        document,
         variableValues: payload.variables ?? null,
         contextValue: await contextFactory(),
         execute: execute as EnvelopedArgs['execute'],

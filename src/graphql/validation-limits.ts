@@ -1,98 +1,67 @@
-import {
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  GraphQLError,
-  Kind,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-} from 'graphql/index.js';
-import type { Plugin } from 'graphql-yoga';
+import { type ASTVisitor, type FieldNode, Kind, type SelectionSetNode, type ValidationContext } from 'graphql/index.js';
+import { queryTooComplex } from './errors.js';
 
-// Cheap guards against queries that would cost the server much more than
-// they are worth: how deep a selection nests, and how many fields it selects
-// in all (fragments expanded). Introspection is left out of both: GraphiQL's
-// introspection query is deep by nature and harmless.
+// The two limits graphql-armor and Pothos' complexity plugin do not offer
+// (see use-query-limits.ts for the rest).
+//
+// Root fields: armor counts aliases, not the fields an operation starts
+// from; each root field is its own query against the database.
+//
+// Introspection: Pothos' cost counts `__schema` and `__type` as one field
+// and does not look inside. Their answer is bounded by the schema itself
+// (the whole of it, at the depth limit, is a few hundred KB) unless the
+// query repeats it, which takes aliases. So an operation gets one
+// introspection field and no aliases inside it: the standard introspection
+// query passes, the 1,000-alias one does not.
 
-export interface QueryLimits {
-  maxDepth: number;
-  maxFields: number;
-}
-
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 10, maxFields: 1_000 };
-
-interface Measure {
-  depth: number;
-  fields: number;
-}
-
-function measure(
-  set: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
-  depth: number,
-  visiting: Set<string>,
-  budget: QueryLimits,
-): Measure {
-  let deepest = depth;
-  let fields = 0;
+/** The fields at the root of a selection set, fragments expanded (each counted once however often it is spread). */
+function rootFields(set: SelectionSetNode, context: ValidationContext, seen: Set<string>): FieldNode[] {
+  const out: FieldNode[] = [];
   for (const selection of set.selections) {
-    if (fields > budget.maxFields || deepest > budget.maxDepth) break; // already over: stop walking
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue;
-      fields += 1;
-      if (selection.selectionSet) {
-        const inner = measure(selection.selectionSet, fragments, depth + 1, visiting, budget);
-        deepest = Math.max(deepest, inner.depth);
-        fields += inner.fields;
-      }
-    } else {
-      let inner: Measure | undefined;
-      if (selection.kind === Kind.INLINE_FRAGMENT) {
-        inner = measure(selection.selectionSet, fragments, depth, visiting, budget);
-      } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (fragment && !visiting.has(name)) {
-          visiting.add(name);
-          inner = measure(fragment.selectionSet, fragments, depth, visiting, budget);
-          visiting.delete(name);
-        }
-      }
-      if (inner) {
-        deepest = Math.max(deepest, inner.depth);
-        fields += inner.fields;
-      }
+    if (selection.kind === Kind.FIELD) out.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) out.push(...rootFields(selection.selectionSet, context, seen));
+    else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = context.getFragment(selection.name.value);
+      if (fragment) out.push(...rootFields(fragment.selectionSet, context, seen));
     }
   }
-  return { depth: deepest, fields };
+  return out;
 }
 
-/** A validation rule refusing operations nested deeper than maxDepth or selecting more than maxFields fields. */
-export function queryLimitsRule(limits: QueryLimits = DEFAULT_QUERY_LIMITS) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
-    return {
-      OperationDefinition(node: OperationDefinitionNode) {
-        const { depth, fields } = measure(node.selectionSet, fragments, 1, new Set(), limits);
-        const name = node.name ? `'${node.name.value}'` : 'The operation';
-        if (depth > limits.maxDepth) {
-          context.reportError(new GraphQLError(`${name} nests deeper than ${limits.maxDepth} levels.`, { nodes: node, extensions: { code: 'QUERY_TOO_COMPLEX' } }));
-        } else if (fields > limits.maxFields) {
-          context.reportError(new GraphQLError(`${name} selects more than ${limits.maxFields} fields.`, { nodes: node, extensions: { code: 'QUERY_TOO_COMPLEX' } }));
-        }
-      },
-    };
-  };
+function hasAlias(set: SelectionSetNode, context: ValidationContext, seen: Set<string>): boolean {
+  return set.selections.some((selection) => {
+    if (selection.kind === Kind.FIELD) return !!selection.alias || (!!selection.selectionSet && hasAlias(selection.selectionSet, context, seen));
+    if (selection.kind === Kind.INLINE_FRAGMENT) return hasAlias(selection.selectionSet, context, seen);
+    if (seen.has(selection.name.value)) return false;
+    seen.add(selection.name.value);
+    const fragment = context.getFragment(selection.name.value);
+    return !!fragment && hasAlias(fragment.selectionSet, context, seen);
+  });
 }
 
-/** The rule as a yoga plugin, so it runs on every transport (HTTP, SSE, graphql-ws). */
-export function useQueryLimits(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Plugin {
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(queryLimitsRule(limits));
+const INTROSPECTION = new Set(['__schema', '__type']);
+
+/** Refuses an operation with more than `max` root fields (`__typename` is free). */
+export function maxRootFieldsRule(max: number) {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(node) {
+      const count = rootFields(node.selectionSet, context, new Set()).filter((f) => f.name.value !== '__typename').length;
+      if (count > max) context.reportError(queryTooComplex('rootFields', max, `The operation selects ${count} root fields; at most ${max} are allowed.`));
     },
-  };
+  });
+}
+
+/** Refuses a second `__schema`/`__type` in one operation, and aliases inside one. */
+export function introspectionOnceRule() {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(node) {
+      const meta = rootFields(node.selectionSet, context, new Set()).filter((f) => INTROSPECTION.has(f.name.value));
+      if (meta.length > 1) {
+        context.reportError(queryTooComplex('introspection', 1, `The operation introspects ${meta.length} times; one __schema or __type per operation is allowed.`));
+      } else if (meta.some((f) => !!f.alias || (!!f.selectionSet && hasAlias(f.selectionSet, context, new Set())))) {
+        context.reportError(queryTooComplex('introspection', 1, 'Aliases are not allowed in an introspection query.'));
+      }
+    },
+  });
 }

@@ -5,7 +5,7 @@ import { apiKeys } from '../../db/schema.js';
 import { eq } from 'drizzle-orm';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
-import { connectionType, pageArgs } from './connection.js';
+import { connectionType, pageArgs, pageComplexity } from './connection.js';
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
@@ -92,6 +92,7 @@ builder.queryFields((t) => ({
     type: ApiKeyConnection,
     description: 'API keys across projects, newest first.',
     args: { filter: t.arg({ type: ApiKeyFilter }), ...pageArgs(t.arg) },
+    complexity: pageComplexity,
     resolve: (_root, args, ctx) =>
       listApiKeys(
         ctx.gateway.database.db,

@@ -1,6 +1,6 @@
 import { type AuditRow, listAuditLog } from '../../core/audit/audit-log.js';
 import { builder } from '../builder.js';
-import { connectionType, pageArgs } from './connection.js';
+import { connectionType, pageArgs, pageComplexity } from './connection.js';
 
 const AuditEntry = builder.objectRef<AuditRow>('AuditEntry').implement({
   description: 'One operator change: who (the operator token’s name), what, when, and the target before and after, secrets redacted.',
@@ -34,6 +34,7 @@ builder.queryField('auditLog', (t) =>
     type: AuditEntryConnection,
     description: 'Every change made through the admin API, newest first.',
     args: { filter: t.arg({ type: AuditFilter }), ...pageArgs(t.arg) },
+    complexity: pageComplexity,
     resolve: (_root, args, ctx) =>
       listAuditLog(
         ctx.gateway.database.db,

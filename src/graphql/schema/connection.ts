@@ -1,5 +1,5 @@
 import type { ArgBuilder, ObjectRef } from '@pothos/core';
-import type { Page } from '../../core/admin/keyset-page.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../../core/admin/keyset-page.js';
 import { builder, type BuilderTypes } from '../builder.js';
 
 // Relay-style connections, written out by hand: forward pagination with
@@ -38,8 +38,14 @@ export function connectionType<T>(name: string, node: ObjectRef<BuilderTypes, T>
   });
   return builder.objectRef<ConnectionShape<T>>(`${name}Connection`).implement({
     fields: (t) => ({
-      edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
-      nodes: t.field({ type: [node], description: 'The nodes of `edges`, for clients that need no cursors.', resolve: (c) => c.edges.map((e) => e.node) as never }),
+      // The page's size is counted once, on the field that returns the connection (pageComplexity).
+      edges: t.field({ type: [Edge], complexity: { field: 1, multiplier: 1 }, resolve: (c) => c.edges }),
+      nodes: t.field({
+        type: [node],
+        description: 'The nodes of `edges`, for clients that need no cursors.',
+        complexity: { field: 1, multiplier: 1 },
+        resolve: (c) => c.edges.map((e) => e.node) as never,
+      }),
       pageInfo: t.field({
         type: PageInfo,
         resolve: (c) => ({
@@ -57,4 +63,10 @@ export function connectionType<T>(name: string, node: ObjectRef<BuilderTypes, T>
 export const pageArgs = (arg: ArgBuilder<BuilderTypes>) => ({
   first: arg.int({ description: 'Page size, 1-200 (default 50).' }),
   after: arg.string({ description: 'The endCursor of the previous page.' }),
+});
+
+/** A connection field's price: what each row selects, times the rows asked for (a size out of range is refused by the resolver). */
+export const pageComplexity = (args: { first?: number | null | undefined }) => ({
+  field: 1,
+  multiplier: Math.min(Math.max(args.first ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE),
 });

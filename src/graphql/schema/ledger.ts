@@ -7,7 +7,7 @@ import type { ledgerEntries } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
 import { adminActor } from '../require-operator.js';
-import { connectionType, pageArgs } from './connection.js';
+import { connectionType, pageArgs, pageComplexity } from './connection.js';
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
@@ -49,6 +49,7 @@ builder.objectField(Project, 'ledger', (t) =>
     type: LedgerEntryConnection,
     description: 'This project’s ledger, newest first.',
     args: pageArgs(t.arg),
+    complexity: pageComplexity,
     resolve: (project, args, ctx) => listLedgerEntries(ctx.gateway.database.db, { projectId: project.id }, args),
   }),
 );
@@ -58,6 +59,7 @@ builder.queryField('ledgerEntries', (t) =>
     type: LedgerEntryConnection,
     description: 'Ledger entries across projects, newest first.',
     args: { filter: t.arg({ type: LedgerFilter }), ...pageArgs(t.arg) },
+    complexity: pageComplexity,
     resolve: (_root, args, ctx) =>
       listLedgerEntries(
         ctx.gateway.database.db,

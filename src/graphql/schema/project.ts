@@ -6,7 +6,7 @@ import { listProjects } from '../../core/projects/project-queries.js';
 import { projects } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
-import { connectionType, pageArgs } from './connection.js';
+import { connectionType, pageArgs, pageComplexity } from './connection.js';
 import { decimalText } from './scalars.js';
 
 export const ProjectStatus = builder.enumType('ProjectStatus', {
@@ -53,6 +53,7 @@ builder.queryFields((t) => ({
     type: ProjectConnection,
     description: 'Projects, newest first.',
     args: { filter: t.arg({ type: ProjectFilter }), ...pageArgs(t.arg) },
+    complexity: pageComplexity,
     resolve: (_root, args, ctx) =>
       listProjects(ctx.gateway.database.db, { status: args.filter?.status ?? null, search: args.filter?.search ?? null }, args),
   }),

@@ -13,7 +13,7 @@ import {
 import { usageRecords } from '../../db/schema.js';
 import { builder, type BuilderTypes } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
-import { connectionType, pageArgs } from './connection.js';
+import { connectionType, pageArgs, pageComplexity } from './connection.js';
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
@@ -169,6 +169,7 @@ builder.queryFields((t) => ({
     type: UsageRecordConnection,
     description: 'Requests, newest first, filtered by project, key, model, provider, upstream key, status, time range.',
     args: { filter: t.arg({ type: UsageFilter }), ...pageArgs(t.arg) },
+    complexity: pageComplexity,
     resolve: (_root, args, ctx) => listUsage(ctx.gateway.database.db, toFilter(args.filter), args),
   }),
   usageSummary: t.field({
