@@ -28,6 +28,7 @@ import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
 
 export interface GatewayOptions {
   config: Config;
+import { tokenCountPool } from './tokens/count-pool.js';
   database: Database;
   secrets: SecretBox;
   logger: Logger;
@@ -148,3 +149,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
 }
+      tokenCountPool.close();

@@ -1,12 +1,12 @@
 import type { CatalogueModel, Catalogue } from '../catalogue/catalogue.js';
-import type { Meter, Metering, UsageCounts } from '../billing/metering.js';
+import type { Meter, MeterClose, Metering, UsageCounts } from '../billing/metering.js';
 import { GatewayError } from '../errors.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 import { type Dispatcher, dispatchOptions, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
 import { type Deadline, requestDeadline } from '../routing/deadline.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
-import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
+import { countPromptTokensExact, countTextTokens, estimatePromptTokens } from '../tokens/count-tokens.js';
 import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers/openai-shapes.js';
 import { ProviderError } from '../../providers/provider.js';
 import { type ChatRequest, chatRequestSchema, outputCap, requestedMaxTokens } from './chat-request.js';
@@ -85,6 +85,18 @@ class OutputBudget {
 
 const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
 
+/**
+ * Settles with our own count when the upstream reported no usage. A prompt
+ * over the event loop's counting budget is counted on a worker thread; the
+ * meter stays open (and shutdown waits for it) until the count is in.
+ */
+function closeCounted(meter: Meter, req: ChatRequest, completionTokens: number, outcome: Omit<MeterClose, 'usage'>): void {
+  const close = (promptTokens: number) => meter.close({ ...outcome, usage: { promptTokens, completionTokens, cachedTokens: 0, reasoningTokens: 0 } });
+  const prompt = countPromptTokensExact(req.messages, req.tools);
+  if (typeof prompt === 'number') close(prompt);
+  else void prompt.then(close);
+}
+
 
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
 export class ChatService {
@@ -94,7 +106,8 @@ export class ChatService {
     const req = await validateOrReject(this.deps, ctx, chatRequestSchema, body, 'chat');
     const stream = req.stream === true;
     const model = await resolveModel(this.deps, ctx, req.model, 'chat', stream);
-    const promptTokens = countPromptTokens(req.messages, req.tools);
+    // Exact for small prompts; for large ones an upper bound, so neither admission nor a 402 waits for a count.
+    const promptTokens = estimatePromptTokens(req.messages, req.tools);
     const maxCompletion = outputCap(req, model.maxOutputTokens) * (req.n ?? 1);
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'chat', promptTokens + (requestedMaxTokens(req) ?? 0), stream);
     const meter = await this.deps.metering.open(ctx, model, 'chat', { promptTokens, maxCompletionTokens: maxCompletion }, stream);
@@ -122,13 +135,9 @@ export class ChatService {
     const { value, route } = await meter.whenRecorded(this.deps.dispatcher.chat(model, req, dispatchOptions(ctx, deadline)), deadline.abort);
     // The timer holds the whole request (Fastify's request and reply, the socket) until it fires.
     deadline.clear();
-    const usage = usageCounts(value.usage) ?? {
-      promptTokens: countPromptTokens(req.messages, req.tools),
-      completionTokens: value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0),
-      cachedTokens: 0,
-      reasoningTokens: 0,
-    };
-    meter.close({ status: 'ok', httpStatus: 200, usage, route });
+    const usage = usageCounts(value.usage);
+    if (usage) meter.close({ status: 'ok', httpStatus: 200, usage, route });
+    else closeCounted(meter, req, value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0), { status: 'ok', httpStatus: 200, route });
     return { kind: 'json', body: { ...value, model: req.model }, headers: routeHeaders(route) };
   }
 
@@ -211,14 +220,11 @@ export class ChatService {
       clearDeadline();
       opened.finish(providerFailure);
       if (!completed) void opened.rest.return?.();
-      const usage = upstreamUsage ?? {
-        promptTokens: countPromptTokens(req.messages, req.tools),
-        completionTokens: countTextTokens(produced.join('')),
-        cachedTokens: 0,
-        reasoningTokens: 0,
-      };
       const status = completed ? 'ok' : ctx.client.gone ? 'aborted' : 'error';
-      meter.close({ status, httpStatus: completed ? 200 : (failure?.status ?? 499), errorCode: failure?.type ?? (status === 'aborted' ? 'client_closed' : null), usage, route, ttftMs });
+      const httpStatus = completed ? 200 : (failure?.status ?? 499);
+      const errorCode = failure?.type ?? (status === 'aborted' ? 'client_closed' : null);
+      if (upstreamUsage) meter.close({ status, httpStatus, errorCode, usage: upstreamUsage, route, ttftMs });
+      else closeCounted(meter, req, countTextTokens(produced.join('')), { status, httpStatus, errorCode, route, ttftMs });
     }
   }
 }

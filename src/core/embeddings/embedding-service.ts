@@ -8,7 +8,7 @@ import type { RequestContext } from '../request-context.js';
 import { type Dispatcher, dispatchOptions } from '../routing/dispatcher.js';
 import { requestDeadline } from '../routing/deadline.js';
 import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
-import { countTextTokens } from '../tokens/count-tokens.js';
+import { estimateTextsTokens } from '../tokens/count-tokens.js';
 import type { EmbeddingResponse } from '../../providers/openai-shapes.js';
 import { type EmbeddingRequest, embeddingInputs, embeddingRequestSchema } from './embedding-request.js';
 
@@ -35,7 +35,8 @@ export class EmbeddingService {
   async embed(ctx: RequestContext, body: unknown): Promise<{ body: EmbeddingResponse; headers: Record<string, string> }> {
     const req = await validateOrReject(this.deps, ctx, embeddingRequestSchema, body, 'embeddings');
     const model = await resolveModel(this.deps, ctx, req.model, 'embeddings', false);
-    const promptTokens = embeddingInputs(req).reduce((sum, text) => sum + countTextTokens(text), 0);
+    // Exact for small inputs, an upper bound for large ones: admission never waits for a count.
+    const promptTokens = estimateTextsTokens(embeddingInputs(req));
     const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
     const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);

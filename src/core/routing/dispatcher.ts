@@ -5,7 +5,7 @@ import type { HealthTracker } from '../health/health-tracker.js';
 import type { Logger } from '../logger.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../providers/openai-shapes.js';
 import { type CallContext, type ProviderAdapter, ProviderError } from '../../providers/provider.js';
-import { countPromptTokens, countTextTokens } from '../tokens/count-tokens.js';
+import { estimatePromptTokens, estimateTextsTokens } from '../tokens/count-tokens.js';
 import { type CapTicket, KeyRateCaps } from './key-rate-caps.js';
 import { orderKeys } from './order-keys.js';
 import { type NeededCapability, neededCapabilities, unmetCapability } from './required-capabilities.js';
@@ -123,7 +123,7 @@ export class Dispatcher {
   }
 
   embed(model: CatalogueModel, req: EmbeddingRequest, opts: DispatchOptions): Promise<Dispatched<EmbeddingResponse>> {
-    return this.#run(model, opts, () => embeddingInputs(req).reduce((n, text) => n + countTextTokens(text), 0), [], async (c, ctx) => {
+    return this.#run(model, opts, () => estimateTextsTokens(embeddingInputs(req)), [], async (c, ctx) => {
       const started = Date.now();
       const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
       return {
@@ -308,4 +308,4 @@ const attemptCap = (req: ChatRequest, reserved: CatalogueModel, routed: Catalogu
   outputCap(req, Math.min(reserved.maxOutputTokens, routed.maxOutputTokens));
 
 /** The prompt's tokens, counted only when a capped key needs them. */
-const chatTokens = (req: ChatRequest) => () => countPromptTokens(req.messages, req.tools);
+const chatTokens = (req: ChatRequest) => () => estimatePromptTokens(req.messages, req.tools);

@@ -2,7 +2,7 @@ import { sleep } from '../../core/routing/cancel-signal.js';
 import type { ChatRequest } from '../../core/chat/chat-request.js';
 import { requestedMaxTokens } from '../../core/chat/chat-request.js';
 import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
-import { countPromptTokens, countTextTokens } from '../../core/tokens/count-tokens.js';
+import { countPromptTokensExact, countTextTokens, countTextsTokensExact } from '../../core/tokens/count-tokens.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse, FinishReason } from '../openai-shapes.js';
 import { makeUsage } from '../openai-shapes.js';
 import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../provider.js';
@@ -44,7 +44,8 @@ export class MockAdapter implements ProviderAdapter {
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     await this.#applyScenario(req, ctx, false);
-    const answer = this.#answer(req);
+    const counted = countPromptTokensExact(req.messages, req.tools);
+    const answer = this.#answer(req, typeof counted === 'number' ? counted : await counted);
     const created = Math.floor(Date.now() / 1000);
     return {
       id: `chatcmpl-${ctx.requestId}`,
@@ -71,7 +72,8 @@ export class MockAdapter implements ProviderAdapter {
 
   async chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream> {
     const scenario = await this.#applyScenario(req, ctx, true);
-    const answer = this.#answer(req);
+    const counted = countPromptTokensExact(req.messages, req.tools);
+    const answer = this.#answer(req, typeof counted === 'number' ? counted : await counted);
     return { chunks: this.#chunks(req, ctx, answer, scenario === 'stream-break') };
   }
 
@@ -79,7 +81,8 @@ export class MockAdapter implements ProviderAdapter {
     await this.#applyScenario(undefined, ctx, false);
     const inputs = embeddingInputs(req);
     const dimensions = req.dimensions ?? ctx.defaultDimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
-    const promptTokens = inputs.reduce((sum, text) => sum + countTextTokens(text), 0);
+    const counted = countTextsTokensExact(inputs);
+    const promptTokens = typeof counted === 'number' ? counted : await counted;
     return {
       object: 'list',
       data: inputs.map((text, index) => ({
@@ -92,8 +95,8 @@ export class MockAdapter implements ProviderAdapter {
     };
   }
 
-  #answer(req: ChatRequest): MockAnswer {
-    const promptTokens = countPromptTokens(req.messages, req.tools);
+  /** promptTokens: counted by the caller, on a worker thread when the prompt is large. */
+  #answer(req: ChatRequest, promptTokens: number): MockAnswer {
     const tool = mockToolToCall(req);
     if (tool) {
       const toolCall = mockToolCall(tool, req);
