@@ -1,12 +1,16 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GatewayError, isGatewayError } from '../core/errors.js';
+import { DRAIN_LIMIT_FACTOR, drainOversizedBody } from './drain-oversized-body.js';
+
+const tooLarge = (bodyLimit: number | undefined) =>
+  new GatewayError('payload_too_large', `The request body is larger than ${bodyLimit ? `the ${bodyLimit} bytes ` : 'what '}the gateway accepts (BODY_LIMIT_BYTES).`);
 import { databaseUnavailable } from '../core/routing/to-gateway-error.js';
 
 /** Fastify's own errors (body parsing, size) in the catalogue's terms. */
-function fromFastify(error: FastifyError): GatewayError | undefined {
+function fromFastify(error: FastifyError, bodyLimit: number | undefined): GatewayError | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError('payload_too_large', 'The request body is larger than the gateway accepts.');
+      return tooLarge(bodyLimit);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new GatewayError('invalid_request', 'The request body is empty; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -17,25 +21,30 @@ function fromFastify(error: FastifyError): GatewayError | undefined {
   if (error instanceof SyntaxError || error.statusCode === 400) {
     return new GatewayError('invalid_request', `We could not parse the JSON body of your request: ${error.message}`);
   }
-  if (error.statusCode === 413) return new GatewayError('payload_too_large', 'The request body is larger than the gateway accepts.');
+  if (error.statusCode === 413) return tooLarge(bodyLimit);
   return undefined;
 }
 
-export function toErrorReply(error: unknown): GatewayError {
+export function toErrorReply(error: unknown, bodyLimit?: number): GatewayError {
   if (isGatewayError(error)) return error;
-  const known = fromFastify(error as FastifyError);
+  const known = fromFastify(error as FastifyError, bodyLimit);
   return known ?? databaseUnavailable(error) ?? new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: error });
 }
 
 /** One error handler: the OpenAI error body, the message only when it is safe (below 500 or ours). */
 export function installErrorHandlers(app: FastifyInstance): void {
+  const bodyLimit = app.initialConfig.bodyLimit;
   app.setErrorHandler((error, request, reply) => {
-    const gatewayError = toErrorReply(error);
+    const gatewayError = toErrorReply(error, bodyLimit);
     if (gatewayError.status >= 500 && gatewayError.kind === 'internal') {
       request.log.error({ err: error, requestId: request.id }, 'unhandled error');
     }
     if (gatewayError.retryAfter !== undefined) reply.header('retry-after', String(gatewayError.retryAfter));
     if (gatewayError.headers) reply.headers(gatewayError.headers);
+    if (gatewayError.kind === 'payload_too_large' && !request.raw.complete) {
+      // Fastify has already asked for `connection: close`: the connection ends after the answer either way.
+      return drainOversizedBody(request.raw, DRAIN_LIMIT_FACTOR * (bodyLimit ?? 0)).then(() => reply.status(gatewayError.status).send(gatewayError.toBody()));
+    }
     return reply.status(gatewayError.status).send(gatewayError.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
