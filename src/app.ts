@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Gateway } from './core/gateway.js';
 import { registerGraphQL } from './graphql/register-graphql.js';
 import { newOrderedId } from './core/ids.js';
+import { clientErrorHandler } from './rest/client-error-handler.js';
+import { capConnectionsPerAddress } from './rest/connection-cap.js';
 import { installErrorHandlers } from './rest/error-handler.js';
 import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
@@ -10,6 +12,7 @@ import { healthRoutes } from './rest/routes/health.js';
 import { modelRoutes } from './rest/routes/models.js';
 import { projectUsageRoutes } from './rest/routes/project-usage.js';
 import { webRoutes } from './rest/routes/web.js';
+import { serverTimeouts } from './rest/server-timeouts.js';
 
 export interface BuildAppOptions {
   /** A pino logger instance; Fastify's own request logging stays off (no per-request log lines). */
@@ -22,10 +25,13 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     ...(options.logger ? { loggerInstance: options.logger } : {}),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: gateway.config.BODY_LIMIT_BYTES,
+    ...serverTimeouts(gateway.config),
+    clientErrorHandler,
     genReqId: () => newOrderedId('req'),
     requestIdHeader: false,
     trustProxy: true,
   });
+  capConnectionsPerAddress(app.server, gateway.config.MAX_CONNECTIONS_PER_ADDRESS);
   // A callback hook: an async one costs every request a promise for one header.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

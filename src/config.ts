@@ -31,6 +31,18 @@ const envSchema = z.object({
   ),
   NODE_ENV: z.string().default('development'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /**
+   * Seconds a client has to send a whole request, headers and body. Node
+   * stops this clock once the request is read, so a long answer or stream
+   * is not cut by it.
+   */
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
+  /** Seconds a client has to send a request's headers (slowloris); at most REQUEST_TIMEOUT_SECONDS. */
+  HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(10),
+  /** Seconds an idle keep-alive connection stays open after its last answer (above a load balancer's 60 s). */
+  KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(72),
+  /** Open connections one client address may hold; 0 is no cap (behind a proxy every client shares its address). */
+  MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(0),
   /** Seconds a reservation may stay open before recovery settles it. */
   STALE_RESERVATION_SECONDS: z.coerce.number().int().positive().default(900),
   /** A replica silent for three heartbeats is dead and its reservations are recovered. */
@@ -62,6 +74,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (result.success) {
     if (result.data.DATABASE_URL && !result.data.ENCRYPTION_KEY) {
       throw new ConfigError('ENCRYPTION_KEY: required when DATABASE_URL is set (32 bytes as 64 hex characters)');
+    }
+    if (result.data.HEADERS_TIMEOUT_SECONDS > result.data.REQUEST_TIMEOUT_SECONDS) {
+      throw new ConfigError(`HEADERS_TIMEOUT_SECONDS: must be at most REQUEST_TIMEOUT_SECONDS (${result.data.REQUEST_TIMEOUT_SECONDS})`);
     }
     return result.data;
   }
