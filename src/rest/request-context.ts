@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
 import type { ClientConnection, RequestContext } from '../core/request-context.js';
-import { MOCK_SCENARIO_HEADER } from '../providers/mock/mock-scenario.js';
+import { MOCK_SCENARIO_HEADER, mockScenarios, parseMockScenario } from '../providers/mock/mock-scenario.js';
 import { presentedKey } from './authenticate.js';
 
 /**
@@ -46,6 +47,10 @@ export class HttpClientConnection implements ClientConnection {
 export async function requestContext(gateway: Gateway, request: FastifyRequest, reply: FastifyReply): Promise<RequestContext> {
   const key = await gateway.keys.authenticate(presentedKey(request));
   const scenario = request.headers[MOCK_SCENARIO_HEADER];
+  // A misspelt trigger would otherwise answer 200, and the client's error handling would pass untested.
+  if (key.mode === 'test' && typeof scenario === 'string' && scenario.trim() !== '' && !parseMockScenario(scenario)) {
+    throw new GatewayError('invalid_request', `Unknown X-Mock-Scenario '${scenario.slice(0, 64)}'; valid names: ${mockScenarios.join(', ')}.`, { param: 'X-Mock-Scenario' });
+  }
   return {
     requestId: request.id,
     key,

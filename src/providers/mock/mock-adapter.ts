@@ -47,25 +47,25 @@ export class MockAdapter implements ProviderAdapter {
     const counted = countPromptTokensExact(req.messages, req.tools);
     const answer = this.#answer(req, typeof counted === 'number' ? counted : await counted);
     const created = Math.floor(Date.now() / 1000);
+    const n = req.n ?? 1;
     return {
       id: `chatcmpl-${ctx.requestId}`,
       object: 'chat.completion',
       created,
       model: req.model,
-      choices: [
-        {
-          index: 0,
-          message: {
-            role: 'assistant',
-            content: answer.toolCall ? null : answer.text,
-            refusal: null,
-            ...(answer.toolCall ? { tool_calls: [answer.toolCall] } : {}),
-          },
-          logprobs: null,
-          finish_reason: answer.finishReason,
+      // `n` identical choices: the mock is deterministic, and each is counted.
+      choices: Array.from({ length: n }, (_, index) => ({
+        index,
+        message: {
+          role: 'assistant' as const,
+          content: answer.toolCall ? null : answer.text,
+          refusal: null,
+          ...(answer.toolCall ? { tool_calls: [answer.toolCall] } : {}),
         },
-      ],
-      usage: makeUsage(answer.promptTokens, answer.completionTokens),
+        logprobs: null,
+        finish_reason: answer.finishReason,
+      })),
+      usage: makeUsage(answer.promptTokens, answer.completionTokens * n),
       system_fingerprint: 'fp_gateway_mock',
     };
   }
@@ -121,17 +121,17 @@ export class MockAdapter implements ProviderAdapter {
   ): AsyncGenerator<ChatCompletionChunk[]> {
     // The mock paces its chunks like a slow upstream, so each arrives alone in its batch.
     const base = { id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion.chunk' as const, created: Math.floor(Date.now() / 1000), model: req.model };
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null = null): ChatCompletionChunk => ({
-      ...base,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
-    yield [chunk({ role: 'assistant', content: '' })];
+    const n = req.n ?? 1;
+    // One chunk per choice at each step, as OpenAI interleaves the choices of `n`.
+    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null = null): ChatCompletionChunk[] =>
+      Array.from({ length: n }, (_, index) => ({ ...base, choices: [{ index, delta, logprobs: null, finish_reason: finish }] }));
+    yield chunk({ role: 'assistant', content: '' });
     if (answer.toolCall) {
       const { id, function: fn } = answer.toolCall;
-      yield [chunk({ tool_calls: [{ index: 0, id, type: 'function', function: { name: fn.name, arguments: '' } }] })];
+      yield chunk({ tool_calls: [{ index: 0, id, type: 'function', function: { name: fn.name, arguments: '' } }] });
       const half = Math.ceil(fn.arguments.length / 2);
       for (const piece of [fn.arguments.slice(0, half), fn.arguments.slice(half)]) {
-        if (piece) yield [chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] })];
+        if (piece) yield chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
       }
     } else {
       const pieces = splitText(answer.text, STREAM_PIECES);
@@ -141,11 +141,11 @@ export class MockAdapter implements ProviderAdapter {
         }
         // Yield to the event loop so a client abort can land between pieces.
         await sleep(0, ctx.signal);
-        yield [chunk({ content: piece })];
+        yield chunk({ content: piece });
       }
     }
-    yield [chunk({}, answer.finishReason)];
-    yield [{ ...base, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens) }];
+    yield chunk({}, answer.finishReason);
+    yield [{ ...base, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens * n) }];
   }
 
   async #applyScenario(req: ChatRequest | undefined, ctx: CallContext, streaming: boolean): Promise<MockScenario | undefined> {
