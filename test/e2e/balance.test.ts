@@ -45,6 +45,33 @@ describe('GET /api/balance/:keyId', () => {
   });
 });
 
+describe('the REST routes under each prefix the README names', () => {
+  it('serves the balance under /v1, /api/v1 and /api alike', async () => {
+    const { keyId, secret } = await gw.project({ balance: '2' });
+    for (const prefix of ['/v1', '/api/v1', '/api']) {
+      const res = await fetch(`${gw.url}${prefix}/balance/${keyId}`, { headers: { authorization: `Bearer ${secret}` } });
+      expect(res.status, prefix).toBe(200);
+      expect(await res.json(), prefix).toMatchObject({ object: 'balance', key_id: keyId, balance: '2' });
+    }
+  });
+
+  it('serves every project-key route of the table under both /v1 and /api/v1', async () => {
+    const { keyId, secret } = await gw.project();
+    const paths = ['/models', '/models/gpt-4o-mini', `/balance/${keyId}`, '/usage?range=1h'];
+    for (const prefix of ['/v1', '/api/v1']) {
+      for (const path of paths) {
+        const res = await fetch(`${gw.url}${prefix}${path}`, { headers: { authorization: `Bearer ${secret}` } });
+        expect(res.status, `${prefix}${path}`).toBe(200);
+      }
+      const chat = await gw.client(secret, { baseURL: `${gw.url}${prefix}` }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
+      expect(chat.object).toBe('chat.completion');
+      const embedding = await gw.client(secret, { baseURL: `${gw.url}${prefix}` }).embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
+      expect(embedding.data).toHaveLength(1);
+    }
+    expect((await fetch(`${gw.url}/api/usage?range=1h`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+  });
+});
+
 describe('health endpoints', () => {
   it('healthz says the process is up and readyz that the database answers', async () => {
     expect(await (await fetch(`${gw.url}/healthz`)).json()).toEqual({ status: 'ok' });
