@@ -4,8 +4,6 @@ import { registerGraphQL } from './graphql/register-graphql.js';
 import { newOrderedId } from './core/ids.js';
 import { clientErrorHandler } from './rest/client-error-handler.js';
 import { capConnectionsPerAddress } from './rest/connection-cap.js';
-import { clientErrorHandler } from './rest/client-error-handler.js';
-import { capConnectionsPerAddress } from './rest/connection-cap.js';
 import { installErrorHandlers } from './rest/error-handler.js';
 import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
@@ -14,7 +12,6 @@ import { healthRoutes } from './rest/routes/health.js';
 import { modelRoutes } from './rest/routes/models.js';
 import { projectUsageRoutes } from './rest/routes/project-usage.js';
 import { webRoutes } from './rest/routes/web.js';
-import { serverTimeouts } from './rest/server-timeouts.js';
 import { serverTimeouts } from './rest/server-timeouts.js';
 
 export interface BuildAppOptions {
@@ -30,13 +27,10 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     bodyLimit: gateway.config.BODY_LIMIT_BYTES,
     ...serverTimeouts(gateway.config),
     clientErrorHandler,
-    ...serverTimeouts(gateway.config),
-    clientErrorHandler,
     genReqId: () => newOrderedId('req'),
     requestIdHeader: false,
     trustProxy: true,
   });
-  capConnectionsPerAddress(app.server, gateway.config.MAX_CONNECTIONS_PER_ADDRESS);
   capConnectionsPerAddress(app.server, gateway.config.MAX_CONNECTIONS_PER_ADDRESS);
   // A callback hook: an async one costs every request a promise for one header.
   app.addHook('onRequest', (request, reply, done) => {

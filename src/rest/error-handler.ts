@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GatewayError, isGatewayError } from '../core/errors.js';
+import { databaseUnavailable } from '../core/routing/to-gateway-error.js';
 import { DRAIN_LIMIT_FACTOR, drainOversizedBody } from './drain-oversized-body.js';
 
 const tooLarge = (bodyLimit: number | undefined) =>
   new GatewayError('payload_too_large', `The request body is larger than ${bodyLimit ? `the ${bodyLimit} bytes ` : 'what '}the gateway accepts (BODY_LIMIT_BYTES).`);
-import { databaseUnavailable } from '../core/routing/to-gateway-error.js';
 
 /** Fastify's own errors (body parsing, size) in the catalogue's terms. */
 function fromFastify(error: FastifyError, bodyLimit: number | undefined): GatewayError | undefined {
