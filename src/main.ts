@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './create-logger.js';
 import { firstStart } from './core/bootstrap/first-start.js';
 import { createGateway } from './core/gateway.js';
 import { loadEncryptionKey } from './core/secrets/load-encryption-key.js';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   }
   // V8 reads this flag whenever it sizes the heap after a full collection, so it works when set at run time.
   if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
-  const logger = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,

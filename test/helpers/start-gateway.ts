@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -43,6 +43,8 @@ export interface StartOptions {
   /** With databaseUrl: the first replica's encryption key, so both read the same secrets. */
   encryptionKey?: string;
   adapters?: ReadonlyMap<string, ProviderAdapter>;
+  /** A pino logger for the gateway and its HTTP app (default: silent), e.g. one writing to a stream a test reads. */
+  logger?: FastifyBaseLogger;
 }
 
 /** The real server on a random loopback port, on PGlite or a fresh Postgres database. */
@@ -60,10 +62,10 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   });
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
   const secrets = SecretBox.fromString(config.ENCRYPTION_KEY!);
-  const gateway = await createGateway({ config, database, secrets, logger: silentLogger, ...(options.adapters ? { adapters: options.adapters } : {}) });
+  const gateway = await createGateway({ config, database, secrets, logger: options.logger ?? silentLogger, ...(options.adapters ? { adapters: options.adapters } : {}) });
   await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger: silentLogger });
   await gateway.catalogue.reload();
-  const app = await buildApp(gateway);
+  const app = await buildApp(gateway, options.logger ? { logger: options.logger } : {});
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { MONEY_SCALE } from '../money.js';
+import { identifierText, nameText, reasonText } from '../validation/text-limits.js';
 
 // zod pieces shared by the operator actions. Every action validates its whole
 // input before its first write, so an invalid input changes nothing.
@@ -23,18 +24,21 @@ export const priceInput = decimal(6)
   .refine((v) => !v.startsWith('-'), 'must not be negative')
   .refine((v) => v.split('.')[0]!.length <= 14, 'is too large');
 
-export const nameInput = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-export const reasonInput = z.string().trim().min(1, 'must say why').max(500, 'must be at most 500 characters');
+export const nameInput = nameText().min(1, 'must not be empty');
+export const reasonInput = reasonText();
 /** Requests or tokens per minute; null clears the limit. */
 export const perMinuteLimit = z.number().int('must be a whole number').positive('must be positive').max(1_000_000_000).nullable();
-export const idInput = z.string().trim().min(1, 'must not be empty').max(200);
+export const idInput = z.string().trim().pipe(identifierText());
 
-/** Parses an operator's input, or throws a 400 naming the first wrong field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+/**
+ * Parses an operator's input, or throws a 400 naming the first wrong field;
+ * `field` names a bare value (an action's `id` argument).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, field?: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const param = issue.path.map(String).join('.');
+  const param = [...(field ? [field] : []), ...issue.path.map(String)].join('.');
   const message = param ? `Invalid value for '${param}': ${issue.message}.` : `Invalid input: ${issue.message}.`;
   throw new GatewayError('invalid_request', message, param ? { param } : {});
 }

@@ -26,7 +26,7 @@ export async function createAdminTokenAction(deps: Deps, actor: string, input: A
 
 /** Revokes an operator token on every replica at once; the last active admin token cannot be revoked. */
 export async function revokeAdminTokenAction(deps: Deps, actor: string, id: string): Promise<AdminTokenRow> {
-  const tokenId = parseInput(idInput, id);
+  const tokenId = parseInput(idInput, id, 'id');
   return auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const before = await findAdminToken(tx, tokenId);
     if (!before) throw new GatewayError('not_found', `Admin token ${tokenId} not found.`, { param: 'id' });

@@ -7,6 +7,7 @@ import { upsertModel } from '../catalogue/upsert-model.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { PROVIDERS } from '../routing/upstream-key-admin.js';
+import { identifierText } from '../validation/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } from './admin-inputs.js';
 
 type Deps = Pick<Gateway, 'database' | 'bus' | 'catalogue'>;
@@ -26,7 +27,7 @@ const positiveInt = z.number().int('must be a whole number').positive('must be p
 
 const routeInput = z.object({
   provider: oneOf(PROVIDERS),
-  upstreamModel: z.string().trim().min(1, 'must not be empty').max(200),
+  upstreamModel: z.string().trim().pipe(identifierText()),
   priority: z.number().int('must be a whole number').min(-1000).max(1000).nullish(),
   weight: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000).nullish(),
 });
@@ -101,7 +102,7 @@ export async function upsertModelAction(deps: Deps, actor: string, input: Action
 
 /** Removes a model and its routes; refused while another model names it as a fallback. */
 export async function deleteModelAction(deps: Deps, actor: string, id: string): Promise<ModelWithRoutes> {
-  const modelIdValue = parseInput(idInput, id);
+  const modelIdValue = parseInput(idInput, id, 'id');
   const result = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const before = await findModel(tx, modelIdValue);
     if (!before) throw new GatewayError('not_found', `Model ${modelIdValue} not found.`, { param: 'id' });

@@ -9,6 +9,7 @@ import {
   type UpstreamKeyPatch,
   type UpstreamKeyRow,
 } from '../routing/upstream-key-admin.js';
+import { identifierText, nameText, secretText, TEXT_LIMITS } from '../validation/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf } from './admin-inputs.js';
 
 // Operator actions on the pool of upstream provider keys. The secret is write
@@ -18,12 +19,7 @@ import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf
 
 type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health'>;
 
-const secretInput = z
-  .string()
-  .trim()
-  .min(8, 'must be the provider key (at least 8 characters)')
-  .max(4096, 'is too long')
-  .refine((s) => !/\s/.test(s), 'must not contain whitespace');
+const secretInput = secretText();
 const baseUrlInput = z
   .string()
   .trim()
@@ -38,7 +34,7 @@ const baseUrlInput = z
   }, 'must be an http(s) URL such as https://api.openai.com/v1');
 const weight = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000);
 const priority = z.number().int('must be a whole number').min(-1000).max(1000);
-const upstreamModels = z.array(z.string().trim().min(1).max(200)).max(500).nullable();
+const upstreamModels = z.array(z.string().trim().pipe(identifierText())).max(500).nullable();
 
 const addInput = z.object({
   provider: oneOf(PROVIDERS),
@@ -110,19 +106,19 @@ export async function updateUpstreamKeyAction(deps: Deps, actor: string, input: 
 }
 
 export async function disableUpstreamKeyAction(deps: Deps, actor: string, id: string, reason?: string | null): Promise<UpstreamKeyRow> {
-  const data = parseInput(z.object({ id: idInput, reason: z.string().trim().max(500).nullish() }), { id, reason });
+  const data = parseInput(z.object({ id: idInput, reason: nameText(TEXT_LIMITS.reason).nullish() }), { id, reason });
   return change(deps, actor, 'disableUpstreamKey', data.id, { status: 'disabled', disabledReason: data.reason || 'disabled by an operator' });
 }
 
 export async function enableUpstreamKeyAction(deps: Deps, actor: string, id: string): Promise<UpstreamKeyRow> {
-  const keyId = parseInput(idInput, id);
+  const keyId = parseInput(idInput, id, 'id');
   const row = await change(deps, actor, 'enableUpstreamKey', keyId, { status: 'active', disabledReason: null });
   deps.health.reset(keyId);
   return row;
 }
 
 export async function removeUpstreamKeyAction(deps: Deps, actor: string, id: string): Promise<UpstreamKeyRow> {
-  const keyId = parseInput(idInput, id);
+  const keyId = parseInput(idInput, id, 'id');
   const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const before = await deleteUpstreamKeyRow(tx, keyId);
     return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifierText } from '../validation/text-limits.js';
 
 // The OpenAI Chat Completions request as the gateway accepts it. Loose
 // objects: unknown fields pass through to OpenAI-compatible upstreams.
@@ -10,7 +11,7 @@ const imagePart = z.looseObject({
 });
 const audioPart = z.looseObject({
   type: z.literal('input_audio'),
-  input_audio: z.looseObject({ data: z.string(), format: z.string() }),
+  input_audio: z.looseObject({ data: z.string(), format: identifierText() }),
 });
 const filePart = z.looseObject({ type: z.literal('file'), file: z.looseObject({}) });
 const refusalPart = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
@@ -19,33 +20,33 @@ export const contentPart = z.discriminatedUnion('type', [textPart, imagePart, au
 export type ContentPart = z.infer<typeof contentPart>;
 
 const toolCall = z.looseObject({
-  id: z.string(),
+  id: identifierText(),
   type: z.literal('function'),
-  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+  function: z.looseObject({ name: identifierText(), arguments: z.string() }),
 });
 export type ToolCall = z.infer<typeof toolCall>;
 
 const systemMessage = z.looseObject({
   role: z.enum(['system', 'developer']),
   content: z.union([z.string(), z.array(textPart)]),
-  name: z.string().optional(),
+  name: identifierText().optional(),
 });
 const userMessage = z.looseObject({
   role: z.literal('user'),
   content: z.union([z.string(), z.array(contentPart)]),
-  name: z.string().optional(),
+  name: identifierText().optional(),
 });
 const assistantMessage = z.looseObject({
   role: z.literal('assistant'),
   content: z.union([z.string(), z.array(z.union([textPart, refusalPart])), z.null()]).optional(),
-  name: z.string().optional(),
+  name: identifierText().optional(),
   tool_calls: z.array(toolCall).optional(),
   reasoning_content: z.string().nullish(),
 });
 const toolMessage = z.looseObject({
   role: z.literal('tool'),
   content: z.union([z.string(), z.array(textPart)]),
-  tool_call_id: z.string(),
+  tool_call_id: identifierText(),
 });
 
 export const chatMessage = z.discriminatedUnion('role', [systemMessage, userMessage, assistantMessage, toolMessage]);
@@ -64,7 +65,7 @@ export type FunctionTool = z.infer<typeof functionTool>;
 
 const toolChoice = z.union([
   z.enum(['none', 'auto', 'required']),
-  z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
+  z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: identifierText() }) }),
 ]);
 export type ToolChoice = z.infer<typeof toolChoice>;
 
@@ -74,7 +75,7 @@ const responseFormat = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('json_schema'),
     json_schema: z.looseObject({
-      name: z.string(),
+      name: identifierText(),
       schema: z.record(z.string(), z.unknown()).optional(),
       strict: z.boolean().nullish(),
       description: z.string().optional(),
@@ -83,7 +84,7 @@ const responseFormat = z.discriminatedUnion('type', [
 ]);
 
 export const chatRequestSchema = z.looseObject({
-  model: z.string().min(1),
+  model: identifierText(),
   messages: z.array(chatMessage).min(1, 'must contain at least one message'),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
@@ -98,8 +99,8 @@ export const chatRequestSchema = z.looseObject({
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormat.nullish(),
   seed: z.number().int().nullish(),
-  user: z.string().nullish(),
-  reasoning_effort: z.string().nullish(),
+  user: identifierText().nullish(),
+  reasoning_effort: identifierText().nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   // The seed's extensions.

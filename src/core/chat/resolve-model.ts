@@ -2,6 +2,7 @@ import type { Metering, Endpoint } from '../billing/metering.js';
 import type { Catalogue, CatalogueModel } from '../catalogue/catalogue.js';
 import { GatewayError } from '../errors.js';
 import { validate } from '../validate.js';
+import { recordableText } from '../validation/text-limits.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 
@@ -47,7 +48,7 @@ export async function validateOrReject<S extends import('zod').z.ZodType>(
     if (e instanceof GatewayError) {
       const model = (body as { model?: unknown } | null)?.model;
       const stream = (body as { stream?: unknown } | null)?.stream === true;
-      await deps.metering.reject(ctx, typeof model === 'string' ? model.slice(0, 200) : '', endpoint, e, stream);
+      await deps.metering.reject(ctx, typeof model === 'string' ? recordableText(model) : '', endpoint, e, stream);
     }
     throw e;
   }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { identifierText } from '../validation/text-limits.js';
 
 export const embeddingRequestSchema = z.looseObject({
-  model: z.string().min(1),
+  model: identifierText(),
   input: z.union([
     z.string().min(1, 'must not be empty'),
     z.array(z.string().min(1, 'must not contain empty strings')).min(1).max(2048),
@@ -10,7 +11,7 @@ export const embeddingRequestSchema = z.looseObject({
   ]),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().positive().max(8192).optional(),
-  user: z.string().optional(),
+  user: identifierText().optional(),
 });
 
 export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;

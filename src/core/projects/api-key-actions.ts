@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { apiKeys, usageRecords } from '../../db/schema.js';
 import { type ActionInput, idInput, nameInput, nonNegativeMoney, parseInput, perMinuteLimit } from '../admin/admin-inputs.js';
 import { auditedChange } from '../audit/audited-change.js';
+import { nameText } from '../validation/text-limits.js';
 import type { Gateway } from '../gateway.js';
 import { type ApiKeyRow, findApiKey, insertApiKeyRows, type NewApiKey, revokeApiKeyRows } from './project-admin.js';
 
@@ -15,7 +16,7 @@ const dateInput = z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a 
 const createInput = z.object({
   projectId: idInput,
   mode: z.enum(['live', 'test']),
-  name: z.string().trim().max(200, 'must be at most 200 characters').nullish(),
+  name: nameText().nullish(),
   spendLimit: nonNegativeMoney.nullish(),
   spendLimitPeriod: spendLimitPeriod.nullish(),
   expiresAt: dateInput.refine((d) => d.getTime() > Date.now(), 'must be in the future').nullish(),
@@ -46,7 +47,7 @@ export async function createApiKeyAction(deps: Deps, actor: string, input: Actio
 }
 
 export async function revokeApiKeyAction(deps: Deps, actor: string, keyId: string): Promise<ApiKeyRow> {
-  const id = parseInput(idInput, keyId);
+  const id = parseInput(idInput, keyId, 'id');
   return auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const { before, after } = await revokeApiKeyRows(tx, id);
     return {

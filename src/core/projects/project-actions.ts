@@ -78,7 +78,7 @@ export async function updateProjectAction(deps: Deps, actor: string, input: Acti
 
 /** Archives a project: its keys stop working at once; its rows and ledger stay. */
 export async function archiveProjectAction(deps: Deps, actor: string, projectId: string): Promise<ProjectRow> {
-  const id = parseInput(idInput, projectId);
+  const id = parseInput(idInput, projectId, 'id');
   return auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const before = await findProject(tx, id, 'id');
     const [after] = await tx.update(projects).set({ status: 'archived', updatedAt: new Date() }).where(eq(projects.id, id)).returning();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { keyBalance } from '../../core/billing/key-balance.js';
 import type { Gateway } from '../../core/gateway.js';
 import { projectKeyMode } from '../../core/keys/project-key.js';
+import { identifierParam } from '../../core/validation/text-limits.js';
 import { presentedKey } from '../authenticate.js';
 
 export function balanceRoutes(app: FastifyInstance, gateway: Gateway): void {
@@ -9,9 +10,9 @@ export function balanceRoutes(app: FastifyInstance, gateway: Gateway): void {
     const secret = presentedKey(request);
     // An operator token may read any key's balance; a project key only its own.
     if (secret && !projectKeyMode(secret) && (await gateway.adminTokens.verify(secret))) {
-      return keyBalance(gateway.database.db, request.params.keyId, undefined);
+      return keyBalance(gateway.database.db, identifierParam(request.params.keyId, 'keyId'), undefined);
     }
     const key = await gateway.keys.authenticate(secret);
-    return keyBalance(gateway.database.db, request.params.keyId, key.id);
+    return keyBalance(gateway.database.db, identifierParam(request.params.keyId, 'keyId'), key.id);
   });
 }

@@ -3,6 +3,7 @@ import type { CatalogueModel } from '../../core/catalogue/catalogue.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway.js';
 import { ALL_MODELS } from '../../core/permissions/permission-store.js';
+import { identifierParam } from '../../core/validation/text-limits.js';
 import { presentedKey } from '../authenticate.js';
 
 const modelObject = (m: CatalogueModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.ownedBy });
@@ -21,8 +22,9 @@ export function modelRoutes(app: FastifyInstance, gateway: Gateway): void {
 
   app.get<{ Params: { '*': string } }>('/models/*', async (request) => {
     // Model ids may contain slashes (`org/model`), hence the wildcard.
-    const id = request.params['*'];
-    const model = (await visible(presentedKey(request))).find((m) => m.id === id);
+    const list = await visible(presentedKey(request));
+    const id = identifierParam(request.params['*'], 'model');
+    const model = list.find((m) => m.id === id);
     if (!model) throw new GatewayError('not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
     return modelObject(model);
   });

@@ -11,6 +11,7 @@ import { keyBalance } from '../../core/billing/key-balance.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway.js';
 import { formatMoney, parseMoney } from '../../core/money.js';
+import { identifierParam } from '../../core/validation/text-limits.js';
 import { apiKeys, projects, usageRecords } from '../../db/schema.js';
 import { presentedKey } from '../authenticate.js';
 
@@ -32,7 +33,8 @@ export function projectUsageRoutes(app: FastifyInstance, gateway: Gateway): void
   app.get<{ Querystring: { range?: string } }>('/usage', async (request) => {
     const key = await gateway.keys.authenticate(presentedKey(request));
     const rangeName = (request.query.range ?? '24h') as Range;
-    const range = RANGES[rangeName];
+    // Own keys only: `toString` or `__proto__` must not find Object.prototype's.
+    const range = typeof rangeName === 'string' && Object.hasOwn(RANGES, rangeName) ? RANGES[rangeName] : undefined;
     if (!range) {
       throw new GatewayError('invalid_request', `range must be one of ${Object.keys(RANGES).join(', ')}.`, { param: 'range' });
     }
@@ -127,7 +129,7 @@ export function projectUsageRoutes(app: FastifyInstance, gateway: Gateway): void
     const [row] = await db
       .select()
       .from(usageRecords)
-      .where(and(eq(usageRecords.id, request.params.requestId), eq(usageRecords.projectId, key.projectId)))
+      .where(and(eq(usageRecords.id, identifierParam(request.params.requestId, 'requestId')), eq(usageRecords.projectId, key.projectId)))
       .limit(1);
     // Another project's request looks exactly like an unknown one.
     if (!row) throw new GatewayError('not_found', `No request '${request.params.requestId}' in this project.`);
