@@ -19,6 +19,7 @@ export default defineConfig({
       'test/core/settle-plan.test.ts',
       'test/core/escrow.test.ts',
       'test/core/metering.test.ts',
+      'test/core/settlement.test.ts',
       'test/core/key-balance.test.ts',
       'test/core/rate-limiter.test.ts',
       'test/core/rate-window.test.ts',
