@@ -72,7 +72,7 @@ async function pushBody(chunked: boolean, total: number): Promise<{ written: num
     // Not events.once: it would reject on the EPIPE that ends the normal path.
     if (!more) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
   }
-  if (open) socket.end(chunked ? '0\r\n\r\n' : undefined);
+  if (open) socket.end(chunked ? '0\r\n\r\n' : '');
   await closed;
   return { written, response };
 }
