@@ -95,7 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     logger,
   });
-  const rateLimiter: RateLimiter = config.REDIS_URL ? new RedisRateLimiter(config.REDIS_URL) : new MemoryRateLimiter();
+  const rateLimiter: RateLimiter = config.REDIS_URL ? new RedisRateLimiter(config.REDIS_URL, logger) : new MemoryRateLimiter();
   const services = { catalogue, permissions, metering, dispatcher, rateLimiter, defaultDeadlineMs: DEFAULT_DEADLINE_MS };
   const chat = new ChatService(services);
   const embeddings = new EmbeddingService(services);

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { type Logger, silentLogger } from '../logger.js';
+import { MemoryRateLimiter } from './memory-rate-limiter.js';
 import { decide, judge, type LimitDecision, type LimitSubject, type RateLimiter, WINDOW_MS } from './rate-limiter.js';
 
 // Check and count every subject atomically on the Redis server, so limits
@@ -34,18 +36,78 @@ return counts
 
 type TakeCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
 
-/** Cluster-wide limits in Redis (REDIS_URL). */
+/** A Redis that does not answer within this is treated as gone for the request. */
+const COMMAND_TIMEOUT_MS = 1_000;
+
+/**
+ * Cluster-wide limits in Redis (REDIS_URL). While Redis cannot be reached
+ * (down, restarting, not answering) each replica counts in its own memory,
+ * so a limit of N a minute admits up to N per replica: requests keep being
+ * served, never refused or held for Redis' sake. A warning is logged when
+ * that starts and when Redis answers again; ioredis reconnects by itself.
+ */
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
+  readonly #fallback = new MemoryRateLimiter();
+  #degraded = false;
+  /** Until the first connection: requests right after start wait for it (briefly) rather than count apart from it. */
+  #firstReady: Promise<void> | undefined;
 
-  constructor(url: string) {
-    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  constructor(
+    url: string,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    // No offline queue and a command timeout: a request never waits on a
+    // reconnecting or silent Redis, it is counted in memory at once.
+    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS });
     this.#redis.defineCommand('gatewayRateTake', { lua: TAKE });
+    // ioredis logs unhandled 'error' events to the console; the state change is logged here instead.
+    this.#redis.on('error', (err: Error) => this.#degrade(err));
+    this.#redis.on('ready', () => this.#recover());
+    // Settled by the first connection or the first failure, not by a timer:
+    // a start that blocks the event loop (migrations) would outlast a timer.
+    this.#firstReady = new Promise<void>((resolve) => {
+      this.#redis.once('ready', resolve);
+      this.#redis.once('error', resolve);
+    }).then(() => {
+      this.#firstReady = undefined;
+    });
+  }
+
+  /** True while limits are counted per replica because Redis is unreachable. */
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  #degrade(err: unknown): void {
+    if (this.#degraded) return;
+    this.#degraded = true;
+    this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'Redis unreachable: rate limits are counted per replica until it answers again');
+  }
+
+  #recover(): void {
+    if (!this.#degraded) return;
+    this.#degraded = false;
+    this.logger.warn({}, 'Redis reachable again: rate limits are cluster-wide again');
   }
 
   async take(subjects: LimitSubject[], tokens: number, now = Date.now()): Promise<LimitDecision> {
     const limited = subjects.filter((s) => s.rpm !== null || s.tpm !== null);
     if (limited.length === 0) return { allowed: true, retryAfter: 0, state: undefined };
+    if (this.#firstReady) await waitAtMost(this.#firstReady, COMMAND_TIMEOUT_MS);
+    // Not connected (the 'error' event has said so): counted here at once.
+    if (this.#redis.status !== 'ready') return this.#fallback.take(limited, tokens, now);
+    try {
+      return await this.#takeInRedis(limited, tokens, now);
+    } catch (err) {
+      // A script or argument error is ours and stays an error; only a lost Redis falls back.
+      if (!isUnreachable(err, this.#redis)) throw err;
+      this.#degrade(err);
+      return this.#fallback.take(limited, tokens, now);
+    }
+  }
+
+  async #takeInRedis(limited: LimitSubject[], tokens: number, now: number): Promise<LimitDecision> {
     const window = Math.floor(now / WINDOW_MS);
     const keys = limited.flatMap((s) => [`gw:rl:${s.id}:${window}`, `gw:rl:${s.id}:${window - 1}`]);
     const args = limited.flatMap((s) => [s.rpm ?? -1, s.tpm ?? -1]);
@@ -64,4 +126,17 @@ export class RedisRateLimiter implements RateLimiter {
   async close(): Promise<void> {
     await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
+}
+
+/** The command failed because Redis went away or did not answer, not because Redis refused it. */
+function isUnreachable(err: unknown, redis: Redis): boolean {
+  if (redis.status !== 'ready') return true;
+  const message = err instanceof Error ? err.message : '';
+  return /Command timed out|Connection is closed|Stream isn't writeable|max retries per request|ECONNRESET|ECONNREFUSED|EPIPE/i.test(message);
+}
+
+async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
