@@ -147,8 +147,9 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
 
   it('fits a phone screen', async () => {
     await page.setViewportSize(PHONE);
-    await page.waitForTimeout(400);
-    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    // Waits for the resize to reach the page, then for the layout to settle within it (charts redraw on resize).
+    await page.waitForFunction((width) => window.innerWidth === width, PHONE.width);
+    await expect.poll(() => horizontalOverflow(page), { timeout: 5_000 }).toBeLessThanOrEqual(0);
     await screenshot(page, 'console-phone');
   });
 

@@ -124,8 +124,9 @@ describe.skipIf(!hasChromium)('project view in Chromium', () => {
 
   it('fits a phone screen', async () => {
     await page.setViewportSize(PHONE);
-    await page.waitForTimeout(300);
-    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    // Waits for the resize to reach the page, then for the layout to settle within it (charts redraw on resize).
+    await page.waitForFunction((width) => window.innerWidth === width, PHONE.width);
+    await expect.poll(() => horizontalOverflow(page), { timeout: 5_000 }).toBeLessThanOrEqual(0);
     await screenshot(page, 'project-phone');
     await page.setViewportSize(DESKTOP);
   });
