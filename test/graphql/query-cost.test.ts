@@ -141,6 +141,20 @@ describe('what operators send still passes', () => {
   });
 });
 
+describe('over server-sent events', () => {
+  it('refuses a subscription over a limit before it starts', async () => {
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${viewerToken}` },
+      body: JSON.stringify({ query: `subscription { usage { ${Array.from({ length: 16 }, (_, i) => `a${i}: requestId`).join(' ')} } }` }),
+    });
+    // The refusal is the stream's only event; the stream then ends.
+    const text = await res.text();
+    expect(text).toMatch(/"code":"QUERY_TOO_COMPLEX"/);
+    expect(text).toMatch(/"limit":"aliases"/);
+  });
+});
+
 describe('over graphql-ws', () => {
   /** graphql-ws answers a refused document with an `error` message: the subscription ends with the errors. */
   const refusal = async (client: ReturnType<typeof wsClient>, query: string, variables?: Record<string, unknown>) => {
