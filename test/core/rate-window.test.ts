@@ -111,6 +111,10 @@ describe('x-ratelimit headers', () => {
     });
   });
 
+  it('show the tokens left as they are', () => {
+    expect(rateLimitHeaders(state({ limitTokens: 1000, remainingTokens: 640, resetTokensMs: 0 }))['x-ratelimit-remaining-tokens']).toBe('640');
+  });
+
   it('read a missing token remainder or reset as zero', () => {
     const headers = rateLimitHeaders(state({ limitTokens: 1000, remainingTokens: null, resetTokensMs: null }));
     expect(headers['x-ratelimit-remaining-tokens']).toBe('0');
@@ -261,6 +265,13 @@ describe('the in-memory limiter', () => {
     await limiter.take([{ id: 'e', rpm: 5, tpm: null }], 1, at(83));
     // Window 83 keeps what was counted in 82 and 83: b, d and e.
     expect(limiter.size).toBe(3);
+  });
+
+  it('touches no counter for a request without limits, not even to sweep', async () => {
+    const limiter = new MemoryRateLimiter();
+    await limiter.take([{ id: 'a', rpm: 5, tpm: null }], 1, at(90));
+    await limiter.take([{ id: 'free', rpm: null, tpm: null }], 1, at(92));
+    expect(limiter.size).toBe(1);
   });
 
   it('closes without error', async () => {
