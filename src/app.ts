@@ -5,6 +5,7 @@ import { newOrderedId } from './core/ids.js';
 import { clientErrorHandler } from './rest/client-error-handler.js';
 import { capConnectionsPerAddress } from './rest/connection-cap.js';
 import { installErrorHandlers } from './rest/error-handler.js';
+import { loopGuard } from './rest/loop-guard.js';
 import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
 import { embeddingRoutes } from './rest/routes/embeddings.js';
@@ -37,6 +38,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     reply.header('x-request-id', request.id);
     done();
   });
+  app.addHook('onRequest', loopGuard(gateway));
   installErrorHandlers(app);
 
   healthRoutes(app, gateway);

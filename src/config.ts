@@ -1,9 +1,19 @@
 import { z } from 'zod';
+import { parseHostList } from './core/routing/upstream-host-policy.js';
 
 const optionalString = z
   .string()
   .transform((v) => (v.trim() === '' ? undefined : v.trim()))
   .optional();
+
+/** Comma-separated host names, `*.domain`, IP addresses or CIDR ranges; an entry of another form stops the start. */
+const hostList = optionalString.superRefine((value, ctx) => {
+  try {
+    parseHostList(value);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -53,6 +63,14 @@ const envSchema = z.object({
    * own heuristics, which let it double). See the README's memory note.
    */
   HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(20),
+  /** Upstream hosts never called (see core/routing/upstream-host-policy.ts). */
+  UPSTREAM_HOSTS_DENY: hostList,
+  /** When set, the only upstream hosts called. */
+  UPSTREAM_HOSTS_ALLOW: hostList,
+  /** Refuse private, loopback, link-local and other non-public upstream addresses; unset: true when NODE_ENV=production. */
+  UPSTREAM_DENY_PRIVATE: optionalString
+    .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
   DEMO_PROJECT_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal amount').default('10'),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,

@@ -16,6 +16,8 @@ export const errorCatalogue = {
   upstream_error: { status: 502, type: 'api_error' },
   service_unavailable: { status: 503, type: 'service_unavailable' },
   gateway_timeout: { status: 504, type: 'timeout_error' },
+  // A request that came back to this gateway through an upstream key's base URL (core/routing/upstream-hop.ts).
+  loop_detected: { status: 508, type: 'loop_detected' },
 } as const;
 
 export type ErrorKind = keyof typeof errorCatalogue;

@@ -5,6 +5,7 @@ import { upstreamKeys } from '../db/schema.js';
 import { MockAdapter } from '../providers/mock/mock-adapter.js';
 import type { ProviderAdapter } from '../providers/provider.js';
 import { createProviderAdapters, defaultBaseUrl } from '../providers/registry.js';
+import { createUpstreamAgent, upstreamAgent as sharedUpstreamAgent } from '../providers/http/upstream-agent.js';
 import { AdminTokens } from './admin/admin-tokens.js';
 import { Metering } from './billing/metering.js';
 import { recoverStaleReservations } from './billing/recover-stale.js';
@@ -21,14 +22,16 @@ import type { Logger } from './logger.js';
 import { PermissionStore } from './permissions/permission-store.js';
 import { Dispatcher } from './routing/dispatcher.js';
 import { UpstreamPool } from './routing/upstream-pool.js';
+import { hostPolicyOf, hostRefusal, isOpenPolicy, type UpstreamHostPolicy } from './routing/upstream-host-policy.js';
+import { hopMarkOf } from './routing/upstream-hop.js';
 import type { SecretBox } from './secrets/secret-box.js';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.js';
 import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
+import { tokenCountPool } from './tokens/count-pool.js';
 
 export interface GatewayOptions {
   config: Config;
-import { tokenCountPool } from './tokens/count-pool.js';
   database: Database;
   secrets: SecretBox;
   logger: Logger;
@@ -49,6 +52,10 @@ export interface Gateway {
   readonly secrets: SecretBox;
   readonly logger: Logger;
   readonly replicaId: string;
+  /** This deployment's loop-guard mark, the same on every replica (upstream-hop.ts). */
+  readonly hopMark: string;
+  /** Where upstream calls may go (UPSTREAM_HOSTS_DENY / _ALLOW, UPSTREAM_DENY_PRIVATE). */
+  readonly upstreamHosts: UpstreamHostPolicy;
   readonly keys: KeyStore;
   readonly adminTokens: AdminTokens;
   readonly catalogue: Catalogue;
@@ -76,6 +83,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const permissions = new PermissionStore(db, bus);
   const pool = new UpstreamPool(db, secrets, bus);
   const health = new HealthTracker(bus);
+  const hopMark = hopMarkOf(secrets);
+  const upstreamHosts = hostPolicyOf(config);
+  // An open policy keeps the shared pool: nothing to check, no lookup of our own.
+  const upstreamAgent = isOpenPolicy(upstreamHosts)
+    ? sharedUpstreamAgent
+    : createUpstreamAgent({
+        check: (host, address) => hostRefusal(upstreamHosts, host, address),
+        onRefused: (reason) => logger.warn({ reason }, 'upstream connection refused by the host policy'),
+      });
   const metering = new Metering(db, bus, replicaId, logger);
   const dispatcher = new Dispatcher({
     pool,
@@ -94,6 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         .catch((err: unknown) => logger.error({ err, upstreamKeyId: keyId }, 'could not disable upstream key'));
     },
     logger,
+    upstream: { agent: upstreamAgent, hopMark },
   });
   const rateLimiter: RateLimiter = config.REDIS_URL ? new RedisRateLimiter(config.REDIS_URL, logger) : new MemoryRateLimiter();
   const services = { catalogue, permissions, metering, dispatcher, rateLimiter, defaultDeadlineMs: DEFAULT_DEADLINE_MS };
@@ -124,6 +141,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     secrets,
     logger,
     replicaId,
+    hopMark,
+    upstreamHosts,
     keys,
     adminTokens,
     catalogue,
@@ -141,12 +160,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Requests still between reserve and settle get a bounded grace; what
       // outlives it stays `reserved` and the recovery pass settles it.
       await metering.drain(SHUTDOWN_GRACE_MS);
+      tokenCountPool.close();
       await metering.escrow.releaseAll().catch((err: unknown) => logger.error({ err }, 'returning leases failed'));
       await heartbeat.stop();
       for (const part of [keys, adminTokens, catalogue, permissions, pool]) part.close();
       await rateLimiter.close();
       await bus.close();
+      if (upstreamAgent !== sharedUpstreamAgent) await upstreamAgent.close();
     },
   };
 }
-      tokenCountPool.close();

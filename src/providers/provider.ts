@@ -6,6 +6,7 @@ import type { ChatRequest } from '../core/chat/chat-request.js';
 import type { EmbeddingRequest } from '../core/embeddings/embedding-request.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from './openai-shapes.js';
 import type { CancelSignal } from '../core/routing/cancel-signal.js';
+import type { Dispatcher } from 'undici';
 
 export interface UpstreamTarget {
   /** Upstream key id (`upk_…`), or `mock` for test mode. */
@@ -25,6 +26,8 @@ export interface CallContext {
   requestId: string;
   /** Request headers the client sent that an adapter may honour (the mock's fault triggers). */
   hints?: Record<string, string | undefined>;
+  /** How the call leaves the gateway; absent, the shared pool with no host policy and no hop mark. */
+  transport?: UpstreamTransport;
   /** The catalogue's vector size for embedding models, when the request sets no `dimensions`. */
   defaultDimensions?: number;
   /**
@@ -33,6 +36,13 @@ export interface CallContext {
    * max_tokens / max_completion_tokens said.
    */
   maxOutputTokens?: number;
+}
+
+export interface UpstreamTransport {
+  /** The connection pool (undici) whose connector applies the upstream host policy. */
+  readonly agent: Dispatcher;
+  /** Headers every call carries: the hop mark of the loop guard. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface ChatStream {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
 import type { ClientConnection, RequestContext } from '../core/request-context.js';
+import { HOP_HEADER } from '../core/routing/upstream-hop.js';
 import { MOCK_SCENARIO_HEADER, mockScenarios, parseMockScenario } from '../providers/mock/mock-scenario.js';
 import { presentedKey } from './authenticate.js';
 
@@ -56,5 +57,7 @@ export async function requestContext(gateway: Gateway, request: FastifyRequest, 
     key,
     client: new HttpClientConnection(reply),
     ...(key.mode === 'test' && typeof scenario === 'string' ? { hints: { [MOCK_SCENARIO_HEADER]: scenario } } : {}),
+    // Marks of gateways in front of this one go on upstream with ours (core/routing/upstream-hop.ts).
+    ...(key.mode === 'live' && typeof request.headers[HOP_HEADER] === 'string' ? { hints: { [HOP_HEADER]: request.headers[HOP_HEADER] } } : {}),
   };
 }

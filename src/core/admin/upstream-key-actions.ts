@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { auditedChange } from '../audit/audited-change.js';
+import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import {
   deleteUpstreamKeyRow,
@@ -9,6 +10,8 @@ import {
   type UpstreamKeyPatch,
   type UpstreamKeyRow,
 } from '../routing/upstream-key-admin.js';
+import { baseUrlProblem, maskBaseUrl } from '../routing/upstream-base-url.js';
+import { hostRefusal, type UpstreamHostPolicy } from '../routing/upstream-host-policy.js';
 import { identifierText, nameText, secretText, TEXT_LIMITS } from '../validation/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf } from './admin-inputs.js';
 
@@ -17,21 +20,31 @@ import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf
 // no result carries it. After each change this replica's pool reloads before
 // the action returns; other replicas reload on the invalidation event.
 
-type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health'>;
+type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health' | 'upstreamHosts'>;
 
 const secretInput = secretText();
 const baseUrlInput = z
   .string()
   .trim()
-  .max(2000)
-  .refine((s) => {
-    try {
-      const url = new URL(s);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL such as https://api.openai.com/v1');
+  .max(TEXT_LIMITS.url, `must be at most ${TEXT_LIMITS.url} characters`)
+  .superRefine((s, ctx) => {
+    const problem = baseUrlProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * The host policy on the base URL's host as written (a name is resolved only
+ * when a call connects, where the policy is checked again on the address), so
+ * an operator hears at once of a base URL no call could reach.
+ */
+function assertHostAllowed(policy: UpstreamHostPolicy, baseUrl: string | null | undefined): void {
+  if (!baseUrl) return;
+  const reason = hostRefusal(policy, new URL(baseUrl).hostname);
+  if (reason) throw new GatewayError('invalid_request', `Invalid value for 'baseUrl': ${reason}.`, { param: 'baseUrl' });
+}
+
+/** A row as the audit log keeps it: a base URL saved before the URL rules may hold credentials. */
+const audited = (row: UpstreamKeyRow): UpstreamKeyRow => ({ ...row, baseUrl: maskBaseUrl(row.baseUrl) });
 const weight = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000);
 const priority = z.number().int('must be a whole number').min(-1000).max(1000);
 const upstreamModels = z.array(z.string().trim().pipe(identifierText())).max(500).nullable();
@@ -62,6 +75,7 @@ const updateInput = z.object({
 
 export async function addUpstreamKeyAction(deps: Deps, actor: string, input: ActionInput<typeof addInput>): Promise<UpstreamKeyRow> {
   const data = parseInput(addInput, input);
+  assertHostAllowed(deps.upstreamHosts, data.baseUrl);
   const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const created = await insertUpstreamKeyRow(tx, deps.secrets, {
       provider: data.provider,
@@ -89,7 +103,7 @@ async function change(deps: Deps, actor: string, action: string, id: string, pat
     const { before, after } = await updateUpstreamKeyRow(tx, deps.secrets, id, patch);
     return {
       result: after,
-      audit: { action, targetType: 'upstream-key', targetId: id, before, after },
+      audit: { action, targetType: 'upstream-key', targetId: id, before: audited(before), after: audited(after) },
       events: [{ topic: 'invalidate', payload: { kind: 'upstream-keys' } }],
     };
   });
@@ -100,6 +114,7 @@ async function change(deps: Deps, actor: string, action: string, id: string, pat
 /** Edits a key (and rotates its secret when one is given); its health history starts over. */
 export async function updateUpstreamKeyAction(deps: Deps, actor: string, input: ActionInput<typeof updateInput>): Promise<UpstreamKeyRow> {
   const { id, ...patch } = parseInput(updateInput, input);
+  assertHostAllowed(deps.upstreamHosts, patch.baseUrl);
   const row = await change(deps, actor, 'updateUpstreamKey', id, { ...patch, ...(patch.models?.length === 0 ? { models: null } : {}) });
   deps.health.reset(id);
   return row;
@@ -123,7 +138,7 @@ export async function removeUpstreamKeyAction(deps: Deps, actor: string, id: str
     const before = await deleteUpstreamKeyRow(tx, keyId);
     return {
       result: before,
-      audit: { action: 'removeUpstreamKey', targetType: 'upstream-key', targetId: keyId, before, after: null },
+      audit: { action: 'removeUpstreamKey', targetType: 'upstream-key', targetId: keyId, before: audited(before), after: null },
       events: [{ topic: 'invalidate', payload: { kind: 'upstream-keys' } }],
     };
   });

@@ -4,7 +4,7 @@ import type { CatalogueModel } from '../catalogue/catalogue.js';
 import type { HealthTracker } from '../health/health-tracker.js';
 import type { Logger } from '../logger.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../providers/openai-shapes.js';
-import { type CallContext, type ProviderAdapter, ProviderError } from '../../providers/provider.js';
+import { type CallContext, type ProviderAdapter, ProviderError, type UpstreamTransport } from '../../providers/provider.js';
 import { estimatePromptTokens, estimateTextsTokens } from '../tokens/count-tokens.js';
 import { type CapTicket, KeyRateCaps } from './key-rate-caps.js';
 import { orderKeys } from './order-keys.js';
@@ -13,6 +13,7 @@ import type { RequestContext } from '../request-context.js';
 import type { Deadline } from './deadline.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { CancelSignal } from './cancel-signal.js';
+import { HOP_HEADER, nextHopValue, parseHopMarks } from './upstream-hop.js';
 
 /** Upper bound on upstream calls per request, across keys and fallback models together. */
 export const MAX_ATTEMPTS = 5;
@@ -82,6 +83,8 @@ export interface DispatcherDeps {
   logger: Logger;
   /** Per-key RPM/TPM counters; one in memory by default. */
   caps?: KeyRateCaps;
+  /** The connection pool applying the upstream host policy, and this deployment's hop mark (upstream-hop.ts). */
+  upstream?: { agent: UpstreamTransport['agent']; hopMark: string };
 }
 
 export class NoUpstreamError extends Error {
@@ -105,9 +108,20 @@ const asProviderError = (e: unknown): ProviderError =>
  */
 export class Dispatcher {
   readonly #caps: KeyRateCaps;
+  /** What a request that arrived with no hop marks goes out with: one object for all of them. */
+  readonly #transport: UpstreamTransport | undefined;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.#caps = deps.caps ?? new KeyRateCaps();
+    this.#transport = deps.upstream && { agent: deps.upstream.agent, headers: { [HOP_HEADER]: deps.upstream.hopMark } };
+  }
+
+  /** The request's transport: marks it arrived with (from another gateway) are passed on before ours. */
+  #transportFor(opts: DispatchOptions): UpstreamTransport | undefined {
+    const received = opts.hints?.[HOP_HEADER];
+    const { upstream } = this.deps;
+    if (!upstream || received === undefined) return this.#transport;
+    return { agent: upstream.agent, headers: { [HOP_HEADER]: nextHopValue(parseHopMarks(received), upstream.hopMark) } };
   }
 
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
@@ -235,6 +249,7 @@ export class Dispatcher {
     let lastError: ProviderError | undefined;
     let estimate: number | undefined;
     let cappedWaitMs: number | undefined;
+    const transport = this.#transportFor(opts);
     for (const c of this.#candidates(model, opts.test, needs)) {
       if (attempts >= MAX_ATTEMPTS || opts.signal.aborted) break;
       const isMock = c.keyId === 'mock';
@@ -259,6 +274,7 @@ export class Dispatcher {
         signal: opts.signal,
         requestId: opts.requestId,
         ...(opts.hints ? { hints: opts.hints } : {}),
+        transport,
       };
       try {
         const result = await call(c, ctx, ticket);

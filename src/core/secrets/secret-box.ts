@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /** AES-256-GCM for upstream provider secrets at rest: base64(iv ‖ tag ‖ ciphertext). */
 export class SecretBox {
@@ -19,6 +19,14 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+  }
+
+  /**
+   * A stable identifier for `label` (HMAC-SHA256 under the key, base64url):
+   * the same on every replica that shares the key, and it reveals nothing of it.
+   */
+  derive(label: string): string {
+    return createHmac('sha256', this.#key).update(label).digest('base64url');
   }
 
   decrypt(sealed: string): string {

@@ -7,6 +7,7 @@ import {
   updateUpstreamKeyAction,
 } from '../../core/admin/upstream-key-actions.js';
 import type { UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
+import { maskBaseUrl } from '../../core/routing/upstream-base-url.js';
 import { upstreamKeys } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
@@ -25,7 +26,12 @@ export const UpstreamKey = builder.objectRef<UpstreamKeyRow>('UpstreamKey').impl
     provider: t.exposeString('provider'),
     label: t.exposeString('label'),
     secretLast4: t.exposeString('secretLast4'),
-    baseUrl: t.exposeString('baseUrl', { nullable: true, description: 'Null: the provider’s official base URL.' }),
+    baseUrl: t.string({
+      nullable: true,
+      description: 'Null: the provider’s official base URL.',
+      // A row saved before base URLs were checked may carry credentials: they are masked, never shown.
+      resolve: (key) => maskBaseUrl(key.baseUrl),
+    }),
     weight: t.exposeInt('weight'),
     priority: t.exposeInt('priority', { description: 'Lower tiers are tried first.' }),
     rpmLimit: t.exposeInt('rpmLimit', { nullable: true }),

@@ -24,6 +24,7 @@ function send(body: unknown, ctx: CallContext, accept?: string) {
     headers: { 'x-api-key': ctx.target.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
     body,
     signal: ctx.signal,
+    transport: ctx.transport,
     apiKey: ctx.target.apiKey,
     errorDetails: anthropicErrorDetails,
     ...(accept ? { accept } : {}),

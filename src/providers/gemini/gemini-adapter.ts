@@ -32,6 +32,7 @@ function send(url: string, body: unknown, ctx: CallContext, accept?: string) {
     headers: { 'x-goog-api-key': ctx.target.apiKey },
     body,
     signal: ctx.signal,
+    transport: ctx.transport,
     apiKey: ctx.target.apiKey,
     errorDetails: geminiErrorDetails,
     ...(accept ? { accept } : {}),

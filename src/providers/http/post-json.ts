@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { transportError } from './transport-error.js';
 import { upstreamAgent } from './upstream-agent.js';
 import type { CancelSignal } from '../../core/routing/cancel-signal.js';
+import type { UpstreamTransport } from '../provider.js';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
 
@@ -21,6 +22,8 @@ export interface PostJsonOptions {
   signal: CancelSignal;
   /** Header to ask for (`application/json` or `text/event-stream`). */
   accept?: string;
+  /** The gateway's pool and hop mark; without it, the shared pool. */
+  transport?: UpstreamTransport | undefined;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface PostJsonOptions {
 export async function postJson(url: string, options: PostJsonOptions): Promise<UpstreamResponse> {
   try {
     const { origin, path } = originAndPath(url);
-    const res = await upstreamAgent.request({
+    const res = await (options.transport?.agent ?? upstreamAgent).request({
       origin,
       path,
       method: 'POST',
@@ -41,6 +44,7 @@ export async function postJson(url: string, options: PostJsonOptions): Promise<U
         'content-type': 'application/json',
         accept: options.accept ?? 'application/json',
         ...options.headers,
+        ...options.transport?.headers,
       },
       body: JSON.stringify(options.body),
     });

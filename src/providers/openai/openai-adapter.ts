@@ -27,6 +27,7 @@ export function createOpenAIAdapter(dialect: OpenAIDialect): ProviderAdapter {
       headers: { authorization: `Bearer ${ctx.target.apiKey}` },
       body,
       signal: ctx.signal,
+      transport: ctx.transport,
       apiKey: ctx.target.apiKey,
       errorDetails: openaiErrorDetails,
       ...(accept ? { accept } : {}),
