@@ -29,18 +29,20 @@ const INTROSPECTION_X1000 = aliases(1_000, `__schema { types { name fields { nam
 const USAGE_300_X_200 = aliases(300, `usageRecords(first: 200) { nodes { requestId } }`);
 
 /**
- * Sends the query once to warm the path up, then five times, keeping the
- * fastest: the time is the feature (refused before any work), and the best
- * of five is what the server itself takes on a machine other tests share.
+ * Sends the query once to warm the path up, then five times. What counts
+ * is the work the process (server and client, one process here) does for
+ * the fastest of the five, in CPU time: wall-clock time on a machine other
+ * test runs share measures the scheduler more than the gateway.
  */
 async function refusedQuickly(query: string, token: string | null) {
   const rssBefore = process.memoryUsage().rss;
   let result = await gql.request(query, undefined, { token });
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 5; i++) {
-    const started = performance.now();
+    const cpu = process.cpuUsage();
     result = await gql.request(query, undefined, { token });
-    best = Math.min(best, performance.now() - started);
+    const used = process.cpuUsage(cpu);
+    best = Math.min(best, (used.user + used.system) / 1000);
   }
   return { result, ms: best, rssGrowth: process.memoryUsage().rss - rssBefore };
 }
@@ -56,7 +58,7 @@ describe('the issue’s two amplifications', () => {
     await gql.ok(`{ me { name } }`); // the GraphQL stack loads on the first request: not part of what is measured
   });
 
-  it('refuses 1,000 aliased introspections from an anonymous caller in under 50 ms, RSS unchanged', async () => {
+  it('refuses 1,000 aliased introspections from an anonymous caller in under 50 ms of CPU, RSS unchanged', async () => {
     const { result, ms, rssGrowth } = await refusedQuickly(INTROSPECTION_X1000, null);
     expect(result.status).toBe(401);
     expect(result.data ?? null).toBeNull();
@@ -65,7 +67,7 @@ describe('the issue’s two amplifications', () => {
     expect(rssGrowth).toBeLessThan(16 * MB);
   });
 
-  it('refuses them from a viewer token in under 50 ms, RSS unchanged, naming the limit', async () => {
+  it('refuses them from a viewer token in under 50 ms of CPU, RSS unchanged, naming the limit', async () => {
     const { result, ms, rssGrowth } = await refusedQuickly(INTROSPECTION_X1000, viewerToken);
     expect(result.data ?? null).toBeNull();
     expect(result.errors).toHaveLength(1);
@@ -75,7 +77,7 @@ describe('the issue’s two amplifications', () => {
     expect(rssGrowth).toBeLessThan(16 * MB);
   });
 
-  it('refuses 300 aliases of usageRecords(first: 200) in under 50 ms, RSS unchanged', async () => {
+  it('refuses 300 aliases of usageRecords(first: 200) in under 50 ms of CPU, RSS unchanged', async () => {
     const { result, ms, rssGrowth } = await refusedQuickly(USAGE_300_X_200, viewerToken);
     expect(result.data ?? null).toBeNull();
     expect(result.errors![0]!.extensions!.code).toBe('QUERY_TOO_COMPLEX');
