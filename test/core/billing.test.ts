@@ -100,7 +100,10 @@ describe('reserve → settle', () => {
   it('refuses with 402 what the balance or the key limit cannot cover, writing nothing', async () => {
     const p = await setup('1', '0.5');
     await expect(reserve(db, reservation(p, parseMoney('1.5')))).rejects.toMatchObject({ status: 402 });
-    await expect(reserve(db, reservation(p, parseMoney('0.6')))).rejects.toBeInstanceOf(GatewayError);
+    // Within the balance (1) but past the key's limit (0.5): the key's own 402.
+    const overLimit = reserve(db, reservation(p, parseMoney('0.6')));
+    await expect(overLimit).rejects.toBeInstanceOf(GatewayError);
+    await expect(overLimit).rejects.toMatchObject({ status: 402, type: 'insufficient_quota', message: expect.stringContaining('spend limit') });
     const rows = await db.select().from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
     expect(rows).toHaveLength(0);
     expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n });
@@ -204,7 +207,8 @@ describe('reserve → settle', () => {
     await draining;
     const settled = await row();
     expect(settled?.status).toBe('ok');
-    expect(parseMoney(String(settled?.cost))).toBe(meter.costOf(usage));
+    // 10 prompt tokens at 1 per 1M and 5 completion tokens at 2 per 1M: 0.00001 + 0.00001.
+    expect(parseMoney(String(settled?.cost))).toBe(parseMoney('0.00002'));
     await metering.escrow.releaseAll();
   });
 
