@@ -208,13 +208,16 @@ describe('the loop guard', () => {
 
   it('stops a base URL pointing at the gateway itself after one nested call, and charges nothing', async () => {
     const project = await a.project({ mode: 'live', balance: '10' });
-    await liveModel(a, { id: 'self-loop', upstreamModel: 'self-loop', keys: [{ baseUrl: a.baseURL, secret: project.secret }] });
+    const [keyId] = await liveModel(a, { id: 'self-loop', upstreamModel: 'self-loop', keys: [{ baseUrl: a.baseURL, secret: project.secret }] });
     const hops = countHops(a);
     const error = await failure(a.client(project.secret).chat.completions.create(hello('self-loop')));
     expect(error.status).toBe(503);
     expect(error.message).toMatch(/\(508\): Loop detected: this request was sent by this gateway to itself/);
     expect(hops.nested).toBe(1);
     expect(hops.marks).toEqual([a.gateway.hopMark]);
+    // Before the guard the recursion ran until the whole balance was reserved, and the nested 402 disabled the key.
+    const [key] = await a.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, keyId!));
+    expect(key).toMatchObject({ status: 'active', disabledReason: null });
     expect(await balanceOf(a, project.projectId)).toBe('10.000000000000');
     expect(await chargesOf(a, project.projectId)).toEqual([]);
   });
