@@ -1,14 +1,46 @@
-// Shared by the provider-*.test.ts end-to-end files: reading what a request
-// was billed, and an HTTP relay that edits an emulator's responses.
+// Shared by the provider end-to-end tests (the conformance suite, the
+// providers' quirks, output-cap.test.ts): what a provider's tests are handed,
+// reading what a request was billed, reading a stream to its end, and an
+// HTTP relay that edits an emulator's responses.
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { expect } from 'vitest';
-import { ledgerEntries, usageRecords } from '../../src/db/schema.js';
+import { ledgerEntries, type ModelCapabilities, usageRecords } from '../../src/db/schema.js';
+import type { Emulator } from '../emulators/index.js';
+import type { LiveKey } from '../helpers/live-routes.js';
 import type { TestGateway } from '../helpers/start-gateway.js';
 
 export type UsageRow = typeof usageRecords.$inferSelect;
+
+export interface RouteOptions {
+  keys?: LiveKey[];
+  onlyA?: boolean;
+  kind?: 'chat' | 'embedding';
+  capabilities?: ModelCapabilities;
+  fallbacks?: string[];
+}
+
+/** A public model routed to one provider, and its upstream key ids in the order they are tried. */
+export interface Route {
+  model: string;
+  upstreamModel: string;
+  keyIds: string[];
+}
+
+/** What a provider's tests get from the suite; read inside tests, as it is set up in beforeAll. */
+export interface ProviderEnv {
+  gw(): TestGateway;
+  /** The openai client of the one project that pays for every request. */
+  client(): OpenAI;
+  /** This provider's emulators: A, whose keys are tried first, and B. Reset before each test. */
+  emulators(): [Emulator, Emulator];
+  /** A fresh model over keys A and B (or `keys`), for a test that fails, cools or disables a key. */
+  route(options?: RouteOptions): Promise<Route>;
+  /** One model over keys A and B for tests that leave its keys healthy. */
+  shared(): Promise<Route>;
+}
 
 /** The settled usage record of a request (waits for settlement first). */
 export async function usageRow(gw: TestGateway, requestId: string): Promise<UsageRow> {
@@ -96,4 +128,32 @@ export async function startHeaderStrippingRelay(target: string, dropHeaders: str
         server.close(() => resolve());
       }),
   };
+}
+
+export type WithReasoning = { reasoning_content?: string | null };
+
+export interface DrainedStream {
+  content: string;
+  reasoning: string;
+  finishes: string[];
+  usage: OpenAI.CompletionUsage | undefined;
+  /** What the stream threw, if it did not end cleanly. */
+  error: Error | undefined;
+}
+
+/** Reads a chat stream to its end (or its error), collecting what the client saw. */
+export async function drain(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<DrainedStream> {
+  const out: DrainedStream = { content: '', reasoning: '', finishes: [], usage: undefined, error: undefined };
+  try {
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning) | undefined;
+      out.content += delta?.content ?? '';
+      out.reasoning += delta?.reasoning_content ?? '';
+      if (chunk.choices[0]?.finish_reason) out.finishes.push(chunk.choices[0].finish_reason);
+      if (chunk.usage) out.usage = chunk.usage;
+    }
+  } catch (e) {
+    out.error = e as Error;
+  }
+  return out;
 }

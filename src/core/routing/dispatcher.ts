@@ -83,6 +83,8 @@ export interface DispatcherDeps {
   logger: Logger;
   /** Per-key RPM/TPM counters; one in memory by default. */
   caps?: KeyRateCaps;
+  /** Uniform in [0, 1) for the weighted order within a tier (Math.random by default): tests pass their own. */
+  random?: () => number;
   /** The connection pool applying the upstream host policy, and this deployment's hop mark (upstream-hop.ts). */
   upstream?: { agent: UpstreamTransport['agent']; hopMark: string };
 }
@@ -212,7 +214,7 @@ export class Dispatcher {
       for (const route of m.routes) {
         const adapter = this.deps.adapters.get(route.provider);
         if (!adapter) continue;
-        for (const key of orderKeys(this.deps.pool.keysFor(route.provider, route.upstreamModel))) {
+        for (const key of orderKeys(this.deps.pool.keysFor(route.provider, route.upstreamModel), this.deps.random)) {
           const baseUrl = key.baseUrl ?? this.deps.defaultBaseUrl(route.provider);
           if (!baseUrl) continue;
           // An active key edited since its health was recorded (re-enabled on another replica, say) starts over.
