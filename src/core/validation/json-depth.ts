@@ -8,27 +8,35 @@
 
 export const MAX_JSON_DEPTH = 64;
 
-function deeper(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
+/** True when `value` (an object or array at `depth`) holds one nested past the limit. Scalars are skipped without a call: most of a body is strings and numbers. */
+function deeper(value: object, depth: number): boolean {
   if (depth >= MAX_JSON_DEPTH) return true;
   if (Array.isArray(value)) {
-    for (const item of value) if (deeper(item, depth + 1)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && deeper(item, depth + 1)) return true;
+    }
     return false;
   }
-  for (const key in value) if (deeper((value as Record<string, unknown>)[key], depth + 1)) return true;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && deeper(item, depth + 1)) return true;
+  }
   return false;
 }
+
+const isNested = (value: unknown, depth: number): boolean => typeof value === 'object' && value !== null && deeper(value, depth);
 
 /**
  * Where a parsed body first nests deeper than MAX_JSON_DEPTH, as the path
  * of the field holding it (its first few keys), or undefined when it does not.
  */
 export function tooDeepAt(body: unknown, shownKeys = 4): string[] | undefined {
-  if (!deeper(body, 0)) return undefined;
+  if (!isNested(body, 0)) return undefined;
   const path: string[] = [];
   let node = body as Record<string, unknown>;
   while (path.length < shownKeys) {
-    const next = Object.keys(node).find((k) => deeper(node[k], path.length + 1));
+    const next = Object.keys(node).find((k) => isNested(node[k], path.length + 1));
     if (next === undefined) break;
     path.push(next);
     node = node[next] as Record<string, unknown>;
