@@ -68,6 +68,17 @@ export async function projectsApiKeys(db: Db, projectIds: readonly string[], fil
   return byProject;
 }
 
+/** A key's name and last 4 characters with its project's name: how a key introduces itself. */
+export async function apiKeyCard(db: Db, keyId: string) {
+  const [row] = await db
+    .select({ projectName: projects.name, keyName: apiKeys.name, last4: apiKeys.last4, createdAt: apiKeys.createdAt })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .where(eq(apiKeys.id, keyId))
+    .limit(1);
+  return row;
+}
+
 export interface LedgerFilter {
   projectId?: string | null;
   kinds?: Array<'credit' | 'adjustment' | 'charge' | 'refund'> | null;

@@ -53,6 +53,16 @@ export function listUsage(db: Db, filter: UsageFilter, page: PageArgs) {
   );
 }
 
+/** One request's row; with `projectId`, only when it belongs to that project. */
+export async function findUsageRecord(db: Db, id: string, projectId?: string): Promise<UsageRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(usageRecords)
+    .where(and(eq(usageRecords.id, id), projectId === undefined ? undefined : eq(usageRecords.projectId, projectId)))
+    .limit(1);
+  return row;
+}
+
 export interface UsageTotals {
   requests: number;
   errors: number;

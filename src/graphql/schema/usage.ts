@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
 import type { UsageEvent as UsageEventShape } from '../../core/events/event-bus.js';
 import { formatMoney } from '../../core/money.js';
 import {
+  findUsageRecord,
   listUsage,
   type UsageAggregate as UsageAggregateShape,
   usageAggregates,
@@ -10,7 +10,6 @@ import {
   usageTotals,
   type UsageTotals,
 } from '../../core/usage/usage-queries.js';
-import { usageRecords } from '../../db/schema.js';
 import { builder, type BuilderTypes } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
 import { connectionType, pageArgs, pageComplexity } from './connection.js';
@@ -160,10 +159,7 @@ builder.queryFields((t) => ({
     type: UsageRecord,
     nullable: true,
     args: { requestId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const [row] = await ctx.gateway.database.db.select().from(usageRecords).where(eq(usageRecords.id, String(args.requestId)));
-      return row ?? null;
-    },
+    resolve: async (_root, args, ctx) => (await findUsageRecord(ctx.gateway.database.db, String(args.requestId))) ?? null,
   }),
   usageRecords: t.field({
     type: UsageRecordConnection,
