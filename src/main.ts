@@ -28,25 +28,39 @@ async function main(): Promise<void> {
   // V8 reads this flag whenever it sizes the heap after a full collection, so it works when set at run time.
   if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
   const logger = createLogger(config.LOG_LEVEL);
-  const database = await openDatabase({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    migrationsFolder: MIGRATIONS,
-    onVacuum: (err, ms) => {
-      if (err) logger.error({ err }, 'vacuum of the embedded database failed');
-      else logger.debug({ ms: Math.round(ms) }, 'vacuumed the embedded database');
-    },
-  });
+  // One line per start-up phase, so a slow first start says where it is.
+  const phase = async <T>(name: string, run: () => Promise<T> | T, detail?: (value: T) => object): Promise<T> => {
+    const started = performance.now();
+    const value = await run();
+    logger.info({ phase: name, ms: Math.round(performance.now() - started), ...detail?.(value) }, `start: ${name}`);
+    return value;
+  };
+  const database = await phase(
+    'database opened and migrated',
+    () =>
+      openDatabase({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.DATA_DIR,
+        migrationsFolder: MIGRATIONS,
+        onVacuum: (err, ms) => {
+          if (err) logger.error({ err }, 'vacuum of the embedded database failed');
+          else logger.debug({ ms: Math.round(ms) }, 'vacuumed the embedded database');
+        },
+      }),
+    (db) => ({ database: db.raw.kind }),
+  );
   const vacuum = await vacuumWarning(database);
   if (vacuum) logger.warn(vacuum);
   const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
-  const gateway = await createGateway({ config, database, secrets, logger });
-  const bootstrap = await database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger }));
-  await gateway.catalogue.reload();
-  const recovered = await gateway.recover();
+  const gateway = await phase('gateway created', () => createGateway({ config, database, secrets, logger }), (g) => ({ replicaId: g.replicaId }));
+  const bootstrap = await phase('first-start check', () =>
+    database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger })),
+  );
+  await phase('catalogue loaded', () => gateway.catalogue.reload());
+  const recovered = await phase('stale reservations recovered', () => gateway.recover(), (n) => ({ recovered: n }));
   if (recovered > 0) logger.warn({ recovered }, 'settled stale reservations from an earlier run');
 
-  const app = await buildApp(gateway, { logger });
+  const app = await phase('HTTP app built', () => buildApp(gateway, { logger }));
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ address, database: database.raw.kind, replicaId: gateway.replicaId }, 'gateway listening');
   printTryIt(address, bootstrap);
