@@ -1,8 +1,6 @@
 import DataLoader from 'dataloader';
-import { asc, inArray } from 'drizzle-orm';
 import type { Db } from '../db/open-database.js';
-import { projectModelPermissions } from '../db/schema.js';
-import { type ApiKeyState, projectsApiKeys } from '../core/projects/project-queries.js';
+import { type ApiKeyState, type PermissionRow as Permission, projectsApiKeys, projectsPermissions } from '../core/projects/project-queries.js';
 import { type UsageTotals, usageTotalsByProject } from '../core/usage/usage-queries.js';
 
 // Per-operation batching of the per-project fields: a console listing 200
@@ -10,7 +8,6 @@ import { type UsageTotals, usageTotalsByProject } from '../core/usage/usage-quer
 // queries, not six hundred. One set per GraphQL operation, so nothing is
 // cached across requests.
 
-type Permission = typeof projectModelPermissions.$inferSelect;
 type KeyRow = Awaited<ReturnType<typeof projectsApiKeys>> extends Map<string, infer R> ? R : never;
 
 /**
@@ -41,12 +38,7 @@ export interface Loaders {
 }
 
 export function createLoaders(db: Db): Loaders {
-  const permissions = perProject<Permission[]>(async (_variant, ids) => {
-    const rows = await db.select().from(projectModelPermissions).where(inArray(projectModelPermissions.projectId, ids)).orderBy(asc(projectModelPermissions.modelId));
-    const byProject = new Map<string, Permission[]>(ids.map((id) => [id, []]));
-    for (const row of rows) byProject.get(row.projectId)?.push(row);
-    return byProject;
-  });
+  const permissions = perProject<Permission[]>((_variant, ids) => projectsPermissions(db, ids));
   const apiKeys = perProject<KeyRow>((state, ids) => projectsApiKeys(db, ids, { state: (state || null) as ApiKeyState | null }));
   const usage = perProject<UsageTotals>((range, ids) => {
     const [from, to] = JSON.parse(range) as [string | null, string | null];

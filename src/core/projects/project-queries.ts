@@ -1,10 +1,17 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { getTableColumns } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
-import { apiKeys, ledgerEntries, projects } from '../../db/schema.js';
+import { apiKeys, ledgerEntries, projectModelPermissions, projects } from '../../db/schema.js';
 import { cursorAt, keysetPage, type PageArgs } from '../admin/keyset-page.js';
 
 // Read side of project administration: lists with filters and cursors.
+
+export type PermissionRow = typeof projectModelPermissions.$inferSelect;
+
+export async function projectById(db: Db, id: string) {
+  const [row] = await db.select().from(projects).where(eq(projects.id, id));
+  return row;
+}
 
 export interface ProjectFilter {
   status?: 'active' | 'archived' | null;
@@ -56,6 +63,11 @@ export function listApiKeys(db: Db, filter: ApiKeyFilter, page: PageArgs) {
   );
 }
 
+export async function apiKeyById(db: Db, id: string) {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+  return row;
+}
+
 /** The keys of several projects in one query, each project's oldest first. */
 export async function projectsApiKeys(db: Db, projectIds: readonly string[], filter: Omit<ApiKeyFilter, 'projectId'> = {}) {
   const rows = await db
@@ -64,6 +76,18 @@ export async function projectsApiKeys(db: Db, projectIds: readonly string[], fil
     .where(and(inArray(apiKeys.projectId, [...projectIds]), ...apiKeyConditions(filter)))
     .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
   const byProject = new Map<string, typeof rows>(projectIds.map((id) => [id, []]));
+  for (const row of rows) byProject.get(row.projectId)?.push(row);
+  return byProject;
+}
+
+/** The model permissions of several projects in one query, by model id. */
+export async function projectsPermissions(db: Db, projectIds: readonly string[]): Promise<Map<string, PermissionRow[]>> {
+  const rows = await db
+    .select()
+    .from(projectModelPermissions)
+    .where(inArray(projectModelPermissions.projectId, [...projectIds]))
+    .orderBy(asc(projectModelPermissions.modelId));
+  const byProject = new Map<string, PermissionRow[]>(projectIds.map((id) => [id, []]));
   for (const row of rows) byProject.get(row.projectId)?.push(row);
   return byProject;
 }

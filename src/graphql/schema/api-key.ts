@@ -1,8 +1,6 @@
 import { createApiKeyAction, revokeApiKeyAction, setApiKeyLimitsAction } from '../../core/projects/api-key-actions.js';
 import { type ApiKeyRow, findProject, type NewApiKey } from '../../core/projects/project-admin.js';
-import { type ApiKeyState as ApiKeyStateValue, listApiKeys } from '../../core/projects/project-queries.js';
-import { apiKeys } from '../../db/schema.js';
-import { eq } from 'drizzle-orm';
+import { apiKeyById, type ApiKeyState as ApiKeyStateValue, listApiKeys } from '../../core/projects/project-queries.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
 import { connectionType, pageArgs, pageComplexity } from './connection.js';
@@ -83,10 +81,7 @@ builder.queryFields((t) => ({
     type: ApiKey,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const [row] = await ctx.gateway.database.db.select().from(apiKeys).where(eq(apiKeys.id, String(args.id)));
-      return row ?? null;
-    },
+    resolve: async (_root, args, ctx) => (await apiKeyById(ctx.gateway.database.db, String(args.id))) ?? null,
   }),
   apiKeys: t.field({
     type: ApiKeyConnection,

@@ -1,13 +1,11 @@
 import { findModel, type ModelWithRoutes } from '../../core/admin/model-actions.js';
 import { ALL_MODELS } from '../../core/permissions/permission-store.js';
 import { setModelPermissionsAction } from '../../core/projects/project-actions.js';
-import { projectModelPermissions } from '../../db/schema.js';
+import type { PermissionRow } from '../../core/projects/project-queries.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
 import { Model } from './model.js';
 import { Project } from './project.js';
-
-type PermissionRow = typeof projectModelPermissions.$inferSelect;
 
 const ModelPermission = builder.objectRef<PermissionRow>('ModelPermission').implement({
   description: 'A model a project may use; modelId "*" permits the whole catalogue.',

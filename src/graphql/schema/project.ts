@@ -1,9 +1,7 @@
-import { eq } from 'drizzle-orm';
 import { parseMoney } from '../../core/money.js';
 import { archiveProjectAction, createProjectAction, updateProjectAction } from '../../core/projects/project-actions.js';
 import type { ProjectRow } from '../../core/projects/project-admin.js';
-import { listProjects } from '../../core/projects/project-queries.js';
-import { projects } from '../../db/schema.js';
+import { listProjects, projectById } from '../../core/projects/project-queries.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
 import { connectionType, pageArgs, pageComplexity } from './connection.js';
@@ -44,10 +42,7 @@ builder.queryFields((t) => ({
     type: Project,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const [row] = await ctx.gateway.database.db.select().from(projects).where(eq(projects.id, String(args.id)));
-      return row ?? null;
-    },
+    resolve: async (_root, args, ctx) => (await projectById(ctx.gateway.database.db, String(args.id))) ?? null,
   }),
   projects: t.field({
     type: ProjectConnection,
