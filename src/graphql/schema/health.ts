@@ -1,32 +1,8 @@
-import { asc, eq } from 'drizzle-orm';
-import type { Gateway } from '../../core/gateway.js';
-import type { HealthState as HealthStateValue, KeyHealth } from '../../core/health/health-tracker.js';
-import { PROVIDERS, type UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
-import { upstreamKeys } from '../../db/schema.js';
+import type { HealthState as HealthStateValue } from '../../core/health/health-tracker.js';
+import { healthOfKeys, type KeyHealthView } from '../../core/health/key-health.js';
+import { PROVIDERS } from '../../core/routing/upstream-key-admin.js';
 import { builder } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
-
-/** One key's health as operators see it: the tracker's snapshot, and `disabled` for keys switched off in the pool. */
-export type KeyHealthView = Omit<KeyHealth, 'state'> & {
-  state: string;
-  /** Null in change events, which carry ids only. */
-  label: string | null;
-  at: string;
-};
-
-export function keyHealth(gateway: Gateway, key: Pick<UpstreamKeyRow, 'id' | 'provider' | 'label' | 'status'>): KeyHealthView {
-  const snap = gateway.health.snapshot(key.id, key.provider);
-  return { ...snap, provider: key.provider, state: key.status === 'disabled' ? 'disabled' : snap.state, label: key.label, at: new Date().toISOString() };
-}
-
-export async function healthOfKeys(gateway: Gateway, provider?: string | null): Promise<KeyHealthView[]> {
-  const db = gateway.database.db;
-  const columns = { id: upstreamKeys.id, provider: upstreamKeys.provider, label: upstreamKeys.label, status: upstreamKeys.status };
-  const rows = await (provider
-    ? db.select(columns).from(upstreamKeys).where(eq(upstreamKeys.provider, provider)).orderBy(asc(upstreamKeys.id))
-    : db.select(columns).from(upstreamKeys).orderBy(asc(upstreamKeys.provider), asc(upstreamKeys.id)));
-  return rows.map((row) => keyHealth(gateway, row));
-}
 
 const STATES = ['healthy', 'degraded', 'cooling_down', 'down', 'disabled'] as const satisfies readonly HealthStateValue[];
 

@@ -1,4 +1,3 @@
-import { asc, eq } from 'drizzle-orm';
 import {
   addUpstreamKeyAction,
   disableUpstreamKeyAction,
@@ -6,12 +5,13 @@ import {
   removeUpstreamKeyAction,
   updateUpstreamKeyAction,
 } from '../../core/admin/upstream-key-actions.js';
-import type { UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
+import { keyHealth } from '../../core/health/key-health.js';
 import { maskBaseUrl } from '../../core/routing/upstream-base-url.js';
-import { upstreamKeys } from '../../db/schema.js';
+import type { UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
+import { listUpstreamKeys, upstreamKeyById } from '../../core/routing/upstream-key-queries.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
-import { keyHealth, ProviderHealth } from './health.js';
+import { ProviderHealth } from './health.js';
 
 const UpstreamKeyStatus = builder.enumType('UpstreamKeyStatus', {
   values: { ACTIVE: { value: 'active' }, DISABLED: { value: 'disabled' } } as const,
@@ -50,22 +50,13 @@ builder.queryFields((t) => ({
     type: [UpstreamKey],
     description: 'The pool, by provider then priority.',
     args: { provider: t.arg.string() },
-    resolve: (_root, args, ctx) => {
-      const db = ctx.gateway.database.db;
-      const order = [asc(upstreamKeys.provider), asc(upstreamKeys.priority), asc(upstreamKeys.createdAt)] as const;
-      return args.provider
-        ? db.select().from(upstreamKeys).where(eq(upstreamKeys.provider, args.provider)).orderBy(...order)
-        : db.select().from(upstreamKeys).orderBy(...order);
-    },
+    resolve: (_root, args, ctx) => listUpstreamKeys(ctx.gateway.database.db, args.provider),
   }),
   upstreamKey: t.field({
     type: UpstreamKey,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const [row] = await ctx.gateway.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, String(args.id)));
-      return row ?? null;
-    },
+    resolve: async (_root, args, ctx) => (await upstreamKeyById(ctx.gateway.database.db, String(args.id))) ?? null,
   }),
 }));
 
