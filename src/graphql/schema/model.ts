@@ -1,6 +1,6 @@
-import { asc } from 'drizzle-orm';
 import { deleteModelAction, findModel, type ModelRouteRow, type ModelWithRoutes, upsertModelAction } from '../../core/admin/model-actions.js';
-import { modelRoutes, models, type ModelCapabilities as Capabilities } from '../../db/schema.js';
+import { listModels } from '../../core/catalogue/model-queries.js';
+import type { ModelCapabilities as Capabilities } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
 import { decimalText } from './scalars.js';
@@ -66,13 +66,7 @@ builder.queryFields((t) => ({
     type: [Model],
     description: 'The catalogue, by id; disabled models too unless enabledOnly.',
     args: { enabledOnly: t.arg.boolean({ defaultValue: false }), kind: t.arg({ type: ModelKind }) },
-    resolve: async (_root, args, ctx) => {
-      const db = ctx.gateway.database.db;
-      const [rows, routes] = await Promise.all([db.select().from(models).orderBy(asc(models.id)), db.select().from(modelRoutes).orderBy(asc(modelRoutes.priority))]);
-      return rows
-        .filter((m) => (!args.enabledOnly || m.enabled) && (!args.kind || m.kind === args.kind))
-        .map((model) => ({ model, routes: routes.filter((r) => r.modelId === model.id) }));
-    },
+    resolve: (_root, args, ctx) => listModels(ctx.gateway.database.db, { enabledOnly: args.enabledOnly, kind: args.kind }),
   }),
 }));
 
