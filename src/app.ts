@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Gateway } from './core/gateway.js';
 import { registerGraphQL } from './graphql/register-graphql.js';
-import { newOrderedId } from './core/ids.js';
+import { newOrderedId } from './contract/ids.js';
 import { clientErrorHandler } from './rest/client-error-handler.js';
 import { capConnectionsPerAddress } from './rest/connection-cap.js';
 import { installErrorHandlers } from './rest/error-handler.js';

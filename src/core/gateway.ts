@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/open-database.js';
 import { upstreamKeys } from '../db/schema.js';
 import { MockAdapter } from '../providers/mock/mock-adapter.js';
-import type { ProviderAdapter } from '../providers/provider.js';
+import type { ProviderAdapter } from '../contract/provider.js';
 import { createProviderAdapters, defaultBaseUrl } from '../providers/registry.js';
 import { createUpstreamAgent, upstreamAgent as sharedUpstreamAgent } from '../providers/http/upstream-agent.js';
 import { AdminTokens } from './admin/admin-tokens.js';
@@ -16,7 +16,7 @@ import { EmbeddingService } from './embeddings/embedding-service.js';
 import type { EventBus } from './events/event-bus.js';
 import { createEventBus } from './events/create-event-bus.js';
 import { HealthTracker } from './health/health-tracker.js';
-import { newId } from './ids.js';
+import { newId } from '../contract/ids.js';
 import { KeyStore } from './keys/key-store.js';
 import type { Logger } from './logger.js';
 import { PermissionStore } from './permissions/permission-store.js';
@@ -28,7 +28,7 @@ import type { SecretBox } from './secrets/secret-box.js';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.js';
 import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
-import { tokenCountPool } from './tokens/count-pool.js';
+import { tokenCountPool } from '../tokens/count-pool.js';
 
 export interface GatewayOptions {
   config: Config;

@@ -2,7 +2,7 @@ import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
 import { createGeminiAdapter } from './gemini/gemini-adapter.js';
 import { createOpenAIAdapter } from './openai/openai-adapter.js';
 import { deepseekDialect, openaiCompatibleDialect, openaiDialect } from './openai/openai-dialect.js';
-import type { ProviderAdapter } from './provider.js';
+import type { ProviderAdapter } from '../contract/provider.js';
 
 // Base URLs as each provider's official SDK takes them: OpenAI's includes
 // `/v1`, the others are origins and the adapter adds the path.

@@ -9,7 +9,7 @@
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
-import { Cancellation } from '../../src/core/routing/cancel-signal.js';
+import { Cancellation } from '../../src/contract/cancel-signal.js';
 
 const PORT = Number(process.env.PORT ?? 0);
 

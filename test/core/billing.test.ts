@@ -11,7 +11,7 @@ import { reserve } from '../../src/core/billing/reserve.js';
 import { settle } from '../../src/core/billing/settle.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
-import { newId } from '../../src/core/ids.js';
+import { newId } from '../../src/contract/ids.js';
 import { formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import type { Database } from '../../src/db/open-database.js';

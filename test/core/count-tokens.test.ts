@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countPromptTokens, countTextTokens } from '../../src/core/tokens/count-tokens.js';
+import { countPromptTokens, countTextTokens } from '../../src/tokens/count-tokens.js';
 
 describe('prompt token counts', () => {
   it('are the same whether a part is counted fresh or remembered from an earlier request', () => {

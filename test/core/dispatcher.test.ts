@@ -5,18 +5,18 @@
 // that has started).
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
-import type { ChatRequest } from '../../src/core/chat/chat-request.js';
+import type { ChatRequest } from '../../src/contract/chat-request.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { HealthTracker } from '../../src/core/health/health-tracker.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { detachedClient } from '../../src/core/request-context.js';
-import { Cancellation, sleep } from '../../src/core/routing/cancel-signal.js';
+import { Cancellation, sleep } from '../../src/contract/cancel-signal.js';
 import { requestDeadline } from '../../src/core/routing/deadline.js';
 import { type DispatchOptions, Dispatcher, MAX_ATTEMPTS, NoUpstreamError } from '../../src/core/routing/dispatcher.js';
 import { DeadlineError } from '../../src/core/routing/to-gateway-error.js';
 import type { PoolKey, UpstreamPool } from '../../src/core/routing/upstream-pool.js';
-import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../src/providers/openai-shapes.js';
-import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../../src/providers/provider.js';
+import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../src/contract/openai-shapes.js';
+import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../../src/contract/provider.js';
 
 /** What a key does when called: answer (the default), throw, or hand back a stream. */
 type Outcome = { error: ProviderError } | { stream: () => AsyncIterable<ChatCompletionChunk[]> } | { run: (ctx: CallContext) => Promise<void> };

@@ -5,8 +5,8 @@
 import * as shipped from 'gpt-tokenizer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countPromptTokens, countPromptTokensExact, countTextsTokensExact, estimatePromptTokens } from '../../src/core/tokens/count-tokens.js';
-import { countTokens, encode, LONG_PIECE_CHARS } from '../../src/core/tokens/o200k.js';
+import { countPromptTokens, countPromptTokensExact, countTextsTokensExact, estimatePromptTokens } from '../../src/tokens/count-tokens.js';
+import { countTokens, encode, LONG_PIECE_CHARS } from '../../src/tokens/o200k.js';
 
 /** Text the tokenizer must merge piece by piece: random lowercase words and CJK runs, unseen before. */
 function costlyText(chars: number, seed: number): string {

@@ -4,7 +4,7 @@ import { type Meter, Metering, promptReserveTokens } from '../../src/core/billin
 import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { type BalanceEvent, LocalEventBus, type UsageEvent } from '../../src/core/events/event-bus.js';
-import { newId } from '../../src/core/ids.js';
+import { newId } from '../../src/contract/ids.js';
 import type { AuthenticatedKey } from '../../src/core/keys/key-store.js';
 import type { Logger } from '../../src/core/logger.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newOrderedId } from '../../src/core/ids.js';
+import { newOrderedId } from '../../src/contract/ids.js';
 import type { Database } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { openTestDatabase } from '../helpers/test-database.js';

@@ -8,7 +8,7 @@ import { insertReservations, type Reservation, reserve } from '../../src/core/bi
 import { type Settlement, type SettleResult, settle, settleMany, settlementRows } from '../../src/core/billing/settle.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
-import { newId } from '../../src/core/ids.js';
+import { newId } from '../../src/contract/ids.js';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import type { Database } from '../../src/db/open-database.js';
 import { apiKeys, leases, ledgerEntries, projects, replicas, usageRecords } from '../../src/db/schema.js';

@@ -4,7 +4,7 @@
 import * as shipped from 'gpt-tokenizer';
 import shippedRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countTokens, decode, encode, MERGE_CACHE_PIECES, o200k, readO200kRanks } from '../../src/core/tokens/o200k.js';
+import { countTokens, decode, encode, MERGE_CACHE_PIECES, o200k, readO200kRanks } from '../../src/tokens/o200k.js';
 
 describe('o200k_base from the .tiktoken file', () => {
   it('has the ranks of gpt-tokenizer’s own module, entry by entry', () => {

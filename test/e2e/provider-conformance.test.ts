@@ -9,7 +9,7 @@
 import { eq } from 'drizzle-orm';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countTextTokens } from '../../src/core/tokens/count-tokens.js';
+import { countTextTokens } from '../../src/tokens/count-tokens.js';
 import { upstreamKeys } from '../../src/db/schema.js';
 import type { Emulator } from '../emulators/index.js';
 import { liveModel } from '../helpers/live-routes.js';

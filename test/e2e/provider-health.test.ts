@@ -9,7 +9,7 @@ import { type HealthEvent, LocalEventBus } from '../../src/core/events/event-bus
 import { HealthTracker } from '../../src/core/health/health-tracker.js';
 import { KeyRateCaps } from '../../src/core/routing/key-rate-caps.js';
 import { upstreamKeys } from '../../src/db/schema.js';
-import { ProviderError } from '../../src/providers/provider.js';
+import { ProviderError } from '../../src/contract/provider.js';
 import { type Emulator, startAnthropicEmulator, startGeminiEmulator } from '../emulators/index.js';
 import { type LiveKey, liveModel } from '../helpers/live-routes.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';

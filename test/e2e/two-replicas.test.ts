@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMoney } from '../../src/core/money.js';
-import { countPromptTokens } from '../../src/core/tokens/count-tokens.js';
+import { countPromptTokens } from '../../src/tokens/count-tokens.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { projects } from '../../src/db/schema.js';
 import { type Emulator, startOpenAIEmulator } from '../emulators/index.js';

@@ -1,6 +1,6 @@
 import { insertReservations, type Reservation } from '../../src/core/billing/reserve.js';
 import { type Settlement, settleMany } from '../../src/core/billing/settle.js';
-import { newId } from '../../src/core/ids.js';
+import { newId } from '../../src/contract/ids.js';
 import type { Db } from '../../src/db/open-database.js';
 
 /** A free test-mode reservation of one prompt token on a key. */

@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { type Database, openDatabase } from '../../src/db/open-database.js';
-import type { ProviderAdapter } from '../../src/providers/provider.js';
+import type { ProviderAdapter } from '../../src/contract/provider.js';
 import { createTestDatabase, onPostgres } from './test-database.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));

@@ -22,7 +22,7 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
-import { TEXT_LIMITS } from '../../src/core/validation/text-limits.js';
+import { TEXT_LIMITS } from '../../src/contract/text-limits.js';
 import { graphqlClient } from '../graphql/graphql-client.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { huge, SEED, Tally, withControl } from './bad-input.js';

@@ -5,7 +5,7 @@
 // money and changes no usage row (it may only add its own `rejected` row).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TEXT_LIMITS } from '../../src/core/validation/text-limits.js';
+import { TEXT_LIMITS } from '../../src/contract/text-limits.js';
 import { usageRecords } from '../../src/db/schema.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { deepJsonText, huge, pastBoundary, SEED, Tally, withControl, wrongType } from './bad-input.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { MONEY_SCALE } from '../money.js';
-import { identifierText, nameText, reasonText } from '../validation/text-limits.js';
+import { identifierText, nameText, reasonText } from '../../contract/text-limits.js';
 
 // zod pieces shared by the operator actions. Every action validates its whole
 // input before its first write, so an invalid input changes nothing.

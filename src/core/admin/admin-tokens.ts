@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Db, DbOrTx } from '../../db/open-database.js';
 import { adminTokens } from '../../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
-import { newId, randomBase62 } from '../ids.js';
+import { newId, randomBase62 } from '../../contract/ids.js';
 import { hashSecret } from '../keys/project-key.js';
 
 export type AdminRole = 'admin' | 'viewer';

@@ -7,7 +7,7 @@ import { upsertModel } from '../catalogue/upsert-model.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { PROVIDERS } from '../routing/upstream-key-admin.js';
-import { identifierText } from '../validation/text-limits.js';
+import { identifierText } from '../../contract/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } from './admin-inputs.js';
 
 type Deps = Pick<Gateway, 'database' | 'bus' | 'catalogue'>;

@@ -12,7 +12,7 @@ import {
 } from '../routing/upstream-key-admin.js';
 import { baseUrlProblem, maskBaseUrl } from '../routing/upstream-base-url.js';
 import { hostRefusal, type UpstreamHostPolicy } from '../routing/upstream-host-policy.js';
-import { identifierText, nameText, secretText, TEXT_LIMITS } from '../validation/text-limits.js';
+import { identifierText, nameText, secretText, TEXT_LIMITS } from '../../contract/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf } from './admin-inputs.js';
 
 // Operator actions on the pool of upstream provider keys. The secret is write

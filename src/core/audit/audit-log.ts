@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, gte, lt, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/open-database.js';
 import { auditLog } from '../../db/schema.js';
-import { newId } from '../ids.js';
+import { newId } from '../../contract/ids.js';
 import { cursorAt, keysetPage, type PageArgs } from '../admin/keyset-page.js';
 
 export type AuditRow = typeof auditLog.$inferSelect;

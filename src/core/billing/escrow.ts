@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
 import { rowsOf } from '../../db/rows.js';
 import { leases, projects } from '../../db/schema.js';
-import { newId } from '../ids.js';
+import { newId } from '../../contract/ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 import type { SettleResult } from './settle.js';
 

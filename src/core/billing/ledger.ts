@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/open-database.js';
 import { ledgerEntries, projects } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
-import { newOrderedId } from '../ids.js';
+import { newOrderedId } from '../../contract/ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export interface BalanceChange {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
 import { preparedSql } from '../../db/prepared-sql.js';
-import { newOrderedId } from '../ids.js';
+import { newOrderedId } from '../../contract/ids.js';
 import { formatMoney, parseMoney } from '../money.js';
 
 export type SettledStatus = 'ok' | 'error' | 'aborted';

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/open-database.js';
 import { modelRoutes, models } from '../../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
-import { newId } from '../ids.js';
+import { newId } from '../../contract/ids.js';
 import type { CatalogueSeed } from './default-catalogue.js';
 
 export type UpsertModelInput = Omit<CatalogueSeed, 'routes'> & {

@@ -5,15 +5,16 @@ import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 import { type Dispatcher, dispatchOptions, type OpenedStream, type RouteInfo } from '../routing/dispatcher.js';
 import { type Deadline, requestDeadline } from '../routing/deadline.js';
-import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
-import { countPromptTokensExact, countTextTokens, estimatePromptTokens } from '../tokens/count-tokens.js';
-import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../providers/openai-shapes.js';
-import { ProviderError } from '../../providers/provider.js';
-import { type ChatRequest, chatRequestSchema, outputCap, requestedMaxTokens } from './chat-request.js';
+import { DeadlineError } from '../routing/routing-errors.js';
+import { toGatewayError } from '../routing/to-gateway-error.js';
+import { countPromptTokensExact, countTextTokens, estimatePromptTokens } from '../../tokens/count-tokens.js';
+import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../contract/openai-shapes.js';
+import { ProviderError } from '../../contract/provider.js';
+import { type ChatRequest, chatRequestSchema, outputCap, requestedMaxTokens } from '../../contract/chat-request.js';
 import { resolveModel, validateOrReject } from './resolve-model.js';
 import { admitRate } from '../rate-limit/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
-import type { CancelSignal } from '../routing/cancel-signal.js';
+import type { CancelSignal } from '../../contract/cancel-signal.js';
 
 export type ChatResponse =
   | { kind: 'json'; body: ChatCompletion; headers: Record<string, string> }

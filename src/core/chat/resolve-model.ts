@@ -2,7 +2,7 @@ import type { Metering, Endpoint } from '../billing/metering.js';
 import type { Catalogue, CatalogueModel } from '../catalogue/catalogue.js';
 import { GatewayError } from '../errors.js';
 import { validate } from '../validate.js';
-import { recordableText } from '../validation/text-limits.js';
+import { recordableText } from '../../contract/text-limits.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 

@@ -7,10 +7,11 @@ import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
 import { type Dispatcher, dispatchOptions } from '../routing/dispatcher.js';
 import { requestDeadline } from '../routing/deadline.js';
-import { DeadlineError, toGatewayError } from '../routing/to-gateway-error.js';
-import { estimateTextsTokens } from '../tokens/count-tokens.js';
-import type { EmbeddingResponse } from '../../providers/openai-shapes.js';
-import { type EmbeddingRequest, embeddingInputs, embeddingRequestSchema } from './embedding-request.js';
+import { DeadlineError } from '../routing/routing-errors.js';
+import { toGatewayError } from '../routing/to-gateway-error.js';
+import { estimateTextsTokens } from '../../tokens/count-tokens.js';
+import type { EmbeddingResponse } from '../../contract/openai-shapes.js';
+import { type EmbeddingRequest, embeddingInputs, embeddingRequestSchema } from '../../contract/embedding-request.js';
 
 export interface EmbeddingServiceDeps {
   catalogue: Catalogue;

@@ -1,5 +1,5 @@
 import type { EventBus } from '../events/event-bus.js';
-import type { ProviderError } from '../../providers/provider.js';
+import type { ProviderError } from '../../contract/provider.js';
 
 export type HealthState = 'healthy' | 'degraded' | 'cooling_down' | 'down' | 'disabled';
 

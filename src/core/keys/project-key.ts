@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { newId, randomBase62 } from '../ids.js';
+import { newId, randomBase62 } from '../../contract/ids.js';
 
 export type KeyMode = 'live' | 'test';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { apiKeys, usageRecords } from '../../db/schema.js';
 import { type ActionInput, idInput, nameInput, nonNegativeMoney, parseInput, perMinuteLimit } from '../admin/admin-inputs.js';
 import { auditedChange } from '../audit/audited-change.js';
-import { nameText } from '../validation/text-limits.js';
+import { nameText } from '../../contract/text-limits.js';
 import type { Gateway } from '../gateway.js';
 import { type ApiKeyRow, findApiKey, insertApiKeyRows, type NewApiKey, revokeApiKeyRows } from './project-admin.js';
 

@@ -4,7 +4,7 @@ import { apiKeys, projectModelPermissions, projects } from '../../db/schema.js';
 import { changeBalance } from '../billing/ledger.js';
 import { GatewayError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import { newId } from '../ids.js';
+import { newId } from '../../contract/ids.js';
 import { parseMoney } from '../money.js';
 import { generateProjectKey, type KeyMode } from '../keys/project-key.js';
 

@@ -1,6 +1,6 @@
 import type { ClientConnection } from '../request-context.js';
-import { Cancellation } from './cancel-signal.js';
-import { ClientGoneError, DeadlineError } from './to-gateway-error.js';
+import { Cancellation } from '../../contract/cancel-signal.js';
+import { ClientGoneError, DeadlineError } from './routing-errors.js';
 
 export interface Deadline {
   /** Aborts when the client goes away or the deadline passes. */

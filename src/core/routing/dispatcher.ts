@@ -1,18 +1,19 @@
-import { type ChatRequest, outputCap } from '../chat/chat-request.js';
-import { type EmbeddingRequest, embeddingInputs } from '../embeddings/embedding-request.js';
+import { type ChatRequest, outputCap } from '../../contract/chat-request.js';
+import { type EmbeddingRequest, embeddingInputs } from '../../contract/embedding-request.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
 import type { HealthTracker } from '../health/health-tracker.js';
 import type { Logger } from '../logger.js';
-import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../providers/openai-shapes.js';
-import { type CallContext, type ProviderAdapter, ProviderError, type UpstreamTransport } from '../../providers/provider.js';
-import { estimatePromptTokens, estimateTextsTokens } from '../tokens/count-tokens.js';
+import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../contract/openai-shapes.js';
+import { type CallContext, type ProviderAdapter, ProviderError, type UpstreamTransport } from '../../contract/provider.js';
+import { estimatePromptTokens, estimateTextsTokens } from '../../tokens/count-tokens.js';
 import { type CapTicket, KeyRateCaps } from './key-rate-caps.js';
 import { orderKeys } from './order-keys.js';
 import { type NeededCapability, neededCapabilities, unmetCapability } from './required-capabilities.js';
 import type { RequestContext } from '../request-context.js';
 import type { Deadline } from './deadline.js';
+import { NoUpstreamError } from './routing-errors.js';
 import type { UpstreamPool } from './upstream-pool.js';
-import type { CancelSignal } from './cancel-signal.js';
+import type { CancelSignal } from '../../contract/cancel-signal.js';
 import { HOP_HEADER, nextHopValue, parseHopMarks } from './upstream-hop.js';
 
 /** Upper bound on upstream calls per request, across keys and fallback models together. */
@@ -87,16 +88,6 @@ export interface DispatcherDeps {
   random?: () => number;
   /** The connection pool applying the upstream host policy, and this deployment's hop mark (upstream-hop.ts). */
   upstream?: { agent: UpstreamTransport['agent']; hopMark: string };
-}
-
-export class NoUpstreamError extends Error {
-  constructor(
-    message: string,
-    readonly lastError: ProviderError | undefined,
-    readonly attempts: number,
-  ) {
-    super(message);
-  }
 }
 
 const asProviderError = (e: unknown): ProviderError =>
@@ -327,3 +318,5 @@ const attemptCap = (req: ChatRequest, reserved: CatalogueModel, routed: Catalogu
 
 /** The prompt's tokens, counted only when a capped key needs them. */
 const chatTokens = (req: ChatRequest) => () => estimatePromptTokens(req.messages, req.tools);
+
+export { NoUpstreamError };

@@ -1,6 +1,6 @@
 import type { ModelCapabilities } from '../../db/schema.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
-import type { ChatRequest } from '../chat/chat-request.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
 
 /** A request option that only models with a capability can honour. */
 export interface NeededCapability {

@@ -1,7 +1,9 @@
 import { isDatabaseUnavailable } from '../../db/database-unavailable.js';
 import { type ErrorKind, GatewayError } from '../errors.js';
-import { ProviderError } from '../../providers/provider.js';
-import { NoUpstreamError } from './dispatcher.js';
+import { ProviderError } from '../../contract/provider.js';
+import { ClientGoneError, DeadlineError, NoUpstreamError } from './routing-errors.js';
+
+export { ClientGoneError, DeadlineError };
 
 const kindByStatus: Record<number, ErrorKind> = {
   400: 'invalid_request',
@@ -21,19 +23,6 @@ const kindByStatus: Record<number, ErrorKind> = {
 
 export function errorKindForStatus(status: number): ErrorKind {
   return kindByStatus[status] ?? (status >= 500 ? 'upstream_error' : 'invalid_request');
-}
-
-export class DeadlineError extends Error {
-  constructor(readonly requestTimeout: boolean) {
-    super('deadline passed');
-  }
-}
-
-/** The client went away mid-request: its own doing, not the gateway's failure. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('client closed the connection');
-  }
 }
 
 /** What the client sees for a failure from the upstream side, with nothing internal in it. */

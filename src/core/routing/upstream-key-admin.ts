@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from '../../db/open-database.js';
 import { upstreamKeys } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import { newId } from '../ids.js';
+import { newId } from '../../contract/ids.js';
 import { lastFour, type SecretBox } from '../secrets/secret-box.js';
 
 export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'deepseek', 'openai-compatible'] as const;

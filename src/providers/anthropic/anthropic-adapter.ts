@@ -1,12 +1,12 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { newId } from '../../core/ids.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { newId } from '../../contract/ids.js';
 import { joinUrl } from '../http/join-url.js';
 import { parseUpstream } from '../http/parse-upstream.js';
 import { readJsonBody } from '../http/read-body.js';
 import { sendUpstream } from '../http/send-upstream.js';
 import { translateEventStream } from '../http/translate-event-stream.js';
-import type { ChatCompletion, EmbeddingResponse } from '../openai-shapes.js';
-import { ProviderError, type CallContext, type ChatStream, type ProviderAdapter } from '../provider.js';
+import type { ChatCompletion, EmbeddingResponse } from '../../contract/openai-shapes.js';
+import { ProviderError, type CallContext, type ChatStream, type ProviderAdapter } from '../../contract/provider.js';
 import { anthropicErrorDetails } from './anthropic-error.js';
 import { anthropicMessageSchema } from './anthropic-response-schema.js';
 import { toAnthropicRequest } from './convert-request.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { UpstreamErrorDetails } from '../http/upstream-error.js';
-import { ProviderError, type ProviderErrorClass } from '../provider.js';
+import { ProviderError, type ProviderErrorClass } from '../../contract/provider.js';
 import { safeUpstreamMessage } from '../http/safe-upstream-message.js';
 
 // `{"type":"error","error":{"type","message"},"request_id"}`, for a failed

@@ -1,6 +1,6 @@
-import type { ChatMessage, ContentPart } from '../../core/chat/chat-request.js';
+import type { ChatMessage, ContentPart } from '../../contract/chat-request.js';
 import { isHttpUrl, parseBase64DataUrl } from '../http/parse-data-url.js';
-import { ProviderError } from '../provider.js';
+import { ProviderError } from '../../contract/provider.js';
 
 export type AnthropicBlock = Record<string, unknown> & { type: string };
 export interface AnthropicMessage {

@@ -1,5 +1,5 @@
-import { requestedMaxTokens, type ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import { requestedMaxTokens, type ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 import { continuesToolLoop, convertToAnthropicPrompt } from './convert-messages.js';
 import { convertToAnthropicTools } from './convert-tools.js';
 import { fitThinkingBudget, thinkingBudget } from './thinking-budget.js';

@@ -1,5 +1,5 @@
-import type { ToolCall } from '../../core/chat/chat-request.js';
-import type { AssistantMessage, ChatCompletion } from '../openai-shapes.js';
+import type { ToolCall } from '../../contract/chat-request.js';
+import type { AssistantMessage, ChatCompletion } from '../../contract/openai-shapes.js';
 import type { AnthropicMessageResponse } from './anthropic-response-schema.js';
 import { convertAnthropicUsage } from './convert-usage.js';
 import { mapAnthropicStopReason } from './map-stop-reason.js';

@@ -1,5 +1,5 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 import { webSearchTool } from './web-search-tool.js';
 
 /** The forced tool that carries `response_format` JSON (LiteLLM's approach); its input comes back as `content`. */

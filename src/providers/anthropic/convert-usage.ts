@@ -1,4 +1,4 @@
-import { makeUsage, type Usage } from '../openai-shapes.js';
+import { makeUsage, type Usage } from '../../contract/openai-shapes.js';
 import type { AnthropicUsage } from './anthropic-response-schema.js';
 
 /** Anthropic counts cached input apart from `input_tokens`; OpenAI's prompt_tokens includes it. */

@@ -1,4 +1,4 @@
-import type { FinishReason } from '../openai-shapes.js';
+import type { FinishReason } from '../../contract/openai-shapes.js';
 
 export function mapAnthropicStopReason(reason: string | null | undefined): FinishReason {
   switch (reason) {

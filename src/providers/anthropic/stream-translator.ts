@@ -1,8 +1,8 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { z } from 'zod';
 import { type StreamTranslator, usageChunk } from '../http/stream-translator.js';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../openai-shapes.js';
-import { ProviderError } from '../provider.js';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason } from '../../contract/openai-shapes.js';
+import { ProviderError } from '../../contract/provider.js';
 import { anthropicStreamError } from './anthropic-error.js';
 import type { AnthropicUsage } from './anthropic-response-schema.js';
 import {

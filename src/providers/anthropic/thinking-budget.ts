@@ -1,5 +1,5 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 
 // LiteLLM's budgets for reasoning_effort; `think: true` is medium.
 const BUDGETS: Record<string, number | undefined> = {

@@ -1,5 +1,5 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 
 const unsupported = (option: string) =>
   new ProviderError(`${option} is not supported by anthropic models`, 'client', undefined, undefined, 400);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatRequest } from '../../core/chat/chat-request.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
 
 const webSearchOptions = z.looseObject({ search_context_size: z.enum(['low', 'medium', 'high']).optional() });
 const MAX_USES = { low: 1, medium: 5, high: 10 } as const;

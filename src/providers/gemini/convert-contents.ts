@@ -1,6 +1,6 @@
-import type { ChatMessage, ContentPart, ToolCall } from '../../core/chat/chat-request.js';
+import type { ChatMessage, ContentPart, ToolCall } from '../../contract/chat-request.js';
 import { isHttpUrl, parseBase64DataUrl } from '../http/parse-data-url.js';
-import { ProviderError } from '../provider.js';
+import { ProviderError } from '../../contract/provider.js';
 import { guessMimeType } from './guess-mime-type.js';
 
 export type GeminiPart = Record<string, unknown>;

@@ -1,8 +1,8 @@
-import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
-import { countTextTokens } from '../../core/tokens/count-tokens.js';
-import type { EmbeddingResponse } from '../openai-shapes.js';
-import { embeddingToBase64 } from '../openai/embedding-base64.js';
-import { ProviderError } from '../provider.js';
+import { embeddingInputs, type EmbeddingRequest } from '../../contract/embedding-request.js';
+import { countTextTokens } from '../../tokens/count-tokens.js';
+import type { EmbeddingResponse } from '../../contract/openai-shapes.js';
+import { embeddingToBase64 } from '../http/embedding-base64.js';
+import { ProviderError } from '../../contract/provider.js';
 import type { z } from 'zod';
 import type { geminiBatchEmbedResponseSchema } from './gemini-response-schema.js';
 

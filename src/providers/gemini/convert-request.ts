@@ -1,5 +1,5 @@
-import { requestedMaxTokens, type ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import { requestedMaxTokens, type ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 import { convertToGeminiPrompt } from './convert-contents.js';
 import { toGeminiSchema } from './convert-json-schema.js';
 import { convertToGeminiTools } from './convert-tools.js';

@@ -1,6 +1,6 @@
-import type { ToolCall } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
-import type { AssistantMessage, ChatCompletion } from '../openai-shapes.js';
+import type { ToolCall } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
+import type { AssistantMessage, ChatCompletion } from '../../contract/openai-shapes.js';
 import { convertGeminiUsage } from './convert-usage.js';
 import type { GeminiResponse, GeminiResponsePart } from './gemini-response-schema.js';
 import { mapGeminiFinishReason } from './map-finish-reason.js';

@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
 import { toGeminiParameters } from './convert-json-schema.js';
 
 export interface GeminiTools {

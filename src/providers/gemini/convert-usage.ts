@@ -1,4 +1,4 @@
-import { makeUsage, type Usage } from '../openai-shapes.js';
+import { makeUsage, type Usage } from '../../contract/openai-shapes.js';
 import type { GeminiUsage } from './gemini-response-schema.js';
 
 /**

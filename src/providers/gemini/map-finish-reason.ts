@@ -1,4 +1,4 @@
-import type { FinishReason } from '../openai-shapes.js';
+import type { FinishReason } from '../../contract/openai-shapes.js';
 
 /** Gemini says STOP after function calls too; those turns are `tool_calls`. */
 export function mapGeminiFinishReason(reason: string | null | undefined, hasFunctionCalls: boolean): FinishReason {

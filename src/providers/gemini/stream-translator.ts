@@ -1,8 +1,8 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { type StreamTranslator, usageChunk } from '../http/stream-translator.js';
 import { upstreamError } from '../http/upstream-error.js';
-import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta } from '../openai-shapes.js';
-import { ProviderError } from '../provider.js';
+import type { ChatCompletionChunk, ChunkDelta, FinishReason, ToolCallDelta } from '../../contract/openai-shapes.js';
+import { ProviderError } from '../../contract/provider.js';
 import { toolCallFromPart } from './convert-response.js';
 import { convertGeminiUsage } from './convert-usage.js';
 import { geminiErrorDetails } from './gemini-error.js';

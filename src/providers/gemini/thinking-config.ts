@@ -1,5 +1,5 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 
 // The same budgets as for Anthropic (LiteLLM's); `none` turns thinking off.
 const BUDGETS: Record<string, number> = { none: 0, minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 4096 };

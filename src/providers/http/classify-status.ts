@@ -1,4 +1,4 @@
-import type { ProviderErrorClass } from '../provider.js';
+import type { ProviderErrorClass } from '../../contract/provider.js';
 
 /**
  * What a failed upstream status means for the gateway. 402 is a key problem

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ProviderError } from '../provider.js';
+import { ProviderError } from '../../contract/provider.js';
 
 /** A 2xx body checked against the provider's schema; a mismatch is a bad_response. */
 export function parseUpstream<T extends z.ZodType>(schema: T, body: unknown, provider: string): z.infer<T> {

@@ -3,8 +3,8 @@ import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { transportError } from './transport-error.js';
 import { upstreamAgent } from './upstream-agent.js';
-import type { CancelSignal } from '../../core/routing/cancel-signal.js';
-import type { UpstreamTransport } from '../provider.js';
+import type { CancelSignal } from '../../contract/cancel-signal.js';
+import type { UpstreamTransport } from '../../contract/provider.js';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
 

@@ -1,7 +1,7 @@
-import { ProviderError } from '../provider.js';
+import { ProviderError } from '../../contract/provider.js';
 import type { UpstreamBody } from './post-json.js';
 import { transportError } from './transport-error.js';
-import type { CancelSignal } from '../../core/routing/cancel-signal.js';
+import type { CancelSignal } from '../../contract/cancel-signal.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
 

@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
-import { ProviderError } from '../provider.js';
+import { ProviderError } from '../../contract/provider.js';
 
 // A single frame bigger than this is not something any provider sends.
 const MAX_FRAME_CHARS = 16 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { ChatCompletionChunk, Usage } from '../openai-shapes.js';
+import type { ChatCompletionChunk, Usage } from '../../contract/openai-shapes.js';
 
 /**
  * Turns one provider's SSE events into OpenAI chunks. Implementations are

@@ -1,9 +1,9 @@
-import type { ChatCompletionChunk } from '../openai-shapes.js';
-import { ProviderError } from '../provider.js';
+import type { ChatCompletionChunk } from '../../contract/openai-shapes.js';
+import { ProviderError } from '../../contract/provider.js';
 import { ServerSentEventReader } from './read-server-sent-events.js';
 import type { StreamTranslator } from './stream-translator.js';
 import { transportError } from './transport-error.js';
-import type { CancelSignal } from '../../core/routing/cancel-signal.js';
+import type { CancelSignal } from '../../contract/cancel-signal.js';
 
 /**
  * Reads an upstream SSE body through a translator. Every failure surfaces as

@@ -1,5 +1,5 @@
-import { ProviderError } from '../provider.js';
-import type { CancelSignal } from '../../core/routing/cancel-signal.js';
+import { ProviderError } from '../../contract/provider.js';
+import type { CancelSignal } from '../../contract/cancel-signal.js';
 import { HOST_REFUSED } from './upstream-agent.js';
 
 /**

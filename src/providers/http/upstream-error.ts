@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ProviderError, type ProviderErrorClass } from '../provider.js';
+import { ProviderError, type ProviderErrorClass } from '../../contract/provider.js';
 import { errorClassForStatus } from './classify-status.js';
 import { retryAfterMs } from './retry-after.js';
 import { safeUpstreamMessage } from './safe-upstream-message.js';

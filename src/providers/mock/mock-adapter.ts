@@ -1,15 +1,15 @@
-import { sleep } from '../../core/routing/cancel-signal.js';
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { requestedMaxTokens } from '../../core/chat/chat-request.js';
-import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
-import { countPromptTokensExact, countTextTokens, countTextsTokensExact } from '../../core/tokens/count-tokens.js';
-import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse, FinishReason } from '../openai-shapes.js';
-import { makeUsage } from '../openai-shapes.js';
-import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../provider.js';
+import { sleep } from '../../contract/cancel-signal.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { requestedMaxTokens } from '../../contract/chat-request.js';
+import { embeddingInputs, type EmbeddingRequest } from '../../contract/embedding-request.js';
+import { countPromptTokensExact, countTextTokens, countTextsTokensExact } from '../../tokens/count-tokens.js';
+import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse, FinishReason } from '../../contract/openai-shapes.js';
+import { makeUsage } from '../../contract/openai-shapes.js';
+import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../../contract/provider.js';
 import { mockEmbedding } from './mock-embedding.js';
 import { mockReplyText, mockToolCall, mockToolToCall } from './mock-reply.js';
 import { MOCK_SCENARIO_HEADER, type MockScenario, parseMockScenario } from './mock-scenario.js';
-import { decode, encode } from '../../core/tokens/o200k.js';
+import { decode, encode } from '../../tokens/o200k.js';
 
 const STREAM_PIECES = 5;
 const DEFAULT_EMBEDDING_DIMENSIONS = 1536;

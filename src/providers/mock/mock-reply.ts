@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChatMessage, ChatRequest, FunctionTool, ToolCall } from '../../core/chat/chat-request.js';
+import type { ChatMessage, ChatRequest, FunctionTool, ToolCall } from '../../contract/chat-request.js';
 
 // What the mock says: deterministic, so tests and client developers can rely on it.
 

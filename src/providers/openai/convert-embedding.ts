@@ -1,7 +1,7 @@
-import { embeddingInputs, type EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
-import { countTextTokens } from '../../core/tokens/count-tokens.js';
-import type { EmbeddingResponse } from '../openai-shapes.js';
-import { embeddingToBase64 } from './embedding-base64.js';
+import { embeddingInputs, type EmbeddingRequest } from '../../contract/embedding-request.js';
+import { countTextTokens } from '../../tokens/count-tokens.js';
+import type { EmbeddingResponse } from '../../contract/openai-shapes.js';
+import { embeddingToBase64 } from '../http/embedding-base64.js';
 import { withoutGatewayFields } from './gateway-fields.js';
 import type { openaiEmbeddingResponseSchema } from './openai-response-schema.js';
 import type { z } from 'zod';

@@ -1,4 +1,4 @@
-import { type ChatRequest, requestedMaxTokens } from '../../core/chat/chat-request.js';
+import { type ChatRequest, requestedMaxTokens } from '../../contract/chat-request.js';
 import { withoutGatewayFields } from './gateway-fields.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 

@@ -1,6 +1,6 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { countPromptTokens, countTextTokens } from '../../core/tokens/count-tokens.js';
-import { makeUsage, type AssistantMessage, type ChatCompletion } from '../openai-shapes.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { countPromptTokens, countTextTokens } from '../../tokens/count-tokens.js';
+import { makeUsage, type AssistantMessage, type ChatCompletion } from '../../contract/openai-shapes.js';
 import { convertOpenAIUsage } from './convert-usage.js';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import type { OpenAICompletion } from './openai-response-schema.js';

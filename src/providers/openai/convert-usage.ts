@@ -1,4 +1,4 @@
-import { makeUsage, type Usage } from '../openai-shapes.js';
+import { makeUsage, type Usage } from '../../contract/openai-shapes.js';
 import type { OpenAIUsage } from './openai-response-schema.js';
 
 export function convertOpenAIUsage(usage: OpenAIUsage): Usage {

@@ -1,4 +1,4 @@
-import type { FinishReason } from '../openai-shapes.js';
+import type { FinishReason } from '../../contract/openai-shapes.js';
 
 const KNOWN = new Set<string>(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
 

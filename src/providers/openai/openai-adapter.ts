@@ -1,13 +1,13 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import type { EmbeddingRequest } from '../../core/embeddings/embedding-request.js';
-import { newId } from '../../core/ids.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import type { EmbeddingRequest } from '../../contract/embedding-request.js';
+import { newId } from '../../contract/ids.js';
 import { joinUrl } from '../http/join-url.js';
 import { parseUpstream } from '../http/parse-upstream.js';
 import { readJsonBody } from '../http/read-body.js';
 import { sendUpstream } from '../http/send-upstream.js';
 import { translateEventStream } from '../http/translate-event-stream.js';
-import type { ChatCompletion, EmbeddingResponse } from '../openai-shapes.js';
-import type { CallContext, ChatStream, ProviderAdapter } from '../provider.js';
+import type { ChatCompletion, EmbeddingResponse } from '../../contract/openai-shapes.js';
+import type { CallContext, ChatStream, ProviderAdapter } from '../../contract/provider.js';
 import { convertOpenAIEmbeddingResponse, toOpenAIEmbeddingBody } from './convert-embedding.js';
 import { toOpenAIChatBody } from './convert-request.js';
 import { convertOpenAIResponse } from './convert-response.js';

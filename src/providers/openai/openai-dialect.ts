@@ -1,5 +1,5 @@
-import type { ChatRequest } from '../../core/chat/chat-request.js';
-import { ProviderError } from '../provider.js';
+import type { ChatRequest } from '../../contract/chat-request.js';
+import { ProviderError } from '../../contract/provider.js';
 
 /**
  * How an OpenAI-wire upstream spells the output cap and the gateway's `think`

@@ -1,8 +1,8 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { type StreamTranslator, usageChunk } from '../http/stream-translator.js';
-import type { ChatCompletionChunk, ChunkDelta, ToolCallDelta, Usage } from '../openai-shapes.js';
+import type { ChatCompletionChunk, ChunkDelta, ToolCallDelta, Usage } from '../../contract/openai-shapes.js';
 import { safeUpstreamMessage } from '../http/safe-upstream-message.js';
-import { ProviderError } from '../provider.js';
+import { ProviderError } from '../../contract/provider.js';
 import { convertOpenAIUsage } from './convert-usage.js';
 import { mapOpenAIFinishReason } from './map-finish-reason.js';
 import { openaiErrorDetails } from './openai-error.js';

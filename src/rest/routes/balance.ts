@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { keyBalance } from '../../core/billing/key-balance.js';
 import type { Gateway } from '../../core/gateway.js';
 import { projectKeyMode } from '../../core/keys/project-key.js';
-import { identifierParam } from '../../core/validation/text-limits.js';
+import { identifierParam } from '../../core/validation/identifier-param.js';
 import { presentedKey } from '../authenticate.js';
 
 export function balanceRoutes(app: FastifyInstance, gateway: Gateway): void {

@@ -3,7 +3,7 @@ import type { CatalogueModel } from '../../core/catalogue/catalogue.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway.js';
 import { ALL_MODELS } from '../../core/permissions/permission-store.js';
-import { identifierParam } from '../../core/validation/text-limits.js';
+import { identifierParam } from '../../core/validation/identifier-param.js';
 import { presentedKey } from '../authenticate.js';
 
 const modelObject = (m: CatalogueModel) => ({ id: m.id, object: 'model' as const, created: m.created, owned_by: m.ownedBy });

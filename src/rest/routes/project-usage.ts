@@ -11,7 +11,7 @@ import type { Gateway } from '../../core/gateway.js';
 import { formatMoney, parseMoney } from '../../core/money.js';
 import { findUsageRecord, type UsageRow } from '../../core/usage/usage-queries.js';
 import { projectUsageReport, type UsageCounts } from '../../core/usage/project-usage-report.js';
-import { identifierParam } from '../../core/validation/text-limits.js';
+import { identifierParam } from '../../core/validation/identifier-param.js';
 import { presentedKey } from '../authenticate.js';
 
 export function projectUsageRoutes(app: FastifyInstance, gateway: Gateway): void {

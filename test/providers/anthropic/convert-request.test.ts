@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequestSchema, type ChatRequest } from '../../../src/core/chat/chat-request.js';
+import { chatRequestSchema, type ChatRequest } from '../../../src/contract/chat-request.js';
 import { toAnthropicRequest } from '../../../src/providers/anthropic/convert-request.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 
 const request = (extra: Record<string, unknown>): ChatRequest =>
   chatRequestSchema.parse({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], ...extra });

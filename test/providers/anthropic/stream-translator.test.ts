@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnthropicStreamTranslator } from '../../../src/providers/anthropic/stream-translator.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 import { assemble, fixture, replay } from '../helpers/replay.js';
 
 const translator = (jsonToolName?: string) =>

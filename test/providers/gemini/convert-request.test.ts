@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequestSchema, type ChatRequest } from '../../../src/core/chat/chat-request.js';
+import { chatRequestSchema, type ChatRequest } from '../../../src/contract/chat-request.js';
 import { toGeminiRequest } from '../../../src/providers/gemini/convert-request.js';
 import { toGeminiParameters, toGeminiSchema } from '../../../src/providers/gemini/convert-json-schema.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 
 const request = (extra: Record<string, unknown>): ChatRequest =>
   chatRequestSchema.parse({ model: 'gem', messages: [{ role: 'user', content: 'hi' }], ...extra });

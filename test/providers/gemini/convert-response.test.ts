@@ -4,7 +4,7 @@ import { convertGeminiResponse } from '../../../src/providers/gemini/convert-res
 import { geminiErrorDetails } from '../../../src/providers/gemini/gemini-error.js';
 import { geminiResponseSchema } from '../../../src/providers/gemini/gemini-response-schema.js';
 import { mapGeminiFinishReason } from '../../../src/providers/gemini/map-finish-reason.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 
 let ids = 0;
 const options = () => ({ upstreamModel: 'gemini-2.5-flash', now: 1700000000, fallbackId: 'chatcmpl-f', newToolCallId: () => `call_${++ids}` });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chatRequestSchema, type ChatRequest } from '../../../src/core/chat/chat-request.js';
+import { chatRequestSchema, type ChatRequest } from '../../../src/contract/chat-request.js';
 import { createGeminiAdapter, geminiUrl } from '../../../src/providers/gemini/gemini-adapter.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 import { startGeminiEmulator, type Emulator } from '../../emulators/index.js';
 import { assemble } from '../helpers/replay.js';
 import { contextFor, drain, rejectionOf } from '../helpers/context.js';

@@ -1,6 +1,6 @@
 import type { Emulator } from '../../emulators/index.js';
-import type { CallContext } from '../../../src/providers/provider.js';
-import type { ChatCompletionChunk } from '../../../src/providers/openai-shapes.js';
+import type { CallContext } from '../../../src/contract/provider.js';
+import type { ChatCompletionChunk } from '../../../src/contract/openai-shapes.js';
 
 export function contextFor(
   emu: Pick<Emulator, 'url'>,

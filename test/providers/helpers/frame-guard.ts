@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { z } from 'zod';
 import type { StreamTranslator } from '../../../src/providers/http/stream-translator.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 
 /** The JSON frames of a recorded stream (its `data: {...}` lines). */
 export const recordedFrames = (text: string): unknown[] =>

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { translateEventStream } from '../../../src/providers/http/translate-event-stream.js';
 import type { StreamTranslator } from '../../../src/providers/http/stream-translator.js';
-import type { ChatCompletionChunk } from '../../../src/providers/openai-shapes.js';
+import type { ChatCompletionChunk } from '../../../src/contract/openai-shapes.js';
 
 export const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');

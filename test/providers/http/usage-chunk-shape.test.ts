@@ -4,7 +4,7 @@ import { GeminiStreamTranslator } from '../../../src/providers/gemini/stream-tra
 import { ServerSentEventReader } from '../../../src/providers/http/read-server-sent-events.js';
 import type { StreamTranslator } from '../../../src/providers/http/stream-translator.js';
 import { OpenAIStreamTranslator } from '../../../src/providers/openai/stream-translator.js';
-import type { ChatCompletionChunk } from '../../../src/providers/openai-shapes.js';
+import type { ChatCompletionChunk } from '../../../src/contract/openai-shapes.js';
 import { haveSameMap } from '../../helpers/v8-shapes.js';
 import { fixture } from '../helpers/replay.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequestSchema, type ChatRequest } from '../../../src/core/chat/chat-request.js';
+import { chatRequestSchema, type ChatRequest } from '../../../src/contract/chat-request.js';
 import { toOpenAIChatBody } from '../../../src/providers/openai/convert-request.js';
 import { deepseekDialect, openaiCompatibleDialect, openaiDialect } from '../../../src/providers/openai/openai-dialect.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 
 const request = (extra: Record<string, unknown> = {}): ChatRequest =>
   chatRequestSchema.parse({ model: 'smart', messages: [{ role: 'user', content: 'hi' }], ...extra });

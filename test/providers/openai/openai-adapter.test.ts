@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chatRequestSchema, type ChatRequest } from '../../../src/core/chat/chat-request.js';
+import { chatRequestSchema, type ChatRequest } from '../../../src/contract/chat-request.js';
 import { createOpenAIAdapter } from '../../../src/providers/openai/openai-adapter.js';
 import { deepseekDialect, openaiDialect } from '../../../src/providers/openai/openai-dialect.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 import { startOpenAIEmulator, type Emulator } from '../../emulators/index.js';
 import { assemble } from '../helpers/replay.js';
 import { contextFor, drain, rejectionOf } from '../helpers/context.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatRequestSchema } from '../../../src/core/chat/chat-request.js';
+import { chatRequestSchema } from '../../../src/contract/chat-request.js';
 import { convertOpenAIResponse } from '../../../src/providers/openai/convert-response.js';
 import { openaiCompletionSchema, type OpenAICompletion } from '../../../src/providers/openai/openai-response-schema.js';
 import { plainCompletion } from '../../../src/providers/openai/plain-completion.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OpenAIStreamTranslator } from '../../../src/providers/openai/stream-translator.js';
-import { ProviderError } from '../../../src/providers/provider.js';
+import { ProviderError } from '../../../src/contract/provider.js';
 import { assemble, fixture, replay } from '../helpers/replay.js';
 
 const translator = () => new OpenAIStreamTranslator('openai', 'gpt-4o', 1700000000, 'chatcmpl-fallback');

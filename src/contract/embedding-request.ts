@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifierText } from '../validation/text-limits.js';
+import { identifierText } from './text-limits.js';
 
 export const embeddingRequestSchema = z.looseObject({
   model: identifierText(),

@@ -2,10 +2,10 @@
 // gemini, mock). Adapters translate an OpenAI-shaped request into their
 // provider's wire format, send it with one upstream key, and give back
 // OpenAI-shaped results or a classified ProviderError.
-import type { ChatRequest } from '../core/chat/chat-request.js';
-import type { EmbeddingRequest } from '../core/embeddings/embedding-request.js';
+import type { ChatRequest } from './chat-request.js';
+import type { EmbeddingRequest } from './embedding-request.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from './openai-shapes.js';
-import type { CancelSignal } from '../core/routing/cancel-signal.js';
+import type { CancelSignal } from './cancel-signal.js';
 import type { Dispatcher } from 'undici';
 
 export interface UpstreamTarget {

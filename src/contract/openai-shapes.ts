@@ -1,6 +1,6 @@
 // The OpenAI response shapes the gateway sends to clients. Every adapter
 // produces exactly these, whatever its provider speaks.
-import type { ToolCall } from '../core/chat/chat-request.js';
+import type { ToolCall } from './chat-request.js';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { GatewayError } from '../errors.js';
 
 // Every string a client or operator sends, by kind: how long it may be and
 // which characters it may hold. Both doors build their schemas from these,
@@ -41,7 +40,7 @@ export const NO_CONTROLS = 'must not contain control characters (such as NUL or 
 
 export const hasNoControls = (s: string): boolean => !UNPRINTABLE.test(s);
 
-const atMost = (max: number) => `must be at most ${max} characters`;
+export const atMost = (max: number) => `must be at most ${max} characters`;
 
 /** An id or a machine name: not empty, no controls, at most `max` (not trimmed: ids are compared as sent). */
 export const identifierText = (max: number = TEXT_LIMITS.identifier) =>
@@ -70,11 +69,4 @@ export const secretText = () =>
 export function recordableText(s: string, max: number = TEXT_LIMITS.identifier): string {
   const cut = s.length > max ? s.slice(0, max) : s;
   return hasNoControls(cut) ? cut : cut.replace(new RegExp(UNPRINTABLE.source, 'gu'), '\ufffd');
-}
-
-/** A route's own path or query parameter (bodies go through zod): the value, or a 400 naming it. */
-export function identifierParam(value: string, param: string, max: number = TEXT_LIMITS.identifier): string {
-  const problem = value.length === 0 ? 'must not be empty' : value.length > max ? atMost(max) : hasNoControls(value) ? undefined : NO_CONTROLS;
-  if (problem) throw new GatewayError('invalid_request', `Invalid value for '${param}': ${problem}.`, { param });
-  return value;
 }

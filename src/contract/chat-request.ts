@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifierText } from '../validation/text-limits.js';
+import { identifierText } from './text-limits.js';
 
 // The OpenAI Chat Completions request as the gateway accepts it. Loose
 // objects: unknown fields pass through to OpenAI-compatible upstreams.

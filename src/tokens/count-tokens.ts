@@ -7,7 +7,7 @@
 // sound upper bound for admission and reservation, and counted exactly, where
 // an exact count is still needed, on a worker thread (count-pool.ts).
 import { LRUCache } from 'lru-cache';
-import type { ChatMessage, FunctionTool } from '../chat/chat-request.js';
+import type { ChatMessage, FunctionTool } from '../contract/chat-request.js';
 import { countTokensInWorker } from './count-pool.js';
 import { countTokens, countTokensWithin, type WorkBudget } from './o200k.js';
 
