@@ -7,7 +7,7 @@ const postgres = process.env.DATABASE_URL
         extends: true as const,
         test: {
           name: 'postgres',
-          include: ['test/e2e/**/*.test.ts', 'test/core/**/*.test.ts', 'test/graphql/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'test/core/**/*.test.ts', 'test/graphql/**/*.test.ts', 'test/security/**/*.test.ts', 'test/faults/upstream-hang.test.ts'],
           env: { GATEWAY_TEST_DB: 'postgres' },
         },
       },

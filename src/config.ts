@@ -53,6 +53,16 @@ const envSchema = z.object({
   KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(72),
   /** Open connections one client address may hold; 0 is no cap (behind a proxy every client shares its address). */
   MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(0),
+  /** Seconds a request may take end to end, failovers included, when it sets no `timeout` of its own. */
+  REQUEST_DEADLINE_SECONDS: z.coerce.number().positive().max(86_400).default(600),
+  /**
+   * Seconds an upstream has to send its response headers once it has the
+   * request (a non-streamed answer is generated before they come). Past it
+   * the call counts as a failure of the key and the request fails over.
+   */
+  UPSTREAM_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(300),
+  /** Seconds an upstream may go silent while sending a body, a stream's events included; past it, as above (a stream fails over only before its first chunk). */
+  UPSTREAM_BODY_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(300),
   /** Seconds a reservation may stay open before recovery settles it. */
   STALE_RESERVATION_SECONDS: z.coerce.number().int().positive().default(900),
   /** A replica silent for three heartbeats is dead and its reservations are recovered. */
@@ -95,6 +105,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (result.data.HEADERS_TIMEOUT_SECONDS > result.data.REQUEST_TIMEOUT_SECONDS) {
       throw new ConfigError(`HEADERS_TIMEOUT_SECONDS: must be at most REQUEST_TIMEOUT_SECONDS (${result.data.REQUEST_TIMEOUT_SECONDS})`);
+    }
+    // A hanging upstream must be cut (and its key marked) while the request can still fail over.
+    for (const name of ['UPSTREAM_HEADERS_TIMEOUT_SECONDS', 'UPSTREAM_BODY_TIMEOUT_SECONDS'] as const) {
+      if (result.data[name] >= result.data.REQUEST_DEADLINE_SECONDS) {
+        throw new ConfigError(`${name}: must be less than REQUEST_DEADLINE_SECONDS (${result.data.REQUEST_DEADLINE_SECONDS})`);
+      }
     }
     return result.data;
   }

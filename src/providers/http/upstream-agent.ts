@@ -2,18 +2,29 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { isIP } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 
-const AGENT_OPTIONS = {
+/**
+ * How long a silent upstream is waited for: for its response headers, and
+ * between two reads of its body. The request's deadline is the caller's
+ * signal; these are the gateway's own, so a call they end is the key's
+ * failure (a retryable transport error), not the client's cancellation.
+ */
+export interface UpstreamTimeouts {
+  headersMs: number;
+  bodyMs: number;
+}
+
+const DEFAULT_TIMEOUTS: UpstreamTimeouts = { headersMs: 300_000, bodyMs: 300_000 };
+
+const agentOptions = (timeouts: UpstreamTimeouts) => ({
   keepAliveTimeout: 30_000,
   keepAliveMaxTimeout: 600_000,
-  // The caller's AbortSignal carries the request deadline; these only catch a
-  // silent upstream that never times the call out itself.
-  headersTimeout: 300_000,
-  bodyTimeout: 300_000,
-} as const;
+  headersTimeout: timeouts.headersMs,
+  bodyTimeout: timeouts.bodyMs,
+});
 
 // One connection pool for every upstream call: keep-alive sockets are reused
 // across requests to the same origin, which matters for TLS-heavy providers.
-export const upstreamAgent = new Agent(AGENT_OPTIONS);
+export const upstreamAgent = new Agent(agentOptions(DEFAULT_TIMEOUTS));
 
 /**
  * Why a connection to `host` (a name or IP literal), at `address` once
@@ -28,10 +39,12 @@ export type ResolveAll = (hostname: string, options: LookupOptions, callback: (e
 const resolveAll: ResolveAll = (hostname, options, callback) => dnsLookup(hostname, { ...options, all: true }, callback);
 
 export interface UpstreamAgentOptions {
-  check: HostCheck;
+  /** Without one, a plain pool: every host is let through and nothing is looked up by us. */
+  check?: HostCheck;
   /** Told the operator-facing reason of each refusal (the gateway logs it). */
-  onRefused: (reason: string) => void;
+  onRefused?: (reason: string) => void;
   resolve?: ResolveAll;
+  timeouts?: UpstreamTimeouts;
 }
 
 /** The code of the error a refused connection fails with. */
@@ -53,8 +66,9 @@ export class HostRefusedError extends Error {
  * is connected to, however the name resolves by then. Kept-alive sockets were
  * checked when they opened.
  */
-export function createUpstreamAgent(options: UpstreamAgentOptions): Agent {
-  const { check, onRefused, resolve = resolveAll } = options;
+export function createUpstreamAgent(options: UpstreamAgentOptions = {}): Agent {
+  const { check, onRefused = () => {}, resolve = resolveAll, timeouts = DEFAULT_TIMEOUTS } = options;
+  if (!check) return new Agent(agentOptions(timeouts));
   const refuse = (reason: string): HostRefusedError => {
     onRefused(reason);
     return new HostRefusedError(reason);
@@ -75,7 +89,7 @@ export function createUpstreamAgent(options: UpstreamAgentOptions): Agent {
   };
   const connector = buildConnector({ lookup } as buildConnector.BuildOptions);
   return new Agent({
-    ...AGENT_OPTIONS,
+    ...agentOptions(timeouts),
     connect: (connectOptions, callback) => {
       const host = connectOptions.hostname.startsWith('[') ? connectOptions.hostname.slice(1, -1) : connectOptions.hostname;
       // A literal is never looked up; a name is checked by itself first (UPSTREAM_HOSTS_DENY names), then on each address.
