@@ -2,8 +2,10 @@ import { eq } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Database } from '../db/open-database.js';
 import { upstreamKeys } from '../db/schema.js';
-import type { ProviderInfo } from '../contract/provider-info.js';
-import type { ProviderSet } from '../contract/provider-set.js';
+import { MockAdapter } from '../providers/mock/mock-adapter.js';
+import type { ProviderAdapter } from '../contract/provider.js';
+import { createProviderAdapters, defaultBaseUrl } from '../providers/registry.js';
+import { createUpstreamAgent } from '../providers/http/upstream-agent.js';
 import { AdminTokens } from './admin/admin-tokens.js';
 import { Metering } from './billing/metering.js';
 import { recoverStaleReservations } from './billing/recover-stale.js';
@@ -34,8 +36,8 @@ export interface GatewayOptions {
   secrets: SecretBox;
   logger: Logger;
   bus?: EventBus;
-  /** The adapters, the test-mode mock and the upstream pool: src/providers/registry.ts's defaultProviders(). */
-  providers: ProviderSet;
+  /** Provider adapters by provider id; the real ones by default. */
+  adapters?: ReadonlyMap<string, ProviderAdapter>;
 }
 
 const RECOVERY_INTERVAL_MS = 60_000;
@@ -53,8 +55,6 @@ export interface Gateway {
   readonly hopMark: string;
   /** Where upstream calls may go (UPSTREAM_HOSTS_DENY / _ALLOW, UPSTREAM_DENY_PRIVATE). */
   readonly upstreamHosts: UpstreamHostPolicy;
-  /** The providers upstream keys and model routes may name, as their adapters declare them. */
-  readonly providers: readonly ProviderInfo[];
   readonly keys: KeyStore;
   readonly adminTokens: AdminTokens;
   readonly catalogue: Catalogue;
@@ -84,13 +84,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const health = new HealthTracker(bus);
   const hopMark = hopMarkOf(secrets);
   const upstreamHosts = hostPolicyOf(config);
-  const { adapters, mock, createAgent } = options.providers;
-  const providers = [...adapters.values()].map((adapter) => adapter.info);
   const timeouts = { headersMs: Math.round(config.UPSTREAM_HEADERS_TIMEOUT_SECONDS * 1000), bodyMs: Math.round(config.UPSTREAM_BODY_TIMEOUT_SECONDS * 1000) };
   // An open policy needs no check: a plain pool, no lookup of our own.
   const upstreamAgent = isOpenPolicy(upstreamHosts)
-    ? createAgent({ timeouts })
-    : createAgent({
+    ? createUpstreamAgent({ timeouts })
+    : createUpstreamAgent({
         check: (host, address) => hostRefusal(upstreamHosts, host, address),
         onRefused: (reason) => logger.warn({ reason }, 'upstream connection refused by the host policy'),
         timeouts,
@@ -99,10 +97,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const dispatcher = new Dispatcher({
     pool,
     health,
-    adapters,
-    mock,
+    adapters: options.adapters ?? createProviderAdapters(),
+    mock: new MockAdapter(),
     modelById: (id) => catalogue.get(id),
-    defaultBaseUrl: (provider) => adapters.get(provider)?.info.defaultBaseUrl,
+    defaultBaseUrl,
     onKeyFatal: (keyId, reason) => {
       logger.error({ upstreamKeyId: keyId, reason }, 'upstream rejected the key; disabling it');
       void db
@@ -146,7 +144,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     replicaId,
     hopMark,
     upstreamHosts,
-    providers,
     keys,
     adminTokens,
     catalogue,
