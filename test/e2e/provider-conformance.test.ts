@@ -60,7 +60,7 @@ describe.each(PROFILES)('$id through the gateway', (p) => {
   async function route(options: RouteOptions = {}): Promise<Route> {
     const [a, b] = emulators();
     const model = `conf-${p.id}-${++n}`;
-    const upstreamModel = `conf-${p.id}-up-${n}`;
+    const upstreamModel = options.upstreamModel ?? `conf-${p.id}-up-${n}`;
     const keys = options.keys ?? (options.onlyA ? [{ baseUrl: a.url }] : [{ baseUrl: a.url }, { baseUrl: b.url }]);
     const keyIds = await liveModel(gw, {
       id: model,
@@ -249,7 +249,7 @@ describe.each(PROFILES)('$id through the gateway', (p) => {
     it('an error event mid-stream reaches the client as an error, with no retry, and the usage so far is billed', async () => {
       const [a, b] = emulators();
       a.setScript({ text: 'one two three four five six', chunks: 6 });
-      a.enqueue({ errorEventAfterEvents: p.eventsWithText + 1 });
+      a.enqueue({ errorEventAfterEvents: p.eventsWithText });
       const s = await route();
       const res = await client.chat.completions.create({ ...hello(s.model), stream: true }).withResponse();
       const seen = await drain(res.data);

@@ -46,7 +46,7 @@ export interface ProviderProfile {
   overloadedStatus: number;
   /** The script that makes the upstream answer `value` in JSON mode. */
   jsonScript(value: Record<string, unknown>): Script;
-  /** Stream events after which at least one text delta has been sent, out of a 6-piece text. */
+  /** Stream events after which text has reached the client (of a text in 4 to 6 pieces): where a stream fault goes. */
   eventsWithText: number;
   /** How its in-stream error event reads to the client. */
   streamErrorMessage: RegExp;

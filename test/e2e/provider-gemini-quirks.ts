@@ -120,6 +120,40 @@ export function geminiQuirks({ gw, client, emulators, route, shared }: ProviderE
       ]);
     });
 
+    it('replays function calls to Gemini 3 with the placeholder thought signature, on the first call of a parallel set only', async () => {
+      const [a] = emulators();
+      const history = (model: string) => ({
+        model,
+        messages: [
+          { role: 'user' as const, content: 'Weather and time in Paris?' },
+          {
+            role: 'assistant' as const,
+            content: null,
+            tool_calls: [
+              { id: 'call_w', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+              { id: 'call_t', type: 'function' as const, function: { name: 'get_time', arguments: '{}' } },
+            ],
+          },
+          { role: 'tool' as const, tool_call_id: 'call_w', content: 'Sunny' },
+          { role: 'tool' as const, tool_call_id: 'call_t', content: '14:00' },
+        ],
+        tools: [weatherTool, timeTool],
+      });
+      const gemini3 = await route({ onlyA: true, upstreamModel: 'gemini-3-pro-preview' });
+      const gemini25 = await route({ onlyA: true, upstreamModel: 'gemini-2.5-flash' });
+      await client().chat.completions.create(history(gemini3.model));
+      await client().chat.completions.create(history(gemini25.model));
+      // Gemini 3 refuses a replayed functionCall without a signature; the history has none to give.
+      expect(a.requests[0]!.body.contents[1].parts).toEqual([
+        { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'skip_thought_signature_validator' },
+        { functionCall: { name: 'get_time', args: {} } },
+      ]);
+      expect(a.requests[1]!.body.contents[1].parts).toEqual([
+        { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
+        { functionCall: { name: 'get_time', args: {} } },
+      ]);
+    });
+
     it('maps tool_choice none/auto/required to functionCallingConfig modes', async () => {
       const [a] = emulators();
       const s = await shared();

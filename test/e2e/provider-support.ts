@@ -15,6 +15,8 @@ import type { TestGateway } from '../helpers/start-gateway.js';
 export type UsageRow = typeof usageRecords.$inferSelect;
 
 export interface RouteOptions {
+  /** The upstream's name for the model, when the test needs a real one (a default unique to the route). */
+  upstreamModel?: string;
   keys?: LiveKey[];
   onlyA?: boolean;
   kind?: 'chat' | 'embedding';
