@@ -141,13 +141,15 @@ describe('opening a meter', () => {
     expect(await projectRow(c.projectId)).toEqual({ balance: '0', reserved: '0' });
   });
 
-  it('refuses with 402 what the balance cannot cover and records the refusal, holding nothing', async () => {
+  it('refuses with 402 what the balance cannot cover, holding nothing (the admission step records the refusal)', async () => {
     const c = await customer({ balance: '0.0002' });
     const metering = new Metering(db, bus, 'rep_m5', recordingLogger().logger);
     const ctx = c.ctx();
     const err = await metering.open(ctx, model, 'chat', estimate, true).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ status: 402, type: 'insufficient_quota' });
+    expect(await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId))).toEqual([]);
+    await metering.reject(ctx, model.id, 'chat', err as GatewayError, true);
     const r = await row(ctx.requestId);
     expect(r).toMatchObject({ status: 'rejected', httpStatus: 402, errorCode: 'insufficient_quota', stream: true, test: false, endpoint: 'chat', modelId: 'metered-model', replicaId: 'rep_m5' });
     expect(r.settledAt).toBeInstanceOf(Date);

@@ -166,8 +166,8 @@ export class Metering {
     try {
       ({ recorded } = await this.#reserve(ctx, reservation));
     } catch (e) {
+      // The admission step (core/admission/admit.ts) records the refusal.
       this.#meterClosed();
-      if (e instanceof GatewayError) await this.reject(ctx, model.id, endpoint, e, stream);
       throw e;
     }
     // Awaited by the caller before it answers, and by the settlement; never unhandled.

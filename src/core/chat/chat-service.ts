@@ -11,8 +11,7 @@ import { countPromptTokensExact, countTextTokens, estimatePromptTokens } from '.
 import type { ChatCompletion, ChatCompletionChunk, Usage } from '../../contract/openai-shapes.js';
 import { ProviderError } from '../../contract/provider.js';
 import { type ChatRequest, chatRequestSchema, outputCap, requestedMaxTokens } from '../../contract/chat-request.js';
-import { resolveModel, validateOrReject } from './resolve-model.js';
-import { admitRate } from '../rate-limit/admit.js';
+import { admit, type AdmissionPlan } from '../admission/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { CancelSignal } from '../../contract/cancel-signal.js';
 
@@ -45,23 +44,6 @@ const routeHeaders = (route: RouteInfo): Record<string, string> => ({
   'x-gateway-attempts': String(route.attempts),
   ...(route.modelId ? { 'x-gateway-model': route.modelId } : {}),
 });
-
-/** Rate admission; a refusal still leaves its usage record. */
-export async function admitRateOrReject(
-  deps: { rateLimiter: RateLimiter; metering: Metering },
-  ctx: RequestContext,
-  modelId: string,
-  endpoint: 'chat' | 'embeddings',
-  tokens: number,
-  stream: boolean,
-): Promise<Record<string, string>> {
-  try {
-    return await admitRate(deps.rateLimiter, ctx.key, tokens);
-  } catch (e) {
-    if (e instanceof GatewayError) await deps.metering.reject(ctx, modelId, endpoint, e, stream);
-    throw e;
-  }
-}
 
 /**
  * Watches a stream's output against what was reserved for it. A token is at
@@ -99,19 +81,29 @@ function closeCounted(meter: Meter, req: ChatRequest, completionTokens: number, 
 }
 
 
+const CHAT_ADMISSION: AdmissionPlan<typeof chatRequestSchema> = {
+  endpoint: 'chat',
+  schema: chatRequestSchema,
+  model: (req) => req.model,
+  stream: (req) => req.stream === true,
+  size: (req, model) => {
+    // Exact for small prompts; for large ones an upper bound, so neither admission nor a 402 waits for a count.
+    const promptTokens = estimatePromptTokens(req.messages, req.tools);
+    return {
+      promptTokens,
+      maxCompletionTokens: outputCap(req, model.maxOutputTokens) * (req.n ?? 1),
+      rateTokens: promptTokens + (requestedMaxTokens(req) ?? 0),
+    };
+  },
+};
+
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
 export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
   async complete(ctx: RequestContext, body: unknown): Promise<ChatResponse> {
-    const req = await validateOrReject(this.deps, ctx, chatRequestSchema, body, 'chat');
-    const stream = req.stream === true;
-    const model = await resolveModel(this.deps, ctx, req.model, 'chat', stream);
-    // Exact for small prompts; for large ones an upper bound, so neither admission nor a 402 waits for a count.
-    const promptTokens = estimatePromptTokens(req.messages, req.tools);
-    const maxCompletion = outputCap(req, model.maxOutputTokens) * (req.n ?? 1);
-    const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'chat', promptTokens + (requestedMaxTokens(req) ?? 0), stream);
-    const meter = await this.deps.metering.open(ctx, model, 'chat', { promptTokens, maxCompletionTokens: maxCompletion }, stream);
+    const { req, model, meter, stream, size, headers: limitHeaders } = await admit(this.deps, ctx, body, CHAT_ADMISSION);
+    const maxCompletion = size.maxCompletionTokens;
     const deadline = this.#deadline(ctx, req);
     try {
       const response = stream

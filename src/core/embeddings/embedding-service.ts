@@ -1,7 +1,6 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
-import { resolveModel, validateOrReject } from '../chat/resolve-model.js';
-import { admitRateOrReject } from '../chat/chat-service.js';
+import { admit, type AdmissionPlan } from '../admission/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
@@ -29,17 +28,25 @@ export function toBase64Embedding(values: number[]): string {
   return buffer.toString('base64');
 }
 
+const EMBEDDING_ADMISSION: AdmissionPlan<typeof embeddingRequestSchema> = {
+  endpoint: 'embeddings',
+  schema: embeddingRequestSchema,
+  model: (req) => req.model,
+  stream: () => false,
+  size: (req) => {
+    // Exact for small inputs, an upper bound for large ones: admission never waits for a count.
+    const promptTokens = estimateTextsTokens(embeddingInputs(req));
+    return { promptTokens, maxCompletionTokens: 0, rateTokens: promptTokens };
+  },
+};
+
 /** POST /v1/embeddings: validate, permit, reserve, dispatch, settle. */
 export class EmbeddingService {
   constructor(private readonly deps: EmbeddingServiceDeps) {}
 
   async embed(ctx: RequestContext, body: unknown): Promise<{ body: EmbeddingResponse; headers: Record<string, string> }> {
-    const req = await validateOrReject(this.deps, ctx, embeddingRequestSchema, body, 'embeddings');
-    const model = await resolveModel(this.deps, ctx, req.model, 'embeddings', false);
-    // Exact for small inputs, an upper bound for large ones: admission never waits for a count.
-    const promptTokens = estimateTextsTokens(embeddingInputs(req));
-    const limitHeaders = await admitRateOrReject(this.deps, ctx, model.id, 'embeddings', promptTokens, false);
-    const meter = await this.deps.metering.open(ctx, model, 'embeddings', { promptTokens, maxCompletionTokens: 0 }, false);
+    const { req, model, meter, size, headers: limitHeaders } = await admit(this.deps, ctx, body, EMBEDDING_ADMISSION);
+    const { promptTokens } = size;
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
     try {
