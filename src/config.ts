@@ -82,10 +82,7 @@ const envSchema = z.object({
     .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
     .transform((v) => (v === undefined ? undefined : v === 'true')),
   DEMO_PROJECT_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal amount').default('10'),
-  OPENAI_API_KEY: optionalString,
-  ANTHROPIC_API_KEY: optionalString,
-  GEMINI_API_KEY: optionalString,
-  DEEPSEEK_API_KEY: optionalString,
+  // The variables that seed upstream keys are each adapter's `seedEnv`, read by first-start.
 });
 
 const SECRET_VARS = new Set(['ADMIN_TOKEN', 'ENCRYPTION_KEY', 'DATABASE_URL', 'REDIS_URL']);

@@ -9,6 +9,7 @@ import { loadEncryptionKey } from './core/secrets/load-encryption-key.js';
 import { openDatabase } from './db/open-database.js';
 import { vacuumWarning } from './db/vacuum-check.js';
 import { packageRoot } from './package-root.js';
+import { defaultProviders } from './providers/registry.js';
 import { printTryIt } from './try-it.js';
 
 const MIGRATIONS = join(packageRoot(import.meta.url), 'drizzle');
@@ -52,9 +53,9 @@ async function main(): Promise<void> {
   const vacuum = await vacuumWarning(database);
   if (vacuum) logger.warn(vacuum);
   const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
-  const gateway = await phase('gateway created', () => createGateway({ config, database, secrets, logger }), (g) => ({ replicaId: g.replicaId }));
+  const gateway = await phase('gateway created', () => createGateway({ config, database, secrets, logger, providers: defaultProviders() }), (g) => ({ replicaId: g.replicaId }));
   const bootstrap = await phase('first-start check', () =>
-    database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger })),
+    database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger, providers: gateway.providers, env: process.env })),
   );
   await phase('catalogue loaded', () => gateway.catalogue.reload());
   const recovered = await phase('stale reservations recovered', () => gateway.recover(), (n) => ({ recovered: n }));

@@ -6,6 +6,7 @@ import type { ChatRequest } from './chat-request.js';
 import type { EmbeddingRequest } from './embedding-request.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from './openai-shapes.js';
 import type { CancelSignal } from './cancel-signal.js';
+import type { ProviderInfo } from './provider-info.js';
 import type { Dispatcher } from 'undici';
 
 export interface UpstreamTarget {
@@ -56,7 +57,8 @@ export interface ChatStream {
 }
 
 export interface ProviderAdapter {
-  readonly id: string;
+  /** Who this adapter is (id, default base URL, seeding variable…), declared once beside it. */
+  readonly info: ProviderInfo;
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion>;
   /** Resolves once the upstream accepted the call (status known), so pre-stream errors can fail over. */
   chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream>;

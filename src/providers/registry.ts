@@ -1,31 +1,38 @@
 import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
 import { createGeminiAdapter } from './gemini/gemini-adapter.js';
+import { createUpstreamAgent } from './http/upstream-agent.js';
+import { MockAdapter } from './mock/mock-adapter.js';
 import { createOpenAIAdapter } from './openai/openai-adapter.js';
 import { deepseekDialect, openaiCompatibleDialect, openaiDialect } from './openai/openai-dialect.js';
 import type { ProviderAdapter } from '../contract/provider.js';
+import type { ProviderInfo } from '../contract/provider-info.js';
+import type { ProviderSet } from '../contract/provider-set.js';
 
-// Base URLs as each provider's official SDK takes them: OpenAI's includes
-// `/v1`, the others are origins and the adapter adds the path.
-const BASE_URLS: Record<string, string> = {
-  openai: 'https://api.openai.com/v1',
-  deepseek: 'https://api.deepseek.com',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com',
-};
+// Every upstream provider the gateway knows, one line each, in the order the
+// console lists them. Adding a provider: its folder (an adapter whose `info`
+// says who it is) and one line here.
+const adapters: readonly ProviderAdapter[] = [
+  createOpenAIAdapter(openaiDialect),
+  createAnthropicAdapter(),
+  createGeminiAdapter(),
+  createOpenAIAdapter(deepseekDialect),
+  createOpenAIAdapter(openaiCompatibleDialect),
+];
 
-/** The real upstream adapters by provider name; the test-mode mock lives apart. */
+/** What each registered provider declares about itself. */
+export const providerInfos: readonly ProviderInfo[] = adapters.map((adapter) => adapter.info);
+
+/** The real upstream adapters by provider id; the test-mode mock lives apart. */
 export function createProviderAdapters(): Map<string, ProviderAdapter> {
-  const adapters = [
-    createOpenAIAdapter(openaiDialect),
-    createOpenAIAdapter(deepseekDialect),
-    createOpenAIAdapter(openaiCompatibleDialect),
-    createAnthropicAdapter(),
-    createGeminiAdapter(),
-  ];
-  return new Map(adapters.map((adapter) => [adapter.id, adapter]));
+  return new Map(adapters.map((adapter) => [adapter.info.id, adapter]));
 }
 
-/** undefined for `openai-compatible`, whose base URL is always configured. */
+/** What src/main.ts hands createGateway: the registered adapters, the mock, the upstream pool. */
+export function defaultProviders(): ProviderSet {
+  return { adapters: createProviderAdapters(), mock: new MockAdapter(), createAgent: createUpstreamAgent };
+}
+
+/** undefined for a provider whose keys always bring a base URL (openai-compatible), or one not registered. */
 export function defaultBaseUrl(provider: string): string | undefined {
-  return BASE_URLS[provider];
+  return providerInfos.find((info) => info.id === provider)?.defaultBaseUrl;
 }

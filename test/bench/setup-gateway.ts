@@ -15,6 +15,7 @@ import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
+import { providerInfos } from '../../src/providers/registry.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { openDatabase } from '../../src/db/open-database.js';
 import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
@@ -181,7 +182,7 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
     // an upstream key that serves only that model (keys are matched by model).
     for (const u of Object.keys(BENCH_MODELS) as Upstream[]) {
       await upsertModel(db, { id: BENCH_MODELS[u], ...model, routes: [{ provider: 'openai-compatible', upstreamModel: UPSTREAM_MODELS[u] }] });
-      await addUpstreamKey(db, secrets, bus, {
+      await addUpstreamKey(db, secrets, bus, providerInfos, {
         provider: 'openai-compatible',
         label: `bench mock (${u})`,
         secret: `sk-bench-${randomBytes(12).toString('hex')}`,

@@ -17,6 +17,7 @@ import { DeadlineError } from '../../src/core/routing/to-gateway-error.js';
 import type { PoolKey, UpstreamPool } from '../../src/core/routing/upstream-pool.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../src/contract/openai-shapes.js';
 import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../../src/contract/provider.js';
+import type { ProviderInfo } from '../../src/contract/provider-info.js';
 
 /** What a key does when called: answer (the default), throw, or hand back a stream. */
 type Outcome = { error: ProviderError } | { stream: () => AsyncIterable<ChatCompletionChunk[]> } | { run: (ctx: CallContext) => Promise<void> };
@@ -26,7 +27,11 @@ class FakeAdapter implements ProviderAdapter {
   readonly calls: string[] = [];
   readonly outcomes = new Map<string, Outcome>();
 
-  constructor(readonly id: string) {}
+  readonly info: ProviderInfo;
+
+  constructor(id: string) {
+    this.info = { id, displayName: id, defaultBaseUrl: undefined, seedEnv: undefined, capabilities: { embeddings: true } };
+  }
 
   async #call(ctx: CallContext): Promise<Outcome | undefined> {
     this.calls.push(ctx.target.keyId);
@@ -137,7 +142,7 @@ function dispatcher(random?: () => number): Dispatcher {
   return new Dispatcher({
     pool: pool as unknown as UpstreamPool,
     health,
-    adapters: new Map([[adapter.id, adapter]]),
+    adapters: new Map([[adapter.info.id, adapter]]),
     mock: new FakeAdapter('mock'),
     modelById: (id) => models.get(id),
     defaultBaseUrl: () => undefined,

@@ -8,6 +8,7 @@ import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { parseMoney } from '../../src/core/money.js';
 import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
+import { providerInfos } from '../../src/providers/registry.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { type Database, openDatabase } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
@@ -36,7 +37,7 @@ describe('a gateway killed mid-stream', () => {
     const db = database.db;
     const bus = new LocalEventBus();
     await upsertModel(db, { id: 'crash-model', kind: 'chat', ownedBy: 'test', inputPrice: '1', outputPrice: '2', maxOutputTokens: 500, routes: [{ provider: 'openai', upstreamModel: 'crash-model' }] });
-    await addUpstreamKey(db, SecretBox.fromString(encryptionKey), bus, { provider: 'openai', label: 'emu', secret: 'sk-crash', baseUrl: upstream.url });
+    await addUpstreamKey(db, SecretBox.fromString(encryptionKey), bus, providerInfos, { provider: 'openai', label: 'emu', secret: 'sk-crash', baseUrl: upstream.url });
     const project = await createProject(db, { name: 'crash', initialBalance: '10', actor: 'test' });
     await setModelPermissions(db, bus, project.id, ['*']);
     const { secret } = await createApiKey(db, bus, { projectId: project.id, mode: 'live' });

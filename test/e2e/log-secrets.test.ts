@@ -13,6 +13,7 @@ import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
 import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
+import { providerInfos } from '../../src/providers/registry.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { openDatabase } from '../../src/db/open-database.js';
 import { startOpenAIEmulator } from '../emulators/index.js';
@@ -54,8 +55,8 @@ describe('logs', () => {
     const box = SecretBox.fromString(encryptionKey);
     await upsertModel(database.db, { id: 'log-model', kind: 'chat', ownedBy: 'test', inputPrice: '1', outputPrice: '2', maxOutputTokens: 100, routes: [{ provider: 'openai', upstreamModel: 'log-upstream' }] });
     // The rejected key is tried first (priority 0), then the good one.
-    await addUpstreamKey(database.db, box, bus, { provider: 'openai', label: 'bad', secret: badUpstream, baseUrl: upstream.url, priority: 0, models: ['log-upstream'] });
-    await addUpstreamKey(database.db, box, bus, { provider: 'openai', label: 'good', secret: goodUpstream, baseUrl: upstream.url, priority: 1, models: ['log-upstream'] });
+    await addUpstreamKey(database.db, box, bus, providerInfos, { provider: 'openai', label: 'bad', secret: badUpstream, baseUrl: upstream.url, priority: 0, models: ['log-upstream'] });
+    await addUpstreamKey(database.db, box, bus, providerInfos, { provider: 'openai', label: 'good', secret: goodUpstream, baseUrl: upstream.url, priority: 1, models: ['log-upstream'] });
     const project = await createProject(database.db, { name: 'logs', initialBalance: '10', actor: 'test' });
     await setModelPermissions(database.db, bus, project.id, ['*']);
     const { secret: projectKey } = await createApiKey(database.db, bus, { projectId: project.id, mode: 'live' });

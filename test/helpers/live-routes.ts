@@ -42,7 +42,7 @@ export async function liveModel(
   );
   const ids: string[] = [];
   for (const [i, key] of options.keys.entries()) {
-    const row = await addUpstreamKey(gw.database.db, gw.gateway.secrets, gw.gateway.bus, {
+    const row = await addUpstreamKey(gw.database.db, gw.gateway.secrets, gw.gateway.bus, gw.gateway.providers, {
       provider,
       label: key.label ?? `${options.id}-${i}`,
       secret: key.secret ?? `sk-test-${options.id}-${i}`,

@@ -10,7 +10,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import { createApiKey, createProject, setModelPermissions } from '../../src/core/projects/project-admin.js';
 import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { type Database, openDatabase } from '../../src/db/open-database.js';
-import type { ProviderAdapter } from '../../src/contract/provider.js';
+import type { ProviderSet } from '../../src/contract/provider-set.js';
+import { defaultProviders } from '../../src/providers/registry.js';
 import { createTestDatabase, onPostgres } from './test-database.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -42,7 +43,8 @@ export interface StartOptions {
   databaseUrl?: string;
   /** With databaseUrl: the first replica's encryption key, so both read the same secrets. */
   encryptionKey?: string;
-  adapters?: ReadonlyMap<string, ProviderAdapter>;
+  /** In place of the registry's adapters, mock and upstream pool. */
+  providers?: ProviderSet;
   /** A pino logger for the gateway and its HTTP app (default: silent), e.g. one writing to a stream a test reads. */
   logger?: FastifyBaseLogger;
 }
@@ -51,7 +53,7 @@ export interface StartOptions {
 export async function startGateway(options: StartOptions = {}): Promise<TestGateway> {
   const adminToken = `gwa_test_${randomBytes(16).toString('hex')}`;
   const pg = !options.databaseUrl && onPostgres() ? await createTestDatabase() : undefined;
-  const config = loadConfig({
+  const env = {
     DATA_DIR: 'memory://',
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
@@ -59,11 +61,12 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
-  });
+  };
+  const config = loadConfig(env);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
   const secrets = SecretBox.fromString(config.ENCRYPTION_KEY!);
-  const gateway = await createGateway({ config, database, secrets, logger: options.logger ?? silentLogger, ...(options.adapters ? { adapters: options.adapters } : {}) });
-  await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger: silentLogger });
+  const gateway = await createGateway({ config, database, secrets, logger: options.logger ?? silentLogger, providers: options.providers ?? defaultProviders() });
+  await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger: silentLogger, providers: gateway.providers, env });
   await gateway.catalogue.reload();
   const app = await buildApp(gateway, options.logger ? { logger: options.logger } : {});
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

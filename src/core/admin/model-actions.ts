@@ -6,11 +6,10 @@ import { auditedChange } from '../audit/audited-change.js';
 import { upsertModel } from '../catalogue/upsert-model.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import { PROVIDERS } from '../routing/upstream-key-admin.js';
 import { identifierText } from '../../contract/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } from './admin-inputs.js';
 
-type Deps = Pick<Gateway, 'database' | 'bus' | 'catalogue'>;
+type Deps = Pick<Gateway, 'database' | 'bus' | 'catalogue' | 'providers'>;
 
 export type ModelRow = typeof models.$inferSelect;
 export type ModelRouteRow = typeof modelRoutes.$inferSelect;
@@ -25,30 +24,33 @@ const modelId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, 'must be 1-128 letters, digits or . _ : / @ - and start with a letter or digit');
 const positiveInt = z.number().int('must be a whole number').positive('must be positive');
 
-const routeInput = z.object({
-  provider: oneOf(PROVIDERS),
-  upstreamModel: z.string().trim().pipe(identifierText()),
-  priority: z.number().int('must be a whole number').min(-1000).max(1000).nullish(),
-  weight: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000).nullish(),
-});
+// Built per call: a route names one of the gateway's providers, injected at its start.
+const routeInput = (providers: readonly string[]) =>
+  z.object({
+    provider: oneOf(providers),
+    upstreamModel: z.string().trim().pipe(identifierText()),
+    priority: z.number().int('must be a whole number').min(-1000).max(1000).nullish(),
+    weight: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000).nullish(),
+  });
 
-const upsertInput = z.object({
-  id: modelId,
-  kind: z.enum(['chat', 'embedding']),
-  ownedBy: nameInput,
-  inputPrice: priceInput,
-  outputPrice: priceInput,
-  cachedInputPrice: priceInput.nullish(),
-  contextWindow: positiveInt.nullish(),
-  maxOutputTokens: positiveInt.nullish(),
-  dimensions: positiveInt.nullish(),
-  fallbacks: z.array(modelId).max(10).nullish(),
-  capabilities: z
-    .object({ tools: z.boolean().nullish(), vision: z.boolean().nullish(), reasoning: z.boolean().nullish(), webSearch: z.boolean().nullish() })
-    .nullish(),
-  enabled: z.boolean().nullish(),
-  routes: z.array(routeInput).min(1, 'a model needs at least one route').max(20),
-});
+const upsertInput = (providers: readonly string[]) =>
+  z.object({
+    id: modelId,
+    kind: z.enum(['chat', 'embedding']),
+    ownedBy: nameInput,
+    inputPrice: priceInput,
+    outputPrice: priceInput,
+    cachedInputPrice: priceInput.nullish(),
+    contextWindow: positiveInt.nullish(),
+    maxOutputTokens: positiveInt.nullish(),
+    dimensions: positiveInt.nullish(),
+    fallbacks: z.array(modelId).max(10).nullish(),
+    capabilities: z
+      .object({ tools: z.boolean().nullish(), vision: z.boolean().nullish(), reasoning: z.boolean().nullish(), webSearch: z.boolean().nullish() })
+      .nullish(),
+    enabled: z.boolean().nullish(),
+    routes: z.array(routeInput(providers)).min(1, 'a model needs at least one route').max(20),
+  });
 
 export async function findModel(db: DbOrTx, id: string): Promise<ModelWithRoutes | undefined> {
   const [model] = await db.select().from(models).where(eq(models.id, id));
@@ -62,8 +64,8 @@ export async function findModel(db: DbOrTx, id: string): Promise<ModelWithRoutes
  * waits for this replica's catalogue to reload so the very next request sees
  * it; other replicas reload on the invalidation event.
  */
-export async function upsertModelAction(deps: Deps, actor: string, input: ActionInput<typeof upsertInput>): Promise<ModelWithRoutes> {
-  const data = parseInput(upsertInput, input);
+export async function upsertModelAction(deps: Deps, actor: string, input: ActionInput<ReturnType<typeof upsertInput>>): Promise<ModelWithRoutes> {
+  const data = parseInput(upsertInput(deps.providers.map((p) => p.id)), input);
   const fallbacks = [...new Set(data.fallbacks ?? [])];
   if (fallbacks.includes(data.id)) throw new GatewayError('invalid_request', `Invalid value for 'fallbacks': a model cannot fall back to itself.`, { param: 'fallbacks' });
   const capabilities = Object.fromEntries(Object.entries(data.capabilities ?? {}).filter(([, v]) => typeof v === 'boolean'));

@@ -5,7 +5,6 @@ import type { Gateway } from '../gateway.js';
 import {
   deleteUpstreamKeyRow,
   insertUpstreamKeyRow,
-  PROVIDERS,
   updateUpstreamKeyRow,
   type UpstreamKeyPatch,
   type UpstreamKeyRow,
@@ -20,7 +19,7 @@ import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf
 // no result carries it. After each change this replica's pool reloads before
 // the action returns; other replicas reload on the invalidation event.
 
-type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health' | 'upstreamHosts'>;
+type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health' | 'upstreamHosts' | 'providers'>;
 
 const secretInput = secretText();
 const baseUrlInput = z
@@ -49,17 +48,19 @@ const weight = z.number().int('must be a whole number').min(1, 'must be at least
 const priority = z.number().int('must be a whole number').min(-1000).max(1000);
 const upstreamModels = z.array(z.string().trim().pipe(identifierText())).max(500).nullable();
 
-const addInput = z.object({
-  provider: oneOf(PROVIDERS),
-  label: nameInput,
-  secret: secretInput,
-  baseUrl: baseUrlInput.nullish(),
-  weight: weight.nullish(),
-  priority: priority.nullish(),
-  rpmLimit: perMinuteLimit.optional(),
-  tpmLimit: perMinuteLimit.optional(),
-  models: upstreamModels.optional(),
-});
+// Built per call: the providers are the gateway's, injected at its start.
+const addInput = (providers: readonly string[]) =>
+  z.object({
+    provider: oneOf(providers),
+    label: nameInput,
+    secret: secretInput,
+    baseUrl: baseUrlInput.nullish(),
+    weight: weight.nullish(),
+    priority: priority.nullish(),
+    rpmLimit: perMinuteLimit.optional(),
+    tpmLimit: perMinuteLimit.optional(),
+    models: upstreamModels.optional(),
+  });
 
 const updateInput = z.object({
   id: idInput,
@@ -73,11 +74,11 @@ const updateInput = z.object({
   models: upstreamModels.optional(),
 });
 
-export async function addUpstreamKeyAction(deps: Deps, actor: string, input: ActionInput<typeof addInput>): Promise<UpstreamKeyRow> {
-  const data = parseInput(addInput, input);
+export async function addUpstreamKeyAction(deps: Deps, actor: string, input: ActionInput<ReturnType<typeof addInput>>): Promise<UpstreamKeyRow> {
+  const data = parseInput(addInput(deps.providers.map((p) => p.id)), input);
   assertHostAllowed(deps.upstreamHosts, data.baseUrl);
   const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
-    const created = await insertUpstreamKeyRow(tx, deps.secrets, {
+    const created = await insertUpstreamKeyRow(tx, deps.secrets, deps.providers, {
       provider: data.provider,
       label: data.label,
       secret: data.secret,
@@ -100,7 +101,7 @@ export async function addUpstreamKeyAction(deps: Deps, actor: string, input: Act
 
 async function change(deps: Deps, actor: string, action: string, id: string, patch: UpstreamKeyPatch): Promise<UpstreamKeyRow> {
   const row = await auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
-    const { before, after } = await updateUpstreamKeyRow(tx, deps.secrets, id, patch);
+    const { before, after } = await updateUpstreamKeyRow(tx, deps.secrets, deps.providers, id, patch);
     return {
       result: after,
       audit: { action, targetType: 'upstream-key', targetId: id, before: audited(before), after: audited(after) },

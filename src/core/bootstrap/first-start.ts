@@ -1,5 +1,6 @@
 import { count, eq, like } from 'drizzle-orm';
 import type { Config } from '../../config.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import type { Db } from '../../db/open-database.js';
 import { models, settings, upstreamKeys } from '../../db/schema.js';
 import type { AdminTokens } from '../admin/admin-tokens.js';
@@ -19,18 +20,12 @@ export interface FirstStartResult {
 
 const BOOTSTRAPPED = 'bootstrapped_at';
 
-const envUpstreams = [
-  { env: 'OPENAI_API_KEY', provider: 'openai' },
-  { env: 'ANTHROPIC_API_KEY', provider: 'anthropic' },
-  { env: 'GEMINI_API_KEY', provider: 'gemini' },
-  { env: 'DEEPSEEK_API_KEY', provider: 'deepseek' },
-] as const;
-
 /**
  * Makes a fresh database usable: the catalogue, the operator token, a demo
  * project with a test key. Runs its one-time part only once per database, so
  * a second start prints no new secrets. Idempotent parts (ADMIN_TOKEN, env
- * upstream keys) run on every start.
+ * upstream keys) run on every start: each provider that names a `seedEnv`
+ * gets that variable's value as a key labelled `env:<VARIABLE>`, once.
  */
 export async function firstStart(deps: {
   db: Db;
@@ -39,19 +34,23 @@ export async function firstStart(deps: {
   secrets: SecretBox;
   adminTokens: AdminTokens;
   logger: Logger;
+  /** The gateway's providers; their `seedEnv` variables are read from `env`. */
+  providers: readonly ProviderInfo[];
+  /** The process environment (config.ts does not list the providers' variables). */
+  env: Readonly<Record<string, string | undefined>>;
 }): Promise<FirstStartResult> {
-  const { db, config, bus, secrets, adminTokens } = deps;
+  const { db, config, bus, secrets, adminTokens, providers, env } = deps;
   const result: FirstStartResult = {};
 
   if (config.ADMIN_TOKEN && !(await adminTokens.exists(config.ADMIN_TOKEN))) {
     await adminTokens.create('ADMIN_TOKEN', 'admin', config.ADMIN_TOKEN);
   }
-  for (const { env, provider } of envUpstreams) {
-    const secret = config[env];
+  for (const { id: provider, seedEnv } of providers) {
+    const secret = seedEnv ? env[seedEnv]?.trim() : undefined;
     if (!secret) continue;
-    const label = `env:${env}`;
+    const label = `env:${seedEnv}`;
     const existing = await db.select({ id: upstreamKeys.id }).from(upstreamKeys).where(like(upstreamKeys.label, label));
-    if (existing.length === 0) await addUpstreamKey(db, secrets, bus, { provider, label, secret });
+    if (existing.length === 0) await addUpstreamKey(db, secrets, bus, providers, { provider, label, secret });
   }
 
   const [done] = await db.select().from(settings).where(eq(settings.key, BOOTSTRAPPED));

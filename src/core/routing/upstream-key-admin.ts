@@ -4,10 +4,8 @@ import { upstreamKeys } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { newId } from '../../contract/ids.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import { lastFour, type SecretBox } from '../secrets/secret-box.js';
-
-export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'deepseek', 'openai-compatible'] as const;
-export type ProviderId = (typeof PROVIDERS)[number];
 
 export type UpstreamKeyRow = typeof upstreamKeys.$inferSelect;
 
@@ -23,18 +21,27 @@ export interface AddUpstreamKeyInput {
   models?: string[] | null;
 }
 
-function assertProvider(provider: string): void {
-  if (!(PROVIDERS as readonly string[]).includes(provider)) {
-    throw new GatewayError('invalid_request', `Unknown provider '${provider}'; expected one of ${PROVIDERS.join(', ')}.`, { param: 'provider' });
+function providerOf(providers: readonly ProviderInfo[], provider: string): ProviderInfo {
+  const info = providers.find((p) => p.id === provider);
+  if (!info) {
+    const known = providers.map((p) => p.id).join(', ');
+    throw new GatewayError('invalid_request', `Unknown provider '${provider}'; expected one of ${known}.`, { param: 'provider' });
+  }
+  return info;
+}
+
+/** A provider with no official endpoint (openai-compatible) is reached only through the key's own base URL. */
+function assertBaseUrl(providers: readonly ProviderInfo[], provider: string, baseUrl: string | null | undefined): void {
+  const info = providers.find((p) => p.id === provider);
+  if (info && info.defaultBaseUrl === undefined && !baseUrl) {
+    throw new GatewayError('invalid_request', `An ${provider} key needs a baseUrl.`, { param: 'baseUrl' });
   }
 }
 
-/** Inserts a provider key; the secret is encrypted before it reaches the database. */
-export async function insertUpstreamKeyRow(db: DbOrTx, secrets: SecretBox, input: AddUpstreamKeyInput): Promise<UpstreamKeyRow> {
-  assertProvider(input.provider);
-  if (input.provider === 'openai-compatible' && !input.baseUrl) {
-    throw new GatewayError('invalid_request', 'An openai-compatible key needs a baseUrl.', { param: 'baseUrl' });
-  }
+/** Inserts a key of one of `providers`; the secret is encrypted before it reaches the database. */
+export async function insertUpstreamKeyRow(db: DbOrTx, secrets: SecretBox, providers: readonly ProviderInfo[], input: AddUpstreamKeyInput): Promise<UpstreamKeyRow> {
+  providerOf(providers, input.provider);
+  assertBaseUrl(providers, input.provider, input.baseUrl);
   const [row] = await db
     .insert(upstreamKeys)
     .values({
@@ -55,8 +62,14 @@ export async function insertUpstreamKeyRow(db: DbOrTx, secrets: SecretBox, input
 }
 
 /** Adds a provider key to the pool and tells every replica's pool to reload. */
-export async function addUpstreamKey(db: Db, secrets: SecretBox, bus: EventBus, input: AddUpstreamKeyInput): Promise<UpstreamKeyRow> {
-  const row = await insertUpstreamKeyRow(db, secrets, input);
+export async function addUpstreamKey(
+  db: Db,
+  secrets: SecretBox,
+  bus: EventBus,
+  providers: readonly ProviderInfo[],
+  input: AddUpstreamKeyInput,
+): Promise<UpstreamKeyRow> {
+  const row = await insertUpstreamKeyRow(db, secrets, providers, input);
   bus.publish('invalidate', { kind: 'upstream-keys' });
   return row;
 }
@@ -85,6 +98,7 @@ export interface UpstreamKeyPatch {
 export async function updateUpstreamKeyRow(
   db: DbOrTx,
   secrets: SecretBox,
+  providers: readonly ProviderInfo[],
   id: string,
   patch: UpstreamKeyPatch,
 ): Promise<{ before: UpstreamKeyRow; after: UpstreamKeyRow }> {
@@ -96,9 +110,7 @@ export async function updateUpstreamKeyRow(
     set.secretLast4 = lastFour(secret);
   }
   const baseUrl = patch.baseUrl === undefined ? before.baseUrl : patch.baseUrl;
-  if (before.provider === 'openai-compatible' && !baseUrl) {
-    throw new GatewayError('invalid_request', 'An openai-compatible key needs a baseUrl.', { param: 'baseUrl' });
-  }
+  assertBaseUrl(providers, before.provider, baseUrl);
   const [after] = await db
     .update(upstreamKeys)
     .set({ ...set, updatedAt: new Date() })

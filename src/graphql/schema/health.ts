@@ -1,6 +1,6 @@
 import type { HealthState as HealthStateValue } from '../../core/health/health-tracker.js';
 import { healthOfKeys, type KeyHealthView } from '../../core/health/key-health.js';
-import { PROVIDERS } from '../../core/routing/upstream-key-admin.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import { builder } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
 
@@ -48,6 +48,8 @@ export const ProviderHealth = builder.objectRef<KeyHealthView>('ProviderHealth')
 
 interface ProviderSummaryShape {
   provider: string;
+  /** Undefined for a provider only keys saved earlier still name. */
+  info: ProviderInfo | undefined;
   keys: KeyHealthView[];
 }
 
@@ -57,6 +59,15 @@ const ProviderSummary = builder.objectRef<ProviderSummaryShape>('ProviderSummary
   description: 'A provider across its keys: as healthy as its healthiest key.',
   fields: (t) => ({
     provider: t.exposeString('provider'),
+    displayName: t.string({ description: 'How people see it; the id for a provider this gateway no longer has.', resolve: (p) => p.info?.displayName ?? p.provider }),
+    defaultBaseUrl: t.string({
+      nullable: true,
+      description: 'Where its keys call when they set no baseUrl; null when every key must set one.',
+      resolve: (p) => p.info?.defaultBaseUrl ?? null,
+    }),
+    baseUrlRequired: t.boolean({ description: 'A key of this provider needs a baseUrl.', resolve: (p) => p.info !== undefined && p.info.defaultBaseUrl === undefined }),
+    seedEnv: t.string({ nullable: true, description: 'The environment variable that adds a key of this provider at start.', resolve: (p) => p.info?.seedEnv ?? null }),
+    embeddings: t.boolean({ description: 'Whether it serves embeddings.', resolve: (p) => p.info?.capabilities.embeddings ?? false }),
     state: t.field({
       type: HealthState,
       nullable: true,
@@ -91,11 +102,12 @@ builder.queryFields((t) => ({
   }),
   providers: t.field({
     type: [ProviderSummary],
-    description: 'Each known provider with the state of its keys.',
+    description: 'Each provider this gateway has (then any other a key names) with the state of its keys.',
     resolve: async (_root, _args, ctx) => {
       const all = await healthOfKeys(ctx.gateway);
-      const names = [...new Set<string>([...PROVIDERS, ...all.map((k) => k.provider)])];
-      return names.map((provider) => ({ provider, keys: all.filter((k) => k.provider === provider) }));
+      const known = ctx.gateway.providers;
+      const names = [...new Set<string>([...known.map((p) => p.id), ...all.map((k) => k.provider)])];
+      return names.map((provider) => ({ provider, info: known.find((p) => p.id === provider), keys: all.filter((k) => k.provider === provider) }));
     },
   }),
 }));

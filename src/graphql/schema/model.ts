@@ -3,6 +3,7 @@ import { listModels } from '../../core/catalogue/model-queries.js';
 import type { ModelCapabilities as Capabilities } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
+import { providerIdsDescription } from './provider-descriptions.js';
 import { decimalText } from './scalars.js';
 
 export const ModelKind = builder.enumType('ModelKind', {
@@ -72,7 +73,7 @@ builder.queryFields((t) => ({
 
 const ModelRouteInput = builder.inputType('ModelRouteInput', {
   fields: (t) => ({
-    provider: t.string({ required: true, description: 'openai, anthropic, gemini, deepseek or openai-compatible.' }),
+    provider: t.string({ required: true, description: providerIdsDescription }),
     upstreamModel: t.string({ required: true }),
     priority: t.int({ description: 'Lower is tried first; default: the position in the list.' }),
     weight: t.int({ description: 'Share within a priority tier; default 1.' }),

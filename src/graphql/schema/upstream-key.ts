@@ -12,6 +12,7 @@ import { listUpstreamKeys, upstreamKeyById } from '../../core/routing/upstream-k
 import { builder } from '../builder.js';
 import { adminActor } from '../require-operator.js';
 import { ProviderHealth } from './health.js';
+import { baseUrlDescription, providerIdsDescription } from './provider-descriptions.js';
 
 const UpstreamKeyStatus = builder.enumType('UpstreamKeyStatus', {
   values: { ACTIVE: { value: 'active' }, DISABLED: { value: 'disabled' } } as const,
@@ -62,10 +63,10 @@ builder.queryFields((t) => ({
 
 const AddUpstreamKeyInput = builder.inputType('AddUpstreamKeyInput', {
   fields: (t) => ({
-    provider: t.string({ required: true, description: 'openai, anthropic, gemini, deepseek or openai-compatible.' }),
+    provider: t.string({ required: true, description: providerIdsDescription }),
     label: t.string({ required: true }),
     secret: t.string({ required: true, description: 'The provider API key; write-only.' }),
-    baseUrl: t.string({ description: 'As the provider’s SDK takes it (OpenAI: https://api.openai.com/v1); required for openai-compatible.' }),
+    baseUrl: t.string({ description: baseUrlDescription }),
     weight: t.int(),
     priority: t.int(),
     rpmLimit: t.int(),

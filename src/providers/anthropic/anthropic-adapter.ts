@@ -7,6 +7,7 @@ import { sendUpstream } from '../http/send-upstream.js';
 import { translateEventStream } from '../http/translate-event-stream.js';
 import type { ChatCompletion, EmbeddingResponse } from '../../contract/openai-shapes.js';
 import { ProviderError, type CallContext, type ChatStream, type ProviderAdapter } from '../../contract/provider.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import { anthropicErrorDetails } from './anthropic-error.js';
 import { anthropicMessageSchema } from './anthropic-response-schema.js';
 import { toAnthropicRequest } from './convert-request.js';
@@ -15,6 +16,15 @@ import { AnthropicStreamTranslator } from './stream-translator.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 const PROVIDER = 'anthropic';
+
+// The base URL is the origin, as Anthropic's SDK takes it; the adapter adds the path.
+export const anthropicInfo: ProviderInfo = {
+  id: PROVIDER,
+  displayName: 'Anthropic',
+  defaultBaseUrl: 'https://api.anthropic.com',
+  seedEnv: 'ANTHROPIC_API_KEY',
+  capabilities: { embeddings: false },
+};
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -33,7 +43,7 @@ function send(body: unknown, ctx: CallContext, accept?: string) {
 
 export function createAnthropicAdapter(): ProviderAdapter {
   return {
-    id: PROVIDER,
+    info: anthropicInfo,
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const plan = toAnthropicRequest(req, ctx.target.upstreamModel, false, ctx.maxOutputTokens);

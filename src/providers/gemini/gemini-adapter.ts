@@ -9,6 +9,7 @@ import { sendUpstream } from '../http/send-upstream.js';
 import { translateEventStream } from '../http/translate-event-stream.js';
 import type { ChatCompletion, EmbeddingResponse } from '../../contract/openai-shapes.js';
 import type { CallContext, ChatStream, ProviderAdapter } from '../../contract/provider.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import { convertGeminiEmbeddingResponse, toGeminiBatchEmbedBody } from './convert-embedding.js';
 import { toGeminiRequest } from './convert-request.js';
 import { convertGeminiResponse } from './convert-response.js';
@@ -17,6 +18,15 @@ import { geminiBatchEmbedResponseSchema, geminiResponseSchema } from './gemini-r
 import { GeminiStreamTranslator } from './stream-translator.js';
 
 const PROVIDER = 'gemini';
+
+// The base URL is the origin, as Google's SDK takes it; the adapter adds `/v1beta/models/…`.
+export const geminiInfo: ProviderInfo = {
+  id: PROVIDER,
+  displayName: 'Google Gemini',
+  defaultBaseUrl: 'https://generativelanguage.googleapis.com',
+  seedEnv: 'GEMINI_API_KEY',
+  capabilities: { embeddings: true },
+};
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const newToolCallId = () => `call_${randomBytes(12).toString('hex')}`;
 
@@ -41,7 +51,7 @@ function send(url: string, body: unknown, ctx: CallContext, accept?: string) {
 
 export function createGeminiAdapter(): ProviderAdapter {
   return {
-    id: PROVIDER,
+    info: geminiInfo,
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const { baseUrl, upstreamModel } = ctx.target;

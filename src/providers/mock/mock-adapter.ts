@@ -6,6 +6,7 @@ import { countPromptTokensExact, countTextTokens, countTextsTokensExact } from '
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse, FinishReason } from '../../contract/openai-shapes.js';
 import { makeUsage } from '../../contract/openai-shapes.js';
 import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../../contract/provider.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import { mockEmbedding } from './mock-embedding.js';
 import { mockReplyText, mockToolCall, mockToolToCall } from './mock-reply.js';
 import { MOCK_SCENARIO_HEADER, type MockScenario, parseMockScenario } from './mock-scenario.js';
@@ -40,7 +41,8 @@ interface MockAnswer {
 
 /** Test mode's provider: answers in-process with OpenAI's shapes, never touches the network. */
 export class MockAdapter implements ProviderAdapter {
-  readonly id = 'mock';
+  // Not in the registry: test keys reach it whatever the route names, and no upstream key is ever added for it.
+  readonly info: ProviderInfo = { id: 'mock', displayName: 'Test mode', defaultBaseUrl: undefined, seedEnv: undefined, capabilities: { embeddings: true } };
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     await this.#applyScenario(req, ctx, false);

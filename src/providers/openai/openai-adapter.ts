@@ -34,7 +34,7 @@ export function createOpenAIAdapter(dialect: OpenAIDialect): ProviderAdapter {
     });
 
   return {
-    id: dialect.id,
+    info: dialect.info,
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const body = toOpenAIChatBody(req, ctx.target.upstreamModel, dialect, false, ctx.maxOutputTokens);

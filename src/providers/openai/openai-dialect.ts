@@ -1,4 +1,5 @@
 import type { ChatRequest } from '../../contract/chat-request.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
 import { ProviderError } from '../../contract/provider.js';
 
 /**
@@ -6,8 +7,8 @@ import { ProviderError } from '../../contract/provider.js';
  * and `deepsearch` switches. The wire format is shared; these are not.
  */
 export interface OpenAIDialect {
-  /** Adapter id and registry key. */
-  id: string;
+  /** The provider this dialect is, as the registry lists it. */
+  info: ProviderInfo;
   /** Name used in error messages. */
   label: string;
   /** The one output-cap field the upstream is sent. */
@@ -27,7 +28,14 @@ const webSearchOptions = (req: ChatRequest): Record<string, unknown> =>
 // OpenAI deprecated max_tokens, and its reasoning models refuse it:
 // max_completion_tokens bounds reasoning and answer together.
 export const openaiDialect: OpenAIDialect = {
-  id: 'openai',
+  info: {
+    id: 'openai',
+    displayName: 'OpenAI',
+    // Base URLs as each provider's official SDK takes them: OpenAI's includes `/v1`.
+    defaultBaseUrl: 'https://api.openai.com/v1',
+    seedEnv: 'OPENAI_API_KEY',
+    capabilities: { embeddings: true },
+  },
   label: 'openai',
   capField: 'max_completion_tokens',
   think: reasoningEffortMedium,
@@ -40,7 +48,8 @@ export const openaiDialect: OpenAIDialect = {
  * no max_completion_tokens.
  */
 export const openaiCompatibleDialect: OpenAIDialect = {
-  id: 'openai-compatible',
+  // No official endpoint: every key names its server.
+  info: { id: 'openai-compatible', displayName: 'OpenAI-compatible server', defaultBaseUrl: undefined, seedEnv: undefined, capabilities: { embeddings: true } },
   label: 'openai-compatible upstream',
   capField: 'max_tokens',
   think: reasoningEffortMedium,
@@ -50,7 +59,7 @@ export const openaiCompatibleDialect: OpenAIDialect = {
 // DeepSeek takes max_tokens only, switches thinking with its own `thinking`
 // object (api-docs.deepseek.com, "Thinking Mode") and has no web search on its API.
 export const deepseekDialect: OpenAIDialect = {
-  id: 'deepseek',
+  info: { id: 'deepseek', displayName: 'DeepSeek', defaultBaseUrl: 'https://api.deepseek.com', seedEnv: 'DEEPSEEK_API_KEY', capabilities: { embeddings: false } },
   label: 'deepseek',
   capField: 'max_tokens',
   think: () => ({ thinking: { type: 'enabled' } }),

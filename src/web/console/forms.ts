@@ -6,7 +6,17 @@ import { gql } from '../lib/graphql.js';
 import { money } from '../lib/format.js';
 import { type ComponentChildren, html, useEffect, useState } from '../lib/html.js';
 import { CopyButton, ErrorBox, Tabs } from '../lib/ui.js';
-import { ADD_UPSTREAM_KEY, CREATE_API_KEY, CREATE_PROJECT, CREDIT_BALANCE, type ModelItem, type ProjectItem, SET_PERMISSIONS } from './queries.js';
+import {
+  ADD_UPSTREAM_KEY,
+  CREATE_API_KEY,
+  CREATE_PROJECT,
+  CREDIT_BALANCE,
+  type ModelItem,
+  PROVIDER_CHOICES,
+  type ProjectItem,
+  type ProviderChoice,
+  SET_PERMISSIONS,
+} from './queries.js';
 
 export type ActionTab = 'project' | 'key' | 'credit' | 'upstream' | 'models';
 const TABS: { value: ActionTab; label: string }[] = [
@@ -16,7 +26,6 @@ const TABS: { value: ActionTab; label: string }[] = [
   { value: 'upstream', label: 'Upstream key' },
   { value: 'models', label: 'Model permissions' },
 ];
-const PROVIDERS = ['openai', 'anthropic', 'gemini', 'deepseek', 'openai-compatible'];
 
 interface FormsProps {
   token: string;
@@ -177,6 +186,17 @@ function Credit(props: FormsProps) {
 
 function UpstreamKey(props: FormsProps) {
   const a = useAction();
+  // The choices are the gateway's registry, asked once. A provider only old
+  // keys still name has neither a default base URL nor a required one: not offered.
+  const [providers, setProviders] = useState<ProviderChoice[]>([]);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [chosen, setChosen] = useState('');
+  useEffect(() => {
+    gql<{ providers: ProviderChoice[] }>(props.token, PROVIDER_CHOICES)
+      .then(({ providers: all }) => setProviders(all.filter((p) => p.defaultBaseUrl !== null || p.baseUrlRequired)))
+      .catch((err: unknown) => setLoadError(`Could not list the providers: ${plainError(err)}`));
+  }, [props.token]);
+  const choice = providers.find((p) => p.provider === chosen) ?? providers[0];
   const submit = (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -192,6 +212,7 @@ function UpstreamKey(props: FormsProps) {
     void a.run('add the upstream key', async () => {
       const { addUpstreamKey } = await gql<{ addUpstreamKey: { id: string; label: string; provider: string } }>(props.token, ADD_UPSTREAM_KEY, { input });
       form.reset();
+      setChosen('');
       await props.onChanged();
       return html`Added <b>${addUpstreamKey.label}</b> (${addUpstreamKey.provider}, <span class="mono">${addUpstreamKey.id}</span>). Its secret is stored encrypted and never shown again.`;
     });
@@ -199,18 +220,21 @@ function UpstreamKey(props: FormsProps) {
   return html`<form class="form" onSubmit=${submit} data-testid="form-upstream">
     <label class="field"
       >Provider
-      <select name="provider">
-        ${PROVIDERS.map((p) => html`<option value=${p}>${p}</option>`)}
+      <select name="provider" onChange=${(e: Event) => setChosen((e.currentTarget as HTMLSelectElement).value)}>
+        ${providers.map((p) => html`<option value=${p.provider}>${p.displayName}</option>`)}
       </select>
     </label>
-    <label class="field">Label <input name="label" required maxlength="200" placeholder="openai-1" /></label>
+    <label class="field">Label <input name="label" required maxlength="200" placeholder=${`${choice?.provider ?? 'provider'}-1`} /></label>
     <label class="field">Secret <input name="secret" type="password" required autocomplete="off" placeholder="sk-…" /></label>
-    <label class="field">Base URL (optional) <input name="baseUrl" type="url" placeholder="provider default" /></label>
+    <label class="field"
+      >Base URL ${choice?.baseUrlRequired ? '(required)' : '(optional)'}
+      <input name="baseUrl" type="url" required=${choice?.baseUrlRequired ?? false} placeholder=${choice?.defaultBaseUrl ?? 'https://…/v1'}
+    /></label>
     <label class="field">Weight <input name="weight" type="number" min="1" step="1" value="1" /></label>
     <label class="field">Priority <input name="priority" type="number" min="0" step="1" value="0" /></label>
     <div><button class="primary" type="submit" disabled=${a.busy}>${a.busy ? 'Adding…' : 'Add upstream key'}</button></div>
     <div class="wide">
-      <${ErrorBox} error=${a.error} testid="form-error" />
+      <${ErrorBox} error=${loadError ?? a.error} testid="form-error" />
       ${a.done ? html`<div class="notice" data-testid="form-done">${a.done}</div>` : null}
     </div>
   </form>`;

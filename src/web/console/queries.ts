@@ -130,6 +130,20 @@ export const CREDIT_BALANCE = /* GraphQL */ `
   }
 `;
 
+/** The providers the gateway has, as their adapters declare them: the upstream key form's choices. */
+export interface ProviderChoice {
+  provider: string;
+  displayName: string;
+  defaultBaseUrl: string | null;
+  baseUrlRequired: boolean;
+}
+
+export const PROVIDER_CHOICES = /* GraphQL */ `
+  query ProviderChoices {
+    providers { provider displayName defaultBaseUrl baseUrlRequired }
+  }
+`;
+
 export const ADD_UPSTREAM_KEY = /* GraphQL */ `
   mutation AddUpstreamKey($input: AddUpstreamKeyInput!) {
     addUpstreamKey(input: $input) { id label provider health { state } }
