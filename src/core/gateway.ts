@@ -2,10 +2,8 @@ import { eq } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Database } from '../db/open-database.js';
 import { upstreamKeys } from '../db/schema.js';
-import { MockAdapter } from '../providers/mock/mock-adapter.js';
-import type { ProviderAdapter } from '../contract/provider.js';
-import { createProviderAdapters, defaultBaseUrl } from '../providers/registry.js';
-import { createUpstreamAgent } from '../providers/http/upstream-agent.js';
+import type { ProviderInfo } from '../contract/provider-info.js';
+import type { ProviderSet } from '../contract/provider-set.js';
 import { AdminTokens } from './admin/admin-tokens.js';
 import { Metering } from './billing/metering.js';
 import { recoverStaleReservations } from './billing/recover-stale.js';
@@ -36,8 +34,8 @@ export interface GatewayOptions {
   secrets: SecretBox;
   logger: Logger;
   bus?: EventBus;
-  /** Provider adapters by provider id; the real ones by default. */
-  adapters?: ReadonlyMap<string, ProviderAdapter>;
+  /** The adapters, the test-mode mock and the upstream pool: src/providers/registry.ts's defaultProviders(). */
+  providers: ProviderSet;
 }
 
 const RECOVERY_INTERVAL_MS = 60_000;
@@ -55,6 +53,8 @@ export interface Gateway {
   readonly hopMark: string;
   /** Where upstream calls may go (UPSTREAM_HOSTS_DENY / _ALLOW, UPSTREAM_DENY_PRIVATE). */
   readonly upstreamHosts: UpstreamHostPolicy;
+  /** The providers upstream keys and model routes may name, as their adapters declare them. */
+  readonly providers: readonly ProviderInfo[];
   readonly keys: KeyStore;
   readonly adminTokens: AdminTokens;
   readonly catalogue: Catalogue;
@@ -84,11 +84,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const health = new HealthTracker(bus);
   const hopMark = hopMarkOf(secrets);
   const upstreamHosts = hostPolicyOf(config);
+  const { adapters, mock, createAgent } = options.providers;
+  const providers = [...adapters.values()].map((adapter) => adapter.info);
   const timeouts = { headersMs: Math.round(config.UPSTREAM_HEADERS_TIMEOUT_SECONDS * 1000), bodyMs: Math.round(config.UPSTREAM_BODY_TIMEOUT_SECONDS * 1000) };
   // An open policy needs no check: a plain pool, no lookup of our own.
   const upstreamAgent = isOpenPolicy(upstreamHosts)
-    ? createUpstreamAgent({ timeouts })
-    : createUpstreamAgent({
+    ? createAgent({ timeouts })
+    : createAgent({
         check: (host, address) => hostRefusal(upstreamHosts, host, address),
         onRefused: (reason) => logger.warn({ reason }, 'upstream connection refused by the host policy'),
         timeouts,
@@ -97,10 +99,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const dispatcher = new Dispatcher({
     pool,
     health,
-    adapters: options.adapters ?? createProviderAdapters(),
-    mock: new MockAdapter(),
+    adapters,
+    mock,
     modelById: (id) => catalogue.get(id),
-    defaultBaseUrl,
+    defaultBaseUrl: (provider) => adapters.get(provider)?.info.defaultBaseUrl,
     onKeyFatal: (keyId, reason) => {
       logger.error({ upstreamKeyId: keyId, reason }, 'upstream rejected the key; disabling it');
       void db
@@ -144,6 +146,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     replicaId,
     hopMark,
     upstreamHosts,
+    providers,
     keys,
     adminTokens,
     catalogue,
