@@ -7,6 +7,7 @@ import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { makeMaskError } from './errors.js';
 import { schema } from './schema/index.js';
+import { useTextArguments } from './use-text-arguments.js';
 import { useOperatorAuth, type OperatorLookup } from './use-operator-auth.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from './use-query-limits.js';
 import { useRefusalLog } from './use-refusal-log.js';
@@ -93,6 +94,7 @@ export function createGraphQLServer(gateway: Gateway, options: GraphQLServerOpti
       useOperatorAuth({ lookup, logger: gateway.logger }),
       useQueryLimits(limits, gateway.logger),
       useRefusalLog(gateway.logger),
+      useTextArguments(),
     ],
   });
 }
