@@ -1,6 +1,6 @@
 // Two gateway replicas on one Postgres (as behind a load balancer): an
 // operator subscribed on either sees what the other serves, and a change made
-// through either reaches the other's hot path within a second. Over Postgres
+// through either reaches the other's hot path with its event. Over Postgres
 // LISTEN/NOTIFY, and over Redis pub/sub when a test Redis is configured.
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
@@ -58,16 +58,15 @@ for (const transport of ['postgres', 'redis'] as const) {
       await client.dispose();
     });
 
-    it('a key revoked through one replica is refused by the other within a second', async () => {
+    it('a key revoked through one replica is refused by the other as soon as the revocation reaches it', async () => {
       const { secret, keyId } = await one.project();
       const onTwo = two.client(secret);
       await onTwo.models.list(); // replica two now holds the key in its cache
       const invalidated = nextEvent(two.gateway.bus, 'invalidate', (e) => e.kind === 'api-key' && e.id === keyId);
-      const started = Date.now();
       await graphqlClient(one.url, one.adminToken).ok(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: keyId });
+      // No time bound: the event is the propagation. A cache that waited for a TTL instead would still let the key in here.
       await invalidated;
       const err = await onTwo.models.list().catch((e: unknown) => e);
-      expect(Date.now() - started).toBeLessThan(1_000);
       expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
       expect((err as Error).message).toMatch(/revoked/);
     });
