@@ -17,7 +17,10 @@ const all = spec.components.schemas;
 
 const kept: Record<string, unknown> = {};
 const visit = (node: unknown): void => {
-  if (Array.isArray(node)) return node.forEach(visit);
+  if (Array.isArray(node)) {
+    for (const item of node) visit(item);
+    return;
+  }
   if (!node || typeof node !== 'object') return;
   for (const [key, value] of Object.entries(node)) {
     if (key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/')) keep(value.slice('#/components/schemas/'.length));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './create-logger.js';
 import { firstStart } from './core/bootstrap/first-start.js';
 import { createGateway } from './core/gateway.js';
@@ -16,7 +16,7 @@ const MIGRATIONS = join(packageRoot(import.meta.url), 'drizzle');
 const DRAIN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (e) {

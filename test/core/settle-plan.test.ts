@@ -29,7 +29,10 @@ async function indexesInPlan(rowsJson: string, mode: 'force_custom_plan' | 'forc
         });
   const names: string[] = [];
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
     if (node && typeof node === 'object') {
       const n = node as Record<string, unknown>;
       if (typeof n['Index Name'] === 'string') names.push(n['Index Name']);

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMoney } from '../../src/core/money.js';
 import { countPromptTokens } from '../../src/tokens/count-tokens.js';

@@ -426,8 +426,16 @@ export async function startEmulator(provider: ProviderHandler, options: Emulator
   let abortWaiters: Array<{ n: number; resolve: () => void }> = [];
 
   const notify = () => {
-    requestWaiters = requestWaiters.filter((w) => (requests.length >= w.n ? (w.resolve(), false) : true));
-    abortWaiters = abortWaiters.filter((w) => (abortedCount >= w.n ? (w.resolve(), false) : true));
+    requestWaiters = requestWaiters.filter((w) => {
+      if (requests.length < w.n) return true;
+      w.resolve();
+      return false;
+    });
+    abortWaiters = abortWaiters.filter((w) => {
+      if (abortedCount < w.n) return true;
+      w.resolve();
+      return false;
+    });
   };
 
   const send = (ex: Exchange, reply: ErrorReply) => ex.json(reply.status, reply.body, reply.headers);

@@ -15,7 +15,7 @@
 import {
   collectText,
   embeddingFor,
-  Exchange,
+  type Exchange,
   resolveScript,
   splitText,
   sseData,

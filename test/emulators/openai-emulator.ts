@@ -14,7 +14,7 @@
 import {
   collectText,
   embeddingFor,
-  Exchange,
+  type Exchange,
   resolveScript,
   splitText,
   sseData,

@@ -1,7 +1,7 @@
 import { isDatabaseUnavailable } from '../../db/database-unavailable.js';
 import type { Db } from '../../db/open-database.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
-import { GatewayError } from '../errors.js';
+import type { GatewayError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
 import { costOf, formatMoney, type Prices } from '../money.js';

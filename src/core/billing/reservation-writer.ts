@@ -62,7 +62,10 @@ export class ReservationWriter {
     const failures = await this.#insert(batch);
     // Not in flight any more before anyone hears back, so what they do next is sent at once.
     this.#inFlight--;
-    batch.forEach((p, i) => (failures[i] === undefined ? p.resolve() : p.reject(failures[i])));
+    for (let i = 0; i < batch.length; i++) {
+      if (failures[i] === undefined) batch[i]!.resolve();
+      else batch[i]!.reject(failures[i]);
+    }
   }
 
   /** Each row's error, or undefined where it was written. */

@@ -1,6 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
 import { admit, type AdmissionPlan } from '../admission/admit.js';
+import { embeddingToBase64 } from '../../contract/embedding-base64.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
@@ -19,13 +20,6 @@ export interface EmbeddingServiceDeps {
   dispatcher: Dispatcher;
   rateLimiter: RateLimiter;
   defaultDeadlineMs: number;
-}
-
-/** OpenAI's base64 embedding: little-endian float32 bytes. */
-export function toBase64Embedding(values: number[]): string {
-  const buffer = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => buffer.writeFloatLE(v, i * 4));
-  return buffer.toString('base64');
 }
 
 const EMBEDDING_ADMISSION: AdmissionPlan<typeof embeddingRequestSchema> = {
@@ -55,7 +49,7 @@ export class EmbeddingService {
       meter.close({ status: 'ok', httpStatus: 200, usage, route });
       const data =
         req.encoding_format === 'base64'
-          ? value.data.map((d) => ({ ...d, embedding: typeof d.embedding === 'string' ? d.embedding : toBase64Embedding(d.embedding) }))
+          ? value.data.map((d) => ({ ...d, embedding: typeof d.embedding === 'string' ? d.embedding : embeddingToBase64(d.embedding) }))
           : value.data;
       return {
         body: { ...value, data, model: req.model, usage: { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens } },

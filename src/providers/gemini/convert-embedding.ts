@@ -1,7 +1,7 @@
 import { embeddingInputs, type EmbeddingRequest } from '../../contract/embedding-request.js';
 import { countTextTokens } from '../../tokens/count-tokens.js';
 import type { EmbeddingResponse } from '../../contract/openai-shapes.js';
-import { embeddingToBase64 } from '../http/embedding-base64.js';
+import { embeddingToBase64 } from '../../contract/embedding-base64.js';
 import { ProviderError } from '../../contract/provider.js';
 import type { z } from 'zod';
 import type { geminiBatchEmbedResponseSchema } from './gemini-response-schema.js';

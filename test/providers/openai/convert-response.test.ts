@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chatRequestSchema } from '../../../src/contract/chat-request.js';
 import { convertOpenAIResponse } from '../../../src/providers/openai/convert-response.js';
 import { convertOpenAIEmbeddingResponse, toOpenAIEmbeddingBody } from '../../../src/providers/openai/convert-embedding.js';
-import { embeddingToBase64 } from '../../../src/providers/http/embedding-base64.js';
+import { embeddingToBase64 } from '../../../src/contract/embedding-base64.js';
 import { mapOpenAIFinishReason } from '../../../src/providers/openai/map-finish-reason.js';
 import { openaiCompletionSchema } from '../../../src/providers/openai/openai-response-schema.js';
 
