@@ -1,6 +1,5 @@
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { Gateway } from '../core/gateway.js';
-import type { Loaders } from './loaders.js';
 
 /** What every resolver gets: the gateway's services and the verified operator (null: none). */
 export interface GraphQLContext {
@@ -10,6 +9,4 @@ export interface GraphQLContext {
   shutdown: AbortSignal;
   /** How often providerHealth repeats a snapshot of every key. */
   healthHeartbeatMs: number;
-  /** Batches per-project fields within this operation. */
-  loaders: Loaders;
 }

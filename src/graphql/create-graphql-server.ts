@@ -4,7 +4,6 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { Gateway } from '../core/gateway.js';
 import type { GraphQLContext } from './context.js';
-import { createLoaders } from './loaders.js';
 import { makeMaskError } from './errors.js';
 import { schema } from './schema/index.js';
 import { useTextArguments } from './use-text-arguments.js';
@@ -87,7 +86,7 @@ export function createGraphQLServer(gateway: Gateway, options: GraphQLServerOpti
     context: async (initial) => {
       const fromSocket = (initial as Partial<WebSocketInitialContext>).operator;
       const operator = fromSocket ?? (initial.request ? (await lookup(initial.request)).operator : null);
-      return { gateway, operator, shutdown: options.shutdown, healthHeartbeatMs: options.healthHeartbeatMs ?? 10_000, loaders: createLoaders(gateway.database.db) };
+      return { gateway, operator, shutdown: options.shutdown, healthHeartbeatMs: options.healthHeartbeatMs ?? 10_000 };
     },
     plugins: [
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),

@@ -29,6 +29,12 @@ export function forbidden(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 }
 
+/** No operator token reached execution: what an anonymous caller hears. */
+export const operatorRequired = (): GraphQLError => unauthenticated('An operator token is required: send "Authorization: Bearer <admin token>".');
+
+/** A viewer asked for a change: what the Mutation type's admin scope answers. */
+export const viewerCannotChange = (name: string): GraphQLError => forbidden(`The operator token "${name}" has the viewer role; changes need an admin token.`);
+
 /** `limit` names the limit that refused the operation (tokens, depth, aliases, rootFields, cost...). */
 export function queryTooComplex(limit: string, max: number, message: string): GraphQLError {
   // http.spec: the same status rules as any other validation error (400, or 200 for plain application/json).

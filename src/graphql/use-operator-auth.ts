@@ -3,12 +3,17 @@ import type { Plugin } from 'graphql-yoga';
 import type { Operator } from '../core/admin/admin-tokens.js';
 import type { Logger } from '../core/logger.js';
 import type { GraphQLContext } from './context.js';
-import { forbidden, logRefusal, unauthenticated } from './errors.js';
+import { forbidden, logRefusal, operatorRequired, unauthenticated, viewerCannotChange } from './errors.js';
 
-// Who may do what on /graphql: an operator token (admin or viewer) may read,
+// Who may call /graphql: an operator token (admin or viewer) may read,
 // only admin may change; project keys and anonymous callers get nothing,
 // introspection included, whatever NODE_ENV says (the committed
 // schema/schema.graphql is there for tools).
+//
+// The schema states the same rule as scopes on its root types (builder.ts,
+// schema/root.ts), checked field by field inside execution. This gate
+// refuses the whole operation before anything runs, so a viewer's mutation
+// is answered with the one error and no data, as one refusal logged.
 
 export type OperatorLookup = (request: Request) => Promise<{ operator: Operator | null; presented: 'none' | 'project-key' | 'token' }>;
 
@@ -17,20 +22,17 @@ export interface OperatorAuthOptions {
   logger: Logger;
 }
 
-const NO_TOKEN = 'An operator token is required: send "Authorization: Bearer <admin token>".';
 const BAD_TOKEN = 'The operator token is not valid (unknown or revoked).';
 const PROJECT_KEY = 'Project API keys cannot use the admin API; send an operator token.';
 
 function refusal(presented: 'none' | 'project-key' | 'token') {
   if (presented === 'project-key') return forbidden(PROJECT_KEY);
-  return unauthenticated(presented === 'none' ? NO_TOKEN : BAD_TOKEN);
+  return presented === 'none' ? operatorRequired() : unauthenticated(BAD_TOKEN);
 }
 
 function decide(operator: Operator | null, document: DocumentNode, operationName: string | null | undefined) {
-  if (!operator) return unauthenticated(NO_TOKEN);
-  if (getOperationAST(document, operationName)?.operation === 'mutation' && operator.role !== 'admin') {
-    return forbidden(`The operator token "${operator.name}" has the viewer role; changes need an admin token.`);
-  }
+  if (!operator) return operatorRequired();
+  if (getOperationAST(document, operationName)?.operation === 'mutation' && operator.role !== 'admin') return viewerCannotChange(operator.name);
   return undefined;
 }
 

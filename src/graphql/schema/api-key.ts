@@ -1,9 +1,8 @@
 import { createApiKeyAction, revokeApiKeyAction, setApiKeyLimitsAction } from '../../core/projects/api-key-actions.js';
 import { type ApiKeyRow, findProject, type NewApiKey } from '../../core/projects/project-admin.js';
-import { apiKeyById, type ApiKeyState as ApiKeyStateValue, listApiKeys } from '../../core/projects/project-queries.js';
+import { apiKeyById, type ApiKeyState as ApiKeyStateValue, listApiKeys, projectsApiKeys } from '../../core/projects/project-queries.js';
 import { builder } from '../builder.js';
-import { adminActor } from '../require-operator.js';
-import { connectionType, pageArgs, pageComplexity } from './connection.js';
+import { connectionType, pageArgs, pageComplexity, toConnection } from './connection.js';
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
@@ -60,11 +59,17 @@ export const ApiKey = builder.objectRef<ApiKeyRow>('ApiKey').implement({
 const ApiKeyConnection = connectionType('ApiKey', ApiKey);
 
 builder.objectField(Project, 'apiKeys', (t) =>
-  t.field({
-    type: [ApiKey],
+  // One query per operation for every project in a list (byPath: the projects share the field's arguments).
+  t.loadableList({
+    type: ApiKey,
     description: 'This project’s keys, oldest first.',
     args: { state: t.arg({ type: ApiKeyState }) },
-    resolve: (project, args, ctx) => ctx.loaders.apiKeys(project.id, args.state ?? null),
+    byPath: true,
+    load: async (projectIds: string[], ctx, args) => {
+      const byProject = await projectsApiKeys(ctx.gateway.database.db, projectIds, { state: args.state ?? null });
+      return projectIds.map((id) => byProject.get(id) ?? []);
+    },
+    resolve: (project) => project.id,
   }),
 );
 
@@ -88,11 +93,13 @@ builder.queryFields((t) => ({
     description: 'API keys across projects, newest first.',
     args: { filter: t.arg({ type: ApiKeyFilter }), ...pageArgs(t.arg) },
     complexity: pageComplexity,
-    resolve: (_root, args, ctx) =>
-      listApiKeys(
-        ctx.gateway.database.db,
-        { projectId: args.filter?.projectId ? String(args.filter.projectId) : null, mode: args.filter?.mode ?? null, state: args.filter?.state ?? null },
-        args,
+    resolve: async (_root, args, ctx) =>
+      toConnection(
+        await listApiKeys(
+          ctx.gateway.database.db,
+          { projectId: args.filter?.projectId ? String(args.filter.projectId) : null, mode: args.filter?.mode ?? null, state: args.filter?.state ?? null },
+          args,
+        ),
       ),
   }),
 }));
@@ -129,22 +136,25 @@ const CreateApiKeyPayload = builder.objectRef<NewApiKey>('CreateApiKeyPayload').
   }),
 });
 
-builder.mutationFields((t) => ({
-  createApiKey: t.field({
-    type: CreateApiKeyPayload,
-    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createApiKeyAction(ctx.gateway, adminActor(ctx), { ...input, projectId: String(input.projectId) }),
-  }),
-  revokeApiKey: t.field({
-    type: ApiKey,
-    description: 'The key stops working on every replica within the event bus’s delivery time.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => revokeApiKeyAction(ctx.gateway, adminActor(ctx), String(id)),
-  }),
-  setApiKeyLimits: t.field({
-    type: ApiKey,
-    description: 'Spend limit and its period, expiry, requests and tokens per minute.',
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApiKeyLimitsInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) => setApiKeyLimitsAction(ctx.gateway, adminActor(ctx), { id: String(id), ...input }),
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    createApiKey: t.field({
+      type: CreateApiKeyPayload,
+      args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+      resolve: (_root, { input }, ctx) => createApiKeyAction(ctx.gateway, ctx.operator.name, { ...input, projectId: String(input.projectId) }),
+    }),
+    revokeApiKey: t.field({
+      type: ApiKey,
+      description: 'The key stops working on every replica within the event bus’s delivery time.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }, ctx) => revokeApiKeyAction(ctx.gateway, ctx.operator.name, String(id)),
+    }),
+    setApiKeyLimits: t.field({
+      type: ApiKey,
+      description: 'Spend limit and its period, expiry, requests and tokens per minute.',
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApiKeyLimitsInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => setApiKeyLimitsAction(ctx.gateway, ctx.operator.name, { id: String(id), ...input }),
+    }),
+  };
+});

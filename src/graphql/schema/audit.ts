@@ -1,6 +1,6 @@
 import { type AuditRow, listAuditLog } from '../../core/audit/audit-log.js';
 import { builder } from '../builder.js';
-import { connectionType, pageArgs, pageComplexity } from './connection.js';
+import { connectionType, pageArgs, pageComplexity, toConnection } from './connection.js';
 
 const AuditEntry = builder.objectRef<AuditRow>('AuditEntry').implement({
   description: 'One operator change: who (the operator token’s name), what, when, and the target before and after, secrets redacted.',
@@ -35,18 +35,20 @@ builder.queryField('auditLog', (t) =>
     description: 'Every change made through the admin API, newest first.',
     args: { filter: t.arg({ type: AuditFilter }), ...pageArgs(t.arg) },
     complexity: pageComplexity,
-    resolve: (_root, args, ctx) =>
-      listAuditLog(
-        ctx.gateway.database.db,
-        {
-          actor: args.filter?.actor ?? null,
-          action: args.filter?.action ?? null,
-          targetType: args.filter?.targetType ?? null,
-          targetId: args.filter?.targetId ? String(args.filter.targetId) : null,
-          from: args.filter?.from ?? null,
-          to: args.filter?.to ?? null,
-        },
-        args,
+    resolve: async (_root, args, ctx) =>
+      toConnection(
+        await listAuditLog(
+          ctx.gateway.database.db,
+          {
+            actor: args.filter?.actor ?? null,
+            action: args.filter?.action ?? null,
+            targetType: args.filter?.targetType ?? null,
+            targetId: args.filter?.targetId ? String(args.filter.targetId) : null,
+            from: args.filter?.from ?? null,
+            to: args.filter?.to ?? null,
+          },
+          args,
+        ),
       ),
   }),
 );

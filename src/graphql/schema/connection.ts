@@ -2,61 +2,31 @@ import type { ArgBuilder, ObjectRef } from '@pothos/core';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from '../../core/admin/keyset-page.js';
 import { builder, type BuilderTypes } from '../builder.js';
 
-// Relay-style connections, written out by hand: forward pagination with
-// `first`/`after` over keyset cursors (see core/admin/keyset-page.ts).
+// Connections are the relay plugin's types (PageInfo, <Name>Connection,
+// <Name>Edge). Paging is forward only, over the core's keyset cursors
+// (core/admin/keyset-page.ts), so a connection field takes `first`/`after`
+// below rather than t.connection's four arguments, whose `last`/`before`
+// no list here could honour.
 
-export interface ConnectionShape<T> extends Page<T> {
-  /** Counted only when the field is asked for. */
-  totalCount?: () => Promise<number>;
+/** `<Name>Connection` and `<Name>Edge` for a node type; the edge's node may be null, `nodes` holds no nulls. */
+export function connectionType<T>(name: string, node: ObjectRef<BuilderTypes, T>) {
+  const edge = builder.edgeObject({ name: `${name}Edge`, type: node });
+  // The plugin types an edge whose node may be null apart from a connection whose nodes may not;
+  // the published schema has both, and a page from the core never holds an empty edge.
+  return builder.connectionObject({ name: `${name}Connection`, type: node, nodeNullable: false }, edge as ObjectRef<BuilderTypes, { cursor: string; node: T }>);
 }
 
-interface PageInfoShape {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
-}
-
-const PageInfo = builder.objectRef<PageInfoShape>('PageInfo').implement({
-  description: 'Where a page sits in its list; pass endCursor as `after` for the next page.',
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-    startCursor: t.exposeString('startCursor', { nullable: true }),
-    endCursor: t.exposeString('endCursor', { nullable: true }),
-  }),
-});
-
-/** `<Name>Connection` and `<Name>Edge` types for a node type. */
-export function connectionType<T>(name: string, node: ObjectRef<BuilderTypes, T>): ObjectRef<BuilderTypes, ConnectionShape<T>> {
-  const Edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
-    fields: (t) => ({
-      cursor: t.exposeString('cursor'),
-      // The cast only bridges Pothos's resolver-result type over a generic T.
-      node: t.field({ type: node, resolve: (edge) => edge.node as never }),
-    }),
-  });
-  return builder.objectRef<ConnectionShape<T>>(`${name}Connection`).implement({
-    fields: (t) => ({
-      // The page's size is counted once, on the field that returns the connection (pageComplexity).
-      edges: t.field({ type: [Edge], complexity: { field: 1, multiplier: 1 }, resolve: (c) => c.edges }),
-      nodes: t.field({
-        type: [node],
-        description: 'The nodes of `edges`, for clients that need no cursors.',
-        complexity: { field: 1, multiplier: 1 },
-        resolve: (c) => c.edges.map((e) => e.node) as never,
-      }),
-      pageInfo: t.field({
-        type: PageInfo,
-        resolve: (c) => ({
-          hasNextPage: c.hasNextPage,
-          hasPreviousPage: c.hasPreviousPage,
-          startCursor: c.edges[0]?.cursor ?? null,
-          endCursor: c.edges.at(-1)?.cursor ?? null,
-        }),
-      }),
-    }),
-  });
+/** A page from the core as the relay plugin's connection shape. */
+export function toConnection<T>(page: Page<T>) {
+  return {
+    edges: page.edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: page.edges[0]?.cursor ?? null,
+      endCursor: page.edges.at(-1)?.cursor ?? null,
+    },
+  };
 }
 
 /** The standard paging arguments. */

@@ -6,8 +6,7 @@ import { listLedgerEntries } from '../../core/projects/project-queries.js';
 import type { ledgerEntries } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
-import { adminActor } from '../require-operator.js';
-import { connectionType, pageArgs, pageComplexity } from './connection.js';
+import { connectionType, pageArgs, pageComplexity, toConnection } from './connection.js';
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
@@ -50,7 +49,7 @@ builder.objectField(Project, 'ledger', (t) =>
     description: 'This project’s ledger, newest first.',
     args: pageArgs(t.arg),
     complexity: pageComplexity,
-    resolve: (project, args, ctx) => listLedgerEntries(ctx.gateway.database.db, { projectId: project.id }, args),
+    resolve: async (project, args, ctx) => toConnection(await listLedgerEntries(ctx.gateway.database.db, { projectId: project.id }, args)),
   }),
 );
 
@@ -60,17 +59,19 @@ builder.queryField('ledgerEntries', (t) =>
     description: 'Ledger entries across projects, newest first.',
     args: { filter: t.arg({ type: LedgerFilter }), ...pageArgs(t.arg) },
     complexity: pageComplexity,
-    resolve: (_root, args, ctx) =>
-      listLedgerEntries(
-        ctx.gateway.database.db,
-        {
-          projectId: args.filter?.projectId ? String(args.filter.projectId) : null,
-          kinds: args.filter?.kinds ?? null,
-          requestId: args.filter?.requestId ?? null,
-          from: args.filter?.from ?? null,
-          to: args.filter?.to ?? null,
-        },
-        args,
+    resolve: async (_root, args, ctx) =>
+      toConnection(
+        await listLedgerEntries(
+          ctx.gateway.database.db,
+          {
+            projectId: args.filter?.projectId ? String(args.filter.projectId) : null,
+            kinds: args.filter?.kinds ?? null,
+            requestId: args.filter?.requestId ?? null,
+            from: args.filter?.from ?? null,
+            to: args.filter?.to ?? null,
+          },
+          args,
+        ),
       ),
   }),
 );
@@ -84,20 +85,23 @@ const BalanceChange = builder.objectRef<BalanceChangeResult>('BalanceChange').im
   }),
 });
 
-builder.mutationFields((t) => ({
-  creditBalance: t.field({
-    type: BalanceChange,
-    description: 'Adds money (a top-up) with a ledger entry.',
-    args: { projectId: t.arg.id({ required: true }), amount: t.arg({ type: 'Decimal', required: true }), reason: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => creditBalanceAction(ctx.gateway, adminActor(ctx), { projectId: String(args.projectId), amount: args.amount, reason: args.reason }),
-  }),
-  adjustBalance: t.field({
-    type: BalanceChange,
-    description: 'Corrects a balance by a signed amount with a ledger entry; never below what in-flight requests reserved.',
-    args: { projectId: t.arg.id({ required: true }), amount: t.arg({ type: 'Decimal', required: true }), reason: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => adjustBalanceAction(ctx.gateway, adminActor(ctx), { projectId: String(args.projectId), amount: args.amount, reason: args.reason }),
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    creditBalance: t.field({
+      type: BalanceChange,
+      description: 'Adds money (a top-up) with a ledger entry.',
+      args: { projectId: t.arg.id({ required: true }), amount: t.arg({ type: 'Decimal', required: true }), reason: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => creditBalanceAction(ctx.gateway, ctx.operator.name, { projectId: String(args.projectId), amount: args.amount, reason: args.reason }),
+    }),
+    adjustBalance: t.field({
+      type: BalanceChange,
+      description: 'Corrects a balance by a signed amount with a ledger entry; never below what in-flight requests reserved.',
+      args: { projectId: t.arg.id({ required: true }), amount: t.arg({ type: 'Decimal', required: true }), reason: t.arg.string({ required: true }) },
+      resolve: (_root, args, ctx) => adjustBalanceAction(ctx.gateway, ctx.operator.name, { projectId: String(args.projectId), amount: args.amount, reason: args.reason }),
+    }),
+  };
+});
 
 const BalanceEvent = builder.objectRef<BalanceEventShape>('BalanceEvent').implement({
   fields: (t) => ({

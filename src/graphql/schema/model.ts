@@ -2,7 +2,6 @@ import { deleteModelAction, findModel, type ModelRouteRow, type ModelWithRoutes,
 import { listModels } from '../../core/catalogue/model-queries.js';
 import type { ModelCapabilities as Capabilities } from '../../db/schema.js';
 import { builder } from '../builder.js';
-import { adminActor } from '../require-operator.js';
 import { providerIdsDescription } from './provider-descriptions.js';
 import { decimalText } from './scalars.js';
 
@@ -103,17 +102,20 @@ const UpsertModelInput = builder.inputType('UpsertModelInput', {
   }),
 });
 
-builder.mutationFields((t) => ({
-  upsertModel: t.field({
-    type: Model,
-    description: 'Creates or replaces a model with its routes and prices; effective on this replica when it returns.',
-    args: { input: t.arg({ type: UpsertModelInput, required: true }) },
-    resolve: (_root, { input }, ctx) => upsertModelAction(ctx.gateway, adminActor(ctx), input),
-  }),
-  deleteModel: t.id({
-    description: 'Removes a model and its routes; returns its id.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => (await deleteModelAction(ctx.gateway, adminActor(ctx), String(id))).model.id,
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    upsertModel: t.field({
+      type: Model,
+      description: 'Creates or replaces a model with its routes and prices; effective on this replica when it returns.',
+      args: { input: t.arg({ type: UpsertModelInput, required: true }) },
+      resolve: (_root, { input }, ctx) => upsertModelAction(ctx.gateway, ctx.operator.name, input),
+    }),
+    deleteModel: t.id({
+      description: 'Removes a model and its routes; returns its id.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (_root, { id }, ctx) => (await deleteModelAction(ctx.gateway, ctx.operator.name, String(id))).model.id,
+    }),
+  };
+});
 

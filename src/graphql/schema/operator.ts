@@ -1,7 +1,6 @@
 import { createAdminTokenAction, revokeAdminTokenAction } from '../../core/admin/admin-token-actions.js';
 import { type AdminTokenRow, listAdminTokens, type Operator as OperatorShape } from '../../core/admin/admin-tokens.js';
 import { builder } from '../builder.js';
-import { adminActor, requireOperator } from '../require-operator.js';
 
 const AdminRole = builder.enumType('AdminRole', {
   values: {
@@ -39,20 +38,23 @@ const CreateAdminTokenPayload = builder.objectRef<{ secret: string; token: Admin
 });
 
 builder.queryFields((t) => ({
-  me: t.field({ type: Operator, resolve: (_root, _args, ctx) => requireOperator(ctx) }),
+  me: t.withAuth({ operator: true }).field({ type: Operator, resolve: (_root, _args, ctx) => ctx.operator }),
   adminTokens: t.field({ type: [AdminToken], resolve: (_root, _args, ctx) => listAdminTokens(ctx.gateway.database.db) }),
 }));
 
-builder.mutationFields((t) => ({
-  createAdminToken: t.field({
-    type: CreateAdminTokenPayload,
-    args: { name: t.arg.string({ required: true }), role: t.arg({ type: AdminRole, required: true }) },
-    resolve: (_root, args, ctx) => createAdminTokenAction(ctx.gateway, adminActor(ctx), { name: args.name, role: args.role }),
-  }),
-  revokeAdminToken: t.field({
-    type: AdminToken,
-    description: 'The token stops working on every replica at once. The last active admin token cannot be revoked.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => revokeAdminTokenAction(ctx.gateway, adminActor(ctx), String(args.id)),
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    createAdminToken: t.field({
+      type: CreateAdminTokenPayload,
+      args: { name: t.arg.string({ required: true }), role: t.arg({ type: AdminRole, required: true }) },
+      resolve: (_root, args, ctx) => createAdminTokenAction(ctx.gateway, ctx.operator.name, { name: args.name, role: args.role }),
+    }),
+    revokeAdminToken: t.field({
+      type: AdminToken,
+      description: 'The token stops working on every replica at once. The last active admin token cannot be revoked.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, args, ctx) => revokeAdminTokenAction(ctx.gateway, ctx.operator.name, String(args.id)),
+    }),
+  };
+});

@@ -1,9 +1,8 @@
 import { findModel, type ModelWithRoutes } from '../../core/admin/model-actions.js';
 import { ALL_MODELS } from '../../core/permissions/permission-store.js';
 import { setModelPermissionsAction } from '../../core/projects/project-actions.js';
-import type { PermissionRow } from '../../core/projects/project-queries.js';
+import { type PermissionRow, projectsPermissions } from '../../core/projects/project-queries.js';
 import { builder } from '../builder.js';
-import { adminActor } from '../require-operator.js';
 import { Model } from './model.js';
 import { Project } from './project.js';
 
@@ -25,10 +24,15 @@ const ModelPermission = builder.objectRef<PermissionRow>('ModelPermission').impl
 });
 
 builder.objectFields(Project, (t) => ({
-  permissions: t.field({
-    type: [ModelPermission],
+  // One query per operation for every project in a list.
+  permissions: t.loadableList({
+    type: ModelPermission,
     description: 'The models this project may use (an empty list: none).',
-    resolve: (project, _args, ctx) => ctx.loaders.permissions(project.id),
+    load: async (projectIds: string[], ctx) => {
+      const byProject = await projectsPermissions(ctx.gateway.database.db, projectIds);
+      return projectIds.map((id) => byProject.get(id) ?? []);
+    },
+    resolve: (project) => project.id,
   }),
   allModels: t.boolean({
     description: 'True when the project may use every model ("*").',
@@ -36,11 +40,14 @@ builder.objectFields(Project, (t) => ({
   }),
 }));
 
-builder.mutationFields((t) => ({
-  setModelPermissions: t.field({
-    type: Project,
-    description: 'Replaces the models a project may use: ["*"] = all, [] = none. /v1/models reflects it at once.',
-    args: { projectId: t.arg.id({ required: true }), models: t.arg.stringList({ required: true }) },
-    resolve: (_root, args, ctx) => setModelPermissionsAction(ctx.gateway, adminActor(ctx), { projectId: String(args.projectId), models: args.models }),
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    setModelPermissions: t.field({
+      type: Project,
+      description: 'Replaces the models a project may use: ["*"] = all, [] = none. /v1/models reflects it at once.',
+      args: { projectId: t.arg.id({ required: true }), models: t.arg.stringList({ required: true }) },
+      resolve: (_root, args, ctx) => setModelPermissionsAction(ctx.gateway, ctx.operator.name, { projectId: String(args.projectId), models: args.models }),
+    }),
+  };
+});

@@ -3,8 +3,7 @@ import { archiveProjectAction, createProjectAction, updateProjectAction } from '
 import type { ProjectRow } from '../../core/projects/project-admin.js';
 import { listProjects, projectById } from '../../core/projects/project-queries.js';
 import { builder } from '../builder.js';
-import { adminActor } from '../require-operator.js';
-import { connectionType, pageArgs, pageComplexity } from './connection.js';
+import { connectionType, pageArgs, pageComplexity, toConnection } from './connection.js';
 import { decimalText } from './scalars.js';
 
 export const ProjectStatus = builder.enumType('ProjectStatus', {
@@ -49,8 +48,8 @@ builder.queryFields((t) => ({
     description: 'Projects, newest first.',
     args: { filter: t.arg({ type: ProjectFilter }), ...pageArgs(t.arg) },
     complexity: pageComplexity,
-    resolve: (_root, args, ctx) =>
-      listProjects(ctx.gateway.database.db, { status: args.filter?.status ?? null, search: args.filter?.search ?? null }, args),
+    resolve: async (_root, args, ctx) =>
+      toConnection(await listProjects(ctx.gateway.database.db, { status: args.filter?.status ?? null, search: args.filter?.search ?? null }, args)),
   }),
 }));
 
@@ -74,21 +73,24 @@ const UpdateProjectInput = builder.inputType('UpdateProjectInput', {
   }),
 });
 
-builder.mutationFields((t) => ({
-  createProject: t.field({
-    type: Project,
-    args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createProjectAction(ctx.gateway, adminActor(ctx), input),
-  }),
-  updateProject: t.field({
-    type: Project,
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateProjectInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) => updateProjectAction(ctx.gateway, adminActor(ctx), { id: String(id), ...input }),
-  }),
-  archiveProject: t.field({
-    type: Project,
-    description: "Archives a project: its keys stop working on every replica at once; rows and ledger stay.",
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => archiveProjectAction(ctx.gateway, adminActor(ctx), String(id)),
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    createProject: t.field({
+      type: Project,
+      args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+      resolve: (_root, { input }, ctx) => createProjectAction(ctx.gateway, ctx.operator.name, input),
+    }),
+    updateProject: t.field({
+      type: Project,
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateProjectInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => updateProjectAction(ctx.gateway, ctx.operator.name, { id: String(id), ...input }),
+    }),
+    archiveProject: t.field({
+      type: Project,
+      description: "Archives a project: its keys stop working on every replica at once; rows and ledger stay.",
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }, ctx) => archiveProjectAction(ctx.gateway, ctx.operator.name, String(id)),
+    }),
+  };
+});

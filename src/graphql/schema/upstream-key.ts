@@ -10,7 +10,6 @@ import { maskBaseUrl } from '../../core/routing/upstream-base-url.js';
 import type { UpstreamKeyRow } from '../../core/routing/upstream-key-admin.js';
 import { listUpstreamKeys, upstreamKeyById } from '../../core/routing/upstream-key-queries.js';
 import { builder } from '../builder.js';
-import { adminActor } from '../require-operator.js';
 import { ProviderHealth } from './health.js';
 import { baseUrlDescription, providerIdsDescription } from './provider-descriptions.js';
 
@@ -89,32 +88,35 @@ const UpdateUpstreamKeyInput = builder.inputType('UpdateUpstreamKeyInput', {
   }),
 });
 
-builder.mutationFields((t) => ({
-  addUpstreamKey: t.field({
-    type: UpstreamKey,
-    args: { input: t.arg({ type: AddUpstreamKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => addUpstreamKeyAction(ctx.gateway, adminActor(ctx), input),
-  }),
-  updateUpstreamKey: t.field({
-    type: UpstreamKey,
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUpstreamKeyInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) => updateUpstreamKeyAction(ctx.gateway, adminActor(ctx), { id: String(id), ...input }),
-  }),
-  disableUpstreamKey: t.field({
-    type: UpstreamKey,
-    description: 'Takes the key out of rotation on every replica.',
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, { id, reason }, ctx) => disableUpstreamKeyAction(ctx.gateway, adminActor(ctx), String(id), reason),
-  }),
-  enableUpstreamKey: t.field({
-    type: UpstreamKey,
-    description: 'Puts the key back in rotation with a clean health record.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => enableUpstreamKeyAction(ctx.gateway, adminActor(ctx), String(id)),
-  }),
-  removeUpstreamKey: t.id({
-    description: 'Deletes the key (its usage history keeps the id); returns the id.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => (await removeUpstreamKeyAction(ctx.gateway, adminActor(ctx), String(id))).id,
-  }),
-}));
+builder.mutationFields((base) => {
+  const t = base.withAuth({ admin: true });
+  return {
+    addUpstreamKey: t.field({
+      type: UpstreamKey,
+      args: { input: t.arg({ type: AddUpstreamKeyInput, required: true }) },
+      resolve: (_root, { input }, ctx) => addUpstreamKeyAction(ctx.gateway, ctx.operator.name, input),
+    }),
+    updateUpstreamKey: t.field({
+      type: UpstreamKey,
+      args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUpstreamKeyInput, required: true }) },
+      resolve: (_root, { id, input }, ctx) => updateUpstreamKeyAction(ctx.gateway, ctx.operator.name, { id: String(id), ...input }),
+    }),
+    disableUpstreamKey: t.field({
+      type: UpstreamKey,
+      description: 'Takes the key out of rotation on every replica.',
+      args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+      resolve: (_root, { id, reason }, ctx) => disableUpstreamKeyAction(ctx.gateway, ctx.operator.name, String(id), reason),
+    }),
+    enableUpstreamKey: t.field({
+      type: UpstreamKey,
+      description: 'Puts the key back in rotation with a clean health record.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }, ctx) => enableUpstreamKeyAction(ctx.gateway, ctx.operator.name, String(id)),
+    }),
+    removeUpstreamKey: t.id({
+      description: 'Deletes the key (its usage history keeps the id); returns the id.',
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (_root, { id }, ctx) => (await removeUpstreamKeyAction(ctx.gateway, ctx.operator.name, String(id))).id,
+    }),
+  };
+});

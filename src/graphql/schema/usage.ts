@@ -8,11 +8,12 @@ import {
   type UsageFilter as UsageFilterValue,
   type UsageRow,
   usageTotals,
+  usageTotalsByProject,
   type UsageTotals,
 } from '../../core/usage/usage-queries.js';
 import { builder, type BuilderTypes } from '../builder.js';
 import { busFeed } from '../bus-feed.js';
-import { connectionType, pageArgs, pageComplexity } from './connection.js';
+import { connectionType, pageArgs, pageComplexity, toConnection } from './connection.js';
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
@@ -147,10 +148,16 @@ const UsageAggregate = builder.objectRef<UsageAggregateShape>('UsageAggregate').
 });
 
 builder.objectField(Project, 'usageSummary', (t) =>
-  t.field({
+  // One query per operation for every project in a list (byPath: the projects share the field's arguments).
+  t.loadable({
     type: UsageSummary,
     args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-    resolve: (project, args, ctx) => ctx.loaders.usageTotals(project.id, { from: args.from ?? null, to: args.to ?? null }),
+    byPath: true,
+    load: async (projectIds: string[], ctx, args) => {
+      const byProject = await usageTotalsByProject(ctx.gateway.database.db, projectIds, { from: args.from ?? null, to: args.to ?? null });
+      return projectIds.map((id) => byProject.get(id)!);
+    },
+    resolve: (project) => project.id,
   }),
 );
 
@@ -166,7 +173,7 @@ builder.queryFields((t) => ({
     description: 'Requests, newest first, filtered by project, key, model, provider, upstream key, status, time range.',
     args: { filter: t.arg({ type: UsageFilter }), ...pageArgs(t.arg) },
     complexity: pageComplexity,
-    resolve: (_root, args, ctx) => listUsage(ctx.gateway.database.db, toFilter(args.filter), args),
+    resolve: async (_root, args, ctx) => toConnection(await listUsage(ctx.gateway.database.db, toFilter(args.filter), args)),
   }),
   usageSummary: t.field({
     type: UsageSummary,
