@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerInfos } from '../../src/providers/registry.js';
 import { type Emulator, startOpenAIEmulator } from '../emulators/index.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { DESKTOP, hasChromium, horizontalOverflow, launchChromium, PHONE, screenshot, SKIP_REASON } from './browser.js';
@@ -118,6 +119,10 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
   it('adds an upstream key through the UI and shows it turn unhealthy when its provider fails', async () => {
     await page.getByRole('button', { name: 'Upstream key' }).click();
     const form = page.getByTestId('form-upstream');
+    // The choices are the registry's, by display name.
+    const options = form.locator('select[name=provider] option');
+    await expect.poll(() => options.count(), { timeout: 10_000 }).toBe(providerInfos.length);
+    expect(await options.evaluateAll((all) => all.map((o) => [(o as HTMLOptionElement).value, o.textContent]))).toEqual(providerInfos.map((p) => [p.id, p.displayName]));
     await form.locator('select[name=provider]').selectOption('openai');
     await form.locator('input[name=label]').fill('emulated-openai');
     await form.locator('input[name=secret]').fill('sk-emulated-upstream-secret');
