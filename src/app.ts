@@ -5,6 +5,7 @@ import { newOrderedId } from './contract/ids.js';
 import { clientErrorHandler } from './rest/client-error-handler.js';
 import { capConnectionsPerAddress } from './rest/connection-cap.js';
 import { installErrorHandlers } from './rest/error-handler.js';
+import { readJsonBodiesIncrementally } from './rest/json-body-parser.js';
 import { loopGuard } from './rest/loop-guard.js';
 import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
@@ -33,6 +34,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     trustProxy: true,
   });
   capConnectionsPerAddress(app.server, gateway.config.MAX_CONNECTIONS_PER_ADDRESS);
+  readJsonBodiesIncrementally(app);
   // A callback hook: an async one costs every request a promise for one header.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -1,8 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { transportError } from './transport-error.js';
 import { upstreamAgent } from './upstream-agent.js';
+import { UTF8_SLICE_CHARS, utf8Stream } from './utf8-slices.js';
 import type { CancelSignal } from '../../contract/cancel-signal.js';
 import type { UpstreamTransport } from '../../contract/provider.js';
 
@@ -35,6 +37,10 @@ export interface PostJsonOptions {
 export async function postJson(url: string, options: PostJsonOptions): Promise<UpstreamResponse> {
   try {
     const { origin, path } = originAndPath(url);
+    const json = JSON.stringify(options.body);
+    const sliced = json.length > UTF8_SLICE_CHARS;
+    // Counting a long text's bytes first copies what JSON.stringify built in pieces into one string: on a turn of its own.
+    if (sliced) await nextTurn();
     const res = await (options.transport?.agent ?? upstreamAgent).request({
       origin,
       path,
@@ -45,8 +51,9 @@ export async function postJson(url: string, options: PostJsonOptions): Promise<U
         accept: options.accept ?? 'application/json',
         ...options.headers,
         ...options.transport?.headers,
+        ...(sliced ? { 'content-length': String(Buffer.byteLength(json)) } : undefined),
       },
-      body: JSON.stringify(options.body),
+      body: sliced ? utf8Stream(json) : json,
     });
     return { status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
