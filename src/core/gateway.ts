@@ -1,10 +1,9 @@
-import { eq } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import type { Database } from '../db/open-database.js';
-import { upstreamKeys } from '../db/schema.js';
 import type { ProviderInfo } from '../contract/provider-info.js';
 import type { ProviderSet } from '../contract/provider-set.js';
 import { AdminTokens } from './admin/admin-tokens.js';
+import { disableRejectedUpstreamKey } from './admin/upstream-key-actions.js';
 import { Metering } from './billing/metering.js';
 import { recoverStaleReservations } from './billing/recover-stale.js';
 import { ReplicaHeartbeat } from './billing/replica-heartbeat.js';
@@ -105,12 +104,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     defaultBaseUrl: (provider) => adapters.get(provider)?.info.defaultBaseUrl,
     onKeyFatal: (keyId, reason) => {
       logger.error({ upstreamKeyId: keyId, reason }, 'upstream rejected the key; disabling it');
-      void db
-        .update(upstreamKeys)
-        .set({ status: 'disabled', disabledReason: reason.slice(0, 500), updatedAt: new Date() })
-        .where(eq(upstreamKeys.id, keyId))
-        .then(() => bus.publish('invalidate', { kind: 'upstream-keys' }))
-        .catch((err: unknown) => logger.error({ err, upstreamKeyId: keyId }, 'could not disable upstream key'));
+      disableRejectedUpstreamKey({ database, bus, secrets, pool, health, upstreamHosts, providers }, keyId, reason).catch((err: unknown) =>
+        logger.error({ err, upstreamKeyId: keyId }, 'could not disable upstream key'),
+      );
     },
     logger,
     upstream: { agent: upstreamAgent, hopMark },

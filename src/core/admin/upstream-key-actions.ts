@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { auditedChange } from '../audit/audited-change.js';
 import { GatewayError } from '../errors.js';
-import type { Gateway } from '../gateway.js';
+import type { ProviderInfo } from '../../contract/provider-info.js';
+import type { Database } from '../../db/open-database.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { HealthTracker } from '../health/health-tracker.js';
+import type { UpstreamPool } from '../routing/upstream-pool.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import {
   deleteUpstreamKeyRow,
   insertUpstreamKeyRow,
@@ -19,7 +24,16 @@ import { type ActionInput, idInput, nameInput, parseInput, perMinuteLimit, oneOf
 // no result carries it. After each change this replica's pool reloads before
 // the action returns; other replicas reload on the invalidation event.
 
-type Deps = Pick<Gateway, 'database' | 'bus' | 'secrets' | 'pool' | 'health' | 'upstreamHosts' | 'providers'>;
+/** The gateway's parts these actions use, named rather than picked from Gateway: the gateway itself disables rejected keys here. */
+interface Deps {
+  database: Database;
+  bus: EventBus;
+  secrets: SecretBox;
+  pool: UpstreamPool;
+  health: HealthTracker;
+  upstreamHosts: UpstreamHostPolicy;
+  providers: readonly ProviderInfo[];
+}
 
 const secretInput = secretText();
 const baseUrlInput = z
@@ -124,6 +138,18 @@ export async function updateUpstreamKeyAction(deps: Deps, actor: string, input: 
 export async function disableUpstreamKeyAction(deps: Deps, actor: string, id: string, reason?: string | null): Promise<UpstreamKeyRow> {
   const data = parseInput(z.object({ id: idInput, reason: nameText(TEXT_LIMITS.reason).nullish() }), { id, reason });
   return change(deps, actor, 'disableUpstreamKey', data.id, { status: 'disabled', disabledReason: data.reason || 'disabled by an operator' });
+}
+
+/** Who the audit log names when the gateway itself takes a key out of rotation. */
+export const GATEWAY_ACTOR = 'gateway';
+
+/**
+ * Disables a key its upstream rejected (401/403), audited like an
+ * operator's disable. The reason is the upstream's own words, cut to fit,
+ * not an operator's input held to the input rules.
+ */
+export async function disableRejectedUpstreamKey(deps: Deps, id: string, reason: string): Promise<UpstreamKeyRow> {
+  return change(deps, GATEWAY_ACTOR, 'disableUpstreamKey', id, { status: 'disabled', disabledReason: reason.slice(0, TEXT_LIMITS.reason) });
 }
 
 export async function enableUpstreamKeyAction(deps: Deps, actor: string, id: string): Promise<UpstreamKeyRow> {
