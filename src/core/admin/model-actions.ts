@@ -1,8 +1,8 @@
-import { asc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { DbOrTx } from '../../db/open-database.js';
-import { modelRoutes, models } from '../../db/schema.js';
+import { models } from '../../db/schema.js';
 import { auditedChange } from '../audit/audited-change.js';
+import { findModel, type ModelWithRoutes } from '../catalogue/model-queries.js';
 import { upsertModel } from '../catalogue/upsert-model.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
@@ -11,12 +11,6 @@ import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } f
 
 type Deps = Pick<Gateway, 'database' | 'bus' | 'catalogue' | 'providers'>;
 
-export type ModelRow = typeof models.$inferSelect;
-export type ModelRouteRow = typeof modelRoutes.$inferSelect;
-export interface ModelWithRoutes {
-  model: ModelRow;
-  routes: ModelRouteRow[];
-}
 
 const modelId = z
   .string()
@@ -51,13 +45,6 @@ const upsertInput = (providers: readonly string[]) =>
     enabled: z.boolean().nullish(),
     routes: z.array(routeInput(providers)).min(1, 'a model needs at least one route').max(20),
   });
-
-export async function findModel(db: DbOrTx, id: string): Promise<ModelWithRoutes | undefined> {
-  const [model] = await db.select().from(models).where(eq(models.id, id));
-  if (!model) return undefined;
-  const routes = await db.select().from(modelRoutes).where(eq(modelRoutes.modelId, id)).orderBy(asc(modelRoutes.priority));
-  return { model, routes };
-}
 
 /**
  * Creates a model or replaces it whole (prices, routes, fallbacks...), then

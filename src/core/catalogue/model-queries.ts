@@ -1,10 +1,24 @@
-import { asc } from 'drizzle-orm';
-import type { Db } from '../../db/open-database.js';
+import { asc, eq } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/open-database.js';
 import { modelRoutes, models } from '../../db/schema.js';
-import type { ModelWithRoutes } from '../admin/model-actions.js';
 
 // The catalogue as stored, for operators: disabled models included (the
 // request path reads Catalogue, in memory, which holds the enabled ones).
+
+export type ModelRow = typeof models.$inferSelect;
+export type ModelRouteRow = typeof modelRoutes.$inferSelect;
+export interface ModelWithRoutes {
+  model: ModelRow;
+  routes: ModelRouteRow[];
+}
+
+/** One model with its routes by priority; inside a transaction too (the model actions read before they write). */
+export async function findModel(db: DbOrTx, id: string): Promise<ModelWithRoutes | undefined> {
+  const [model] = await db.select().from(models).where(eq(models.id, id));
+  if (!model) return undefined;
+  const routes = await db.select().from(modelRoutes).where(eq(modelRoutes.modelId, id)).orderBy(asc(modelRoutes.priority));
+  return { model, routes };
+}
 
 export interface ModelListFilter {
   enabledOnly?: boolean | null;

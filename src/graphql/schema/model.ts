@@ -1,5 +1,5 @@
-import { deleteModelAction, findModel, type ModelRouteRow, type ModelWithRoutes, upsertModelAction } from '../../core/admin/model-actions.js';
-import { listModels } from '../../core/catalogue/model-queries.js';
+import { deleteModelAction, upsertModelAction } from '../../core/admin/model-actions.js';
+import { findModel, listModels, type ModelRouteRow, type ModelWithRoutes } from '../../core/catalogue/model-queries.js';
 import type { ModelCapabilities as Capabilities } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { providerIdsDescription } from './provider-descriptions.js';

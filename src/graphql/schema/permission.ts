@@ -1,4 +1,4 @@
-import { findModel, type ModelWithRoutes } from '../../core/admin/model-actions.js';
+import { findModel, type ModelWithRoutes } from '../../core/catalogue/model-queries.js';
 import { ALL_MODELS } from '../../core/permissions/permission-store.js';
 import { setModelPermissionsAction } from '../../core/projects/project-actions.js';
 import { type PermissionRow, projectsPermissions } from '../../core/projects/project-queries.js';
