@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { changeBalance } from '../../src/core/billing/ledger.js';
 import { Metering } from '../../src/core/billing/metering.js';
 import { ReservationWriter } from '../../src/core/billing/reservation-writer.js';
@@ -10,33 +10,19 @@ import { recoverStaleReservations } from '../../src/core/billing/recover-stale.j
 import { reserve } from '../../src/core/billing/reserve.js';
 import { settle } from '../../src/core/billing/settle.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { newId } from '../../src/contract/ids.js';
 import { formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
-import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
-import type { Database } from '../../src/db/open-database.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { ledgerEntries, projects, replicas, usageRecords } from '../../src/db/schema.js';
-import { openTestDatabase } from '../helpers/test-database.js';
+import { useTestDatabase } from '../helpers/use-test-database.js';
 import { detachedClient, type RequestContext } from '../../src/core/request-context.js';
 
-let handle: { database: Database; close(): Promise<void> };
-let db: Database['db'];
-const bus = new LocalEventBus();
-beforeAll(async () => {
-  handle = await openTestDatabase();
-  db = handle.database.db;
-});
-afterAll(async () => handle?.close());
+const store = useTestDatabase();
 
 const prices = { input: parsePrice('1'), output: parsePrice('2'), cachedInput: parsePrice('0.5') };
 const priceText = { input: '1', output: '2', cachedInput: '0.5' };
 
-async function setup(balance: string, spendLimit?: string) {
-  const project = await createProject(db, { name: 'p', initialBalance: balance, actor: 'test' });
-  const { apiKey } = await createApiKey(db, bus, { projectId: project.id, mode: 'live', ...(spendLimit ? { spendLimit } : {}) });
-  return { projectId: project.id, apiKeyId: apiKey.id };
-}
+const setup = (balance: string, spendLimit?: string) => store.customer({ project: 'p', balance, spendLimit });
 
 const reservation = (p: { projectId: string; apiKeyId: string }, cost: bigint, requestId = newId('req')) => ({
   requestId,
@@ -66,9 +52,9 @@ const settlement = (requestId: string, cost: bigint) => ({
 });
 
 async function invariants(projectId: string) {
-  const [project] = await db.select().from(projects).where(eq(projects.id, projectId));
-  const [ledger] = rowsOf<{ total: string | null }>(await db.execute(sql`select coalesce(sum(amount), 0)::text as total from ledger_entries where project_id = ${projectId}`));
-  const [open] = rowsOf<{ total: string | null }>(await db.execute(sql`select coalesce(sum(reserved_cost), 0)::text as total from usage_records where project_id = ${projectId} and status = 'reserved'`));
+  const [project] = await store.db.select().from(projects).where(eq(projects.id, projectId));
+  const [ledger] = rowsOf<{ total: string | null }>(await store.db.execute(sql`select coalesce(sum(amount), 0)::text as total from ledger_entries where project_id = ${projectId}`));
+  const [open] = rowsOf<{ total: string | null }>(await store.db.execute(sql`select coalesce(sum(reserved_cost), 0)::text as total from usage_records where project_id = ${projectId} and status = 'reserved'`));
   return { balance: parseMoney(project!.balance), reserved: parseMoney(project!.reserved), ledger: parseMoney(ledger!.total ?? '0'), open: parseMoney(open!.total ?? '0') };
 }
 
@@ -76,42 +62,42 @@ describe('reserve → settle', () => {
   it('charges the real cost once, releases the rest and writes one ledger entry', async () => {
     const p = await setup('1');
     const id = newId('req');
-    await reserve(db, reservation(p, parseMoney('0.3'), id));
+    await reserve(store.db, reservation(p, parseMoney('0.3'), id));
     expect(await invariants(p.projectId)).toMatchObject({ balance: parseMoney('1'), reserved: parseMoney('0.3') });
-    const first = await settle(db, settlement(id, parseMoney('0.1')));
-    const again = await settle(db, settlement(id, parseMoney('0.1')));
+    const first = await settle(store.db, settlement(id, parseMoney('0.1')));
+    const again = await settle(store.db, settlement(id, parseMoney('0.1')));
     expect(first?.charged).toBe(parseMoney('0.1'));
     expect(again).toBeUndefined();
     const inv = await invariants(p.projectId);
     expect(inv).toMatchObject({ balance: parseMoney('0.9'), reserved: 0n, ledger: parseMoney('0.9') });
-    const charges = await db.select().from(ledgerEntries).where(eq(ledgerEntries.requestId, id));
+    const charges = await store.db.select().from(ledgerEntries).where(eq(ledgerEntries.requestId, id));
     expect(charges).toHaveLength(1);
   });
 
   it('never charges more than was reserved', async () => {
     const p = await setup('1');
     const id = newId('req');
-    await reserve(db, reservation(p, parseMoney('0.2'), id));
-    const result = await settle(db, settlement(id, parseMoney('5')));
+    await reserve(store.db, reservation(p, parseMoney('0.2'), id));
+    const result = await settle(store.db, settlement(id, parseMoney('5')));
     expect(result?.charged).toBe(parseMoney('0.2'));
     expect((await invariants(p.projectId)).balance).toBe(parseMoney('0.8'));
   });
 
   it('refuses with 402 what the balance or the key limit cannot cover, writing nothing', async () => {
     const p = await setup('1', '0.5');
-    await expect(reserve(db, reservation(p, parseMoney('1.5')))).rejects.toMatchObject({ status: 402 });
+    await expect(reserve(store.db, reservation(p, parseMoney('1.5')))).rejects.toMatchObject({ status: 402 });
     // Within the balance (1) but past the key's limit (0.5): the key's own 402.
-    const overLimit = reserve(db, reservation(p, parseMoney('0.6')));
+    const overLimit = reserve(store.db, reservation(p, parseMoney('0.6')));
     await expect(overLimit).rejects.toBeInstanceOf(GatewayError);
     await expect(overLimit).rejects.toMatchObject({ status: 402, type: 'insufficient_quota', message: expect.stringContaining('spend limit') });
-    const rows = await db.select().from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
+    const rows = await store.db.select().from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
     expect(rows).toHaveLength(0);
     expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n });
   });
 
   it('lets exactly the covered share of concurrent reservations through', async () => {
     const p = await setup('5');
-    const results = await Promise.allSettled(Array.from({ length: 40 }, () => reserve(db, reservation(p, parseMoney('0.5')))));
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => reserve(store.db, reservation(p, parseMoney('0.5')))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
     const inv = await invariants(p.projectId);
     expect(inv.reserved).toBe(parseMoney('5'));
@@ -136,16 +122,16 @@ describe('reserve → settle', () => {
             if (o.op === 'reserve') {
               const id = newId('req');
               try {
-                await reserve(db, reservation(p, BigInt(o.cost), id));
+                await reserve(store.db, reservation(p, BigInt(o.cost), id));
                 open.push(id);
               } catch (e) {
                 expect(e).toMatchObject({ status: 402 });
               }
             } else if (o.op === 'settle' && open.length > 0) {
               const [id] = open.splice(o.pick % open.length, 1);
-              await settle(db, settlement(id!, BigInt(o.cost)));
+              await settle(store.db, settlement(id!, BigInt(o.cost)));
             } else if (o.op === 'credit') {
-              await changeBalance(db, { projectId: p.projectId, amount: BigInt(o.amount), kind: 'credit', reason: 'prop', actor: 'test' });
+              await changeBalance(store.db, { projectId: p.projectId, amount: BigInt(o.amount), kind: 'credit', reason: 'prop', actor: 'test' });
             }
             const inv = await invariants(p.projectId);
             expect(inv.balance).toBe(inv.ledger);
@@ -161,11 +147,11 @@ describe('reserve → settle', () => {
   it('recovery settles a dead replica’s reservations at the prompt price, exactly once', async () => {
     const p = await setup('1');
     const id = newId('req');
-    await reserve(db, { ...reservation(p, parseMoney('0.5'), id), replicaId: 'rep_dead' });
+    await reserve(store.db, { ...reservation(p, parseMoney('0.5'), id), replicaId: 'rep_dead' });
     const rule = { olderThan: new Date(Date.now() - 3_600_000), deadBefore: new Date() };
-    expect(await recoverStaleReservations(db, rule)).toBeGreaterThanOrEqual(1);
-    expect(await recoverStaleReservations(db, rule)).toBe(0);
-    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, id));
+    expect(await recoverStaleReservations(store.db, rule)).toBeGreaterThanOrEqual(1);
+    expect(await recoverStaleReservations(store.db, rule)).toBe(0);
+    const [row] = await store.db.select().from(usageRecords).where(eq(usageRecords.id, id));
     // 10 prompt tokens at 1 per 1M tokens.
     expect(row).toMatchObject({ status: 'aborted', errorCode: 'recovered', cost: formatMoney(10n * prices.input).padEnd(14, '0') });
     expect(await invariants(p.projectId)).toMatchObject({ reserved: 0n, balance: parseMoney('1') - 10n * prices.input });
@@ -173,26 +159,26 @@ describe('reserve → settle', () => {
 
   it('recovery settles a live replica’s reservation once it is older than the rule, and leaves younger ones', async () => {
     const p = await setup('1');
-    await db.insert(replicas).values({ id: 'rep_alive', hostname: 'test' }).onConflictDoUpdate({ target: replicas.id, set: { heartbeatAt: sql`now()` } });
+    await store.db.insert(replicas).values({ id: 'rep_alive', hostname: 'test' }).onConflictDoUpdate({ target: replicas.id, set: { heartbeatAt: sql`now()` } });
     const [old, young] = [newId('req'), newId('req')];
-    await reserve(db, { ...reservation(p, parseMoney('0.2'), old), replicaId: 'rep_alive' });
-    await reserve(db, { ...reservation(p, parseMoney('0.2'), young), replicaId: 'rep_alive' });
-    await db.update(usageRecords).set({ createdAt: sql`now() - interval '1 hour'` }).where(eq(usageRecords.id, old));
+    await reserve(store.db, { ...reservation(p, parseMoney('0.2'), old), replicaId: 'rep_alive' });
+    await reserve(store.db, { ...reservation(p, parseMoney('0.2'), young), replicaId: 'rep_alive' });
+    await store.db.update(usageRecords).set({ createdAt: sql`now() - interval '1 hour'` }).where(eq(usageRecords.id, old));
     const rule = { olderThan: new Date(Date.now() - 900_000), deadBefore: new Date(Date.now() - 30_000) };
-    expect(await recoverStaleReservations(db, rule)).toBe(1);
-    const status = async (id: string) => (await db.select().from(usageRecords).where(eq(usageRecords.id, id)))[0]?.status;
+    expect(await recoverStaleReservations(store.db, rule)).toBe(1);
+    const status = async (id: string) => (await store.db.select().from(usageRecords).where(eq(usageRecords.id, id)))[0]?.status;
     expect([await status(old), await status(young)]).toEqual(['aborted', 'reserved']);
   });
 
   /** A Metering of its own replica with one open live request on a fresh project. */
   async function openRequest(replicaId: string) {
     const p = await setup('10');
-    const metering = new Metering(db, bus, replicaId, silentLogger);
+    const metering = new Metering(store.db, store.bus, replicaId, silentLogger);
     const model = { id: 'm', prices, priceText, maxOutputTokens: 100 } as CatalogueModel;
     const key = { id: p.apiKeyId, projectId: p.projectId, mode: 'live', hasSpendLimit: false } as RequestContext['key'];
     const ctx: RequestContext = { requestId: newId('req'), key, client: detachedClient };
     const meter = await metering.open(ctx, model, 'chat', { promptTokens: 10, maxCompletionTokens: 100 }, false);
-    const row = async () => (await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId)))[0];
+    const row = async () => (await store.db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId)))[0];
     return { metering, meter, row };
   }
 
@@ -221,7 +207,7 @@ describe('reserve → settle', () => {
 
   it('sends a lone reservation at once, the rest of its turn together, and waits for company while busy; a bad row fails alone', async () => {
     const p = await setup('10');
-    const writer = new ReservationWriter(db);
+    const writer = new ReservationWriter(store.db);
     const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     const lone = writer.write(reservation(p, 1n), null);
     // Sent before this turn ends: nothing was in flight, so it did not wait for company.
@@ -248,7 +234,7 @@ describe('reserve → settle', () => {
     const quiet = writer.write(reservation(p, 1n), null);
     expect(writer.statements).toBe(45);
     await quiet;
-    const rows = await db.select({ id: usageRecords.id, status: usageRecords.status }).from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
+    const rows = await store.db.select({ id: usageRecords.id, status: usageRecords.status }).from(usageRecords).where(eq(usageRecords.projectId, p.projectId));
     expect(rows).toHaveLength(43);
     expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(good.map((r) => r.requestId)));
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['reserved']));

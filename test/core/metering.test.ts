@@ -1,17 +1,15 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Meter, Metering, promptReserveTokens } from '../../src/core/billing/metering.js';
 import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { type BalanceEvent, LocalEventBus, type UsageEvent } from '../../src/core/events/event-bus.js';
+import type { BalanceEvent, UsageEvent } from '../../src/core/events/event-bus.js';
 import { newId } from '../../src/contract/ids.js';
 import type { AuthenticatedKey } from '../../src/core/keys/key-store.js';
 import type { Logger } from '../../src/core/logger.js';
-import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
 import { detachedClient, type RequestContext } from '../../src/core/request-context.js';
-import type { Database } from '../../src/db/open-database.js';
-import { apiKeys, leases, projects, usageRecords } from '../../src/db/schema.js';
-import { openTestDatabase } from '../helpers/test-database.js';
+import { leases, usageRecords } from '../../src/db/schema.js';
+import { plain, useTestDatabase } from '../helpers/use-test-database.js';
 
 // Prices: 1 per 1M input tokens (0.000001 a token), 2 per 1M output
 // (0.000002), 0.5 per 1M cached input (0.0000005). Every expected amount
@@ -23,20 +21,12 @@ const model = {
   maxOutputTokens: 100,
 } as CatalogueModel;
 
-let handle: { database: Database; close(): Promise<void> };
-let db: Database['db'];
-const bus = new LocalEventBus();
+const store = useTestDatabase();
+const { bus, projectRow, keyRow } = store;
 const usageEvents: UsageEvent[] = [];
 const balanceEvents: BalanceEvent[] = [];
-beforeAll(async () => {
-  handle = await openTestDatabase();
-  db = handle.database.db;
-  bus.subscribe('usage', (e) => usageEvents.push(e));
-  bus.subscribe('balance', (e) => balanceEvents.push(e));
-});
-afterAll(async () => handle?.close());
-
-const plain = (numeric: string) => (numeric.includes('.') ? numeric.replace(/0+$/, '').replace(/\.$/, '') : numeric);
+bus.subscribe('usage', (e) => usageEvents.push(e));
+bus.subscribe('balance', (e) => balanceEvents.push(e));
 
 const recordingLogger = () => {
   const lines: Array<{ level: string; obj: object; msg: string | undefined }> = [];
@@ -46,22 +36,14 @@ const recordingLogger = () => {
 };
 
 async function customer(options: { balance?: string; mode?: 'live' | 'test'; spendLimit?: string } = {}) {
-  const project = await createProject(db, { name: 'metering', initialBalance: options.balance ?? '10', actor: 'test' });
-  const { apiKey } = await createApiKey(db, bus, { projectId: project.id, mode: options.mode ?? 'live', ...(options.spendLimit ? { spendLimit: options.spendLimit } : {}) });
-  const key = { id: apiKey.id, projectId: project.id, mode: apiKey.mode, hasSpendLimit: options.spendLimit !== undefined } as AuthenticatedKey;
+  const { projectId, apiKey } = await store.customer({ project: 'metering', ...options });
+  const key = { id: apiKey.id, projectId, mode: apiKey.mode, hasSpendLimit: options.spendLimit !== undefined } as AuthenticatedKey;
   const ctx = (): RequestContext => ({ requestId: newId('req'), key, client: detachedClient });
-  return { projectId: project.id, keyId: apiKey.id, key, ctx };
+  return { projectId, keyId: apiKey.id, key, ctx };
 }
 
-const row = async (id: string) => (await db.select().from(usageRecords).where(eq(usageRecords.id, id)))[0]!;
-const projectRow = async (id: string) => {
-  const [p] = await db.select().from(projects).where(eq(projects.id, id));
-  return { balance: plain(p!.balance), reserved: plain(p!.reserved) };
-};
-const keyRow = async (id: string) => {
-  const [k] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
-  return { reserved: plain(k!.reserved), periodSpent: plain(k!.periodSpent), spentTotal: plain(k!.spentTotal) };
-};
+const row = async (id: string) => (await store.db.select().from(usageRecords).where(eq(usageRecords.id, id)))[0]!;
+
 /**
  * A closed meter queues its settlement once its row's write has been heard
  * back from, and idle() waits for what is queued.
@@ -88,7 +70,7 @@ describe('the prompt reservation margin', () => {
 describe('opening a meter', () => {
   it('reserves the worst case of a live request from the replica’s lease and writes its row', async () => {
     const c = await customer();
-    const metering = new Metering(db, bus, 'rep_m1', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_m1', recordingLogger().logger);
     const ctx = c.ctx();
     const meter = await metering.open(ctx, model, 'chat', estimate, true);
     await meter.recorded;
@@ -106,7 +88,7 @@ describe('opening a meter', () => {
 
   it('reserves on the project and key rows for a key with a spend limit', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_m2', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_m2', recordingLogger().logger);
     const ctx = c.ctx();
     await metering.open(ctx, model, 'embeddings', estimate, false);
     const r = await row(ctx.requestId);
@@ -114,13 +96,13 @@ describe('opening a meter', () => {
     expect(plain(r.reservedCost)).toBe('0.000229');
     expect(await projectRow(c.projectId)).toEqual({ balance: '10', reserved: '0.000229' });
     expect((await keyRow(c.keyId)).reserved).toBe('0.000229');
-    expect(await db.select().from(leases).where(eq(leases.projectId, c.projectId))).toEqual([]);
+    expect(await store.db.select().from(leases).where(eq(leases.projectId, c.projectId))).toEqual([]);
   });
 
   it('reserves on the project row when the project is too close to empty for a lease', async () => {
     // 0.0009 / 4 covers fewer than 4 requests of 0.000229.
     const c = await customer({ balance: '0.0009' });
-    const metering = new Metering(db, bus, 'rep_m3', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_m3', recordingLogger().logger);
     const ctx = c.ctx();
     await metering.open(ctx, model, 'chat', estimate, false);
     expect((await row(ctx.requestId)).leaseId).toBeNull();
@@ -129,7 +111,7 @@ describe('opening a meter', () => {
 
   it('lets a test key through at a zero price, holding nothing', async () => {
     const c = await customer({ mode: 'test', balance: '0' });
-    const metering = new Metering(db, bus, 'rep_m4', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_m4', recordingLogger().logger);
     const ctx = c.ctx();
     const meter = await metering.open(ctx, model, 'chat', estimate, false);
     await meter.recorded;
@@ -143,12 +125,12 @@ describe('opening a meter', () => {
 
   it('refuses with 402 what the balance cannot cover, holding nothing (the admission step records the refusal)', async () => {
     const c = await customer({ balance: '0.0002' });
-    const metering = new Metering(db, bus, 'rep_m5', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_m5', recordingLogger().logger);
     const ctx = c.ctx();
     const err = await metering.open(ctx, model, 'chat', estimate, true).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ status: 402, type: 'insufficient_quota' });
-    expect(await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId))).toEqual([]);
+    expect(await store.db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId))).toEqual([]);
     await metering.reject(ctx, model.id, 'chat', err as GatewayError, true);
     const r = await row(ctx.requestId);
     expect(r).toMatchObject({ status: 'rejected', httpStatus: 402, errorCode: 'insufficient_quota', stream: true, test: false, endpoint: 'chat', modelId: 'metered-model', replicaId: 'rep_m5' });
@@ -160,13 +142,13 @@ describe('opening a meter', () => {
 
   it('records no refusal for a failure that is not the client’s, and holds nothing open', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_m6', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_m6', recordingLogger().logger);
     const ctx = c.ctx();
-    const transaction = vi.spyOn(db, 'transaction').mockRejectedValueOnce(new Error('database gone'));
+    const transaction = vi.spyOn(store.db, 'transaction').mockRejectedValueOnce(new Error('database gone'));
     const err = await metering.open(ctx, model, 'chat', estimate, false).catch((e: unknown) => e);
     transaction.mockRestore();
     expect(err).toEqual(new Error('database gone'));
-    expect(await db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId))).toEqual([]);
+    expect(await store.db.select().from(usageRecords).where(eq(usageRecords.id, ctx.requestId))).toEqual([]);
     await metering.drain(60_000);
   });
 });
@@ -174,7 +156,7 @@ describe('opening a meter', () => {
 describe('settling a meter', () => {
   it('charges the real cost off the client’s path and publishes the usage and the balance', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_s1', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_s1', recordingLogger().logger);
     const ctx = c.ctx();
     const meter = await metering.open(ctx, model, 'chat', estimate, true);
     meter.close({ status: 'ok', httpStatus: 200, usage, route, ttftMs: 12 });
@@ -212,7 +194,7 @@ describe('settling a meter', () => {
 
   it('records what it does not know as null and no attempts', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_s2', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_s2', recordingLogger().logger);
     const ctx = c.ctx();
     const meter = await metering.open(ctx, model, 'chat', estimate, false);
     meter.close({ status: 'error', httpStatus: 502, errorCode: 'upstream_error', usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } });
@@ -227,7 +209,7 @@ describe('settling a meter', () => {
 
   it('settles a lease-backed request into the lease, which goes on serving the replica', async () => {
     const c = await customer();
-    const metering = new Metering(db, bus, 'rep_s3', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_s3', recordingLogger().logger);
     const ctx = c.ctx();
     const meter = await metering.open(ctx, model, 'chat', estimate, false);
     meter.close({ status: 'ok', httpStatus: 200, usage, route });
@@ -240,7 +222,7 @@ describe('settling a meter', () => {
 
   it('publishes one balance per project for a batch, the balance after all of it', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_s4', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_s4', recordingLogger().logger);
     const [a, b] = [c.ctx(), c.ctx()];
     const meters = [await metering.open(a, model, 'chat', estimate, false), await metering.open(b, model, 'chat', estimate, false)];
     for (const m of meters) m.close({ status: 'ok', httpStatus: 200, usage, route });
@@ -251,7 +233,7 @@ describe('settling a meter', () => {
 
   it('a meter closes once: a second close changes nothing and is not counted again', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_s5', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_s5', recordingLogger().logger);
     const [first, second] = [await metering.open(c.ctx(), model, 'chat', estimate, false), await metering.open(c.ctx(), model, 'chat', estimate, false)];
     first.close({ status: 'ok', httpStatus: 200, usage, route });
     first.close({ status: 'ok', httpStatus: 200, usage: { ...usage, completionTokens: 50 }, route });
@@ -268,10 +250,10 @@ describe('settling a meter', () => {
 
   it('waits for company: settlements closed within the wait share one statement', async () => {
     const c = await customer({ spendLimit: '1' });
-    const metering = new Metering(db, bus, 'rep_s6', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_s6', recordingLogger().logger);
     const meters = [];
     for (let i = 0; i < 3; i++) meters.push(await metering.open(c.ctx(), model, 'chat', estimate, false));
-    const transaction = vi.spyOn(db, 'transaction');
+    const transaction = vi.spyOn(store.db, 'transaction');
     for (const m of meters) m.close({ status: 'ok', httpStatus: 200, usage, route });
     await written(metering, ...meters);
     expect(transaction).toHaveBeenCalledTimes(1);
@@ -283,7 +265,7 @@ describe('settling a meter', () => {
 describe('the written row the client waits for', () => {
   it('passes on the upstream’s answer once the row is written', async () => {
     const c = await customer();
-    const metering = new Metering(db, bus, 'rep_w1', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_w1', recordingLogger().logger);
     const meter = await metering.open(c.ctx(), model, 'chat', estimate, false);
     const stop = vi.fn();
     expect(await meter.whenRecorded(Promise.resolve('answer'), stop)).toBe('answer');
@@ -294,7 +276,7 @@ describe('the written row the client waits for', () => {
   it('stops the upstream call when the row cannot be written, gives the money back and settles nothing', async () => {
     const c = await customer();
     const { logger, lines } = recordingLogger();
-    const metering = new Metering(db, bus, 'rep_w2', logger);
+    const metering = new Metering(store.db, bus, 'rep_w2', logger);
     // A key id no row may reference: the lease admits the request, the row's insert fails.
     const ctx = { ...c.ctx(), key: { ...c.key, id: 'key_missing' } };
     const meter: Meter = await metering.open(ctx, model, 'chat', estimate, false);
@@ -316,9 +298,9 @@ describe('a settlement the database refuses', () => {
   it('is retried until it is written', async () => {
     const c = await customer({ spendLimit: '1' });
     const { logger, lines } = recordingLogger();
-    const metering = new Metering(db, bus, 'rep_f1', logger);
+    const metering = new Metering(store.db, bus, 'rep_f1', logger);
     const meter = await metering.open(c.ctx(), model, 'chat', estimate, false);
-    const transaction = vi.spyOn(db, 'transaction');
+    const transaction = vi.spyOn(store.db, 'transaction');
     for (let i = 0; i < 5; i++) transaction.mockRejectedValueOnce(new Error('database gone'));
     meter.close({ status: 'ok', httpStatus: 200, usage, route });
     await written(metering, meter);
@@ -331,9 +313,9 @@ describe('a settlement the database refuses', () => {
   it('is left to the recovery pass after five retries, with an error naming the requests', async () => {
     const c = await customer({ spendLimit: '1' });
     const { logger, lines } = recordingLogger();
-    const metering = new Metering(db, bus, 'rep_f2', logger);
+    const metering = new Metering(store.db, bus, 'rep_f2', logger);
     const meter = await metering.open(c.ctx(), model, 'chat', estimate, false);
-    const transaction = vi.spyOn(db, 'transaction');
+    const transaction = vi.spyOn(store.db, 'transaction');
     for (let i = 0; i < 6; i++) transaction.mockRejectedValueOnce(new Error('database gone'));
     meter.close({ status: 'ok', httpStatus: 200, usage, route });
     await written(metering, meter);
@@ -350,7 +332,7 @@ describe('a settlement the database refuses', () => {
 
 describe('shutdown', () => {
   it('idle returns at once when nothing is queued', async () => {
-    const metering = new Metering(db, bus, 'rep_d1', recordingLogger().logger);
+    const metering = new Metering(store.db, bus, 'rep_d1', recordingLogger().logger);
     await written(metering);
     await metering.drain(60_000);
   });
@@ -358,7 +340,7 @@ describe('shutdown', () => {
   it('drain warns about requests still open after the grace, and leaves them reserved', async () => {
     const c = await customer({ spendLimit: '1' });
     const { logger, lines } = recordingLogger();
-    const metering = new Metering(db, bus, 'rep_d2', logger);
+    const metering = new Metering(store.db, bus, 'rep_d2', logger);
     const meter = await metering.open(c.ctx(), model, 'chat', estimate, false);
     await metering.drain(10);
     expect(lines).toEqual([{ level: 'warn', obj: { open: 1 }, msg: 'requests still open at shutdown; their reservations are left for recovery' }]);

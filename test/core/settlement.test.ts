@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { changeBalance } from '../../src/core/billing/ledger.js';
 import { recordRejection } from '../../src/core/billing/record-rejection.js';
 import { recoverStaleReservations } from '../../src/core/billing/recover-stale.js';
@@ -7,32 +7,19 @@ import { ReplicaHeartbeat } from '../../src/core/billing/replica-heartbeat.js';
 import { insertReservations, type Reservation, reserve } from '../../src/core/billing/reserve.js';
 import { type Settlement, type SettleResult, settle, settleMany, settlementRows } from '../../src/core/billing/settle.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { LocalEventBus } from '../../src/core/events/event-bus.js';
 import { newId } from '../../src/contract/ids.js';
-import { createApiKey, createProject } from '../../src/core/projects/project-admin.js';
-import type { Database } from '../../src/db/open-database.js';
 import { apiKeys, leases, ledgerEntries, projects, replicas, usageRecords } from '../../src/db/schema.js';
-import { openTestDatabase } from '../helpers/test-database.js';
+import { plain, useTestDatabase } from '../helpers/use-test-database.js';
 
 // Amounts are pico-units (1e-12) in, decimals out; every expected figure is
 // worked out by hand. Prices: 1 per 1M input tokens, 2 per 1M output.
-let handle: { database: Database; close(): Promise<void> };
-let db: Database['db'];
-const bus = new LocalEventBus();
-beforeAll(async () => {
-  handle = await openTestDatabase();
-  db = handle.database.db;
-});
-afterAll(async () => handle?.close());
+const store = useTestDatabase();
+const { projectRow, keyRow } = store;
 
-const plain = (numeric: string) => (numeric.includes('.') ? numeric.replace(/0+$/, '').replace(/\.$/, '') : numeric);
 const MILLI = 1_000_000_000n;
 
-async function customer(balance = '1', key: { spendLimit?: string; spendLimitPeriod?: 'total' | 'monthly' } = {}) {
-  const project = await createProject(db, { name: 'settle', initialBalance: balance, actor: 'test' });
-  const { apiKey } = await createApiKey(db, bus, { projectId: project.id, mode: 'live', ...key });
-  return { projectId: project.id, apiKeyId: apiKey.id };
-}
+const customer = (balance = '1', key: { spendLimit?: string; spendLimitPeriod?: 'total' | 'monthly' } = {}) =>
+  store.customer({ project: 'settle', balance, ...key });
 
 const reservation = (c: { projectId: string; apiKeyId: string }, cost: bigint, extra: Partial<Reservation> = {}): Reservation => ({
   requestId: newId('req'),
@@ -63,16 +50,8 @@ const ok = (requestId: string, cost: bigint, extra: Partial<Settlement> = {}): S
   ...extra,
 });
 
-const projectRow = async (id: string) => {
-  const [p] = await db.select().from(projects).where(eq(projects.id, id));
-  return { balance: plain(p!.balance), reserved: plain(p!.reserved) };
-};
-const keyRow = async (id: string) => {
-  const [k] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
-  return { reserved: plain(k!.reserved), periodSpent: plain(k!.periodSpent), spentTotal: plain(k!.spentTotal) };
-};
 const ledgerOf = async (projectId: string) =>
-  (await db.select().from(ledgerEntries).where(eq(ledgerEntries.projectId, projectId)).orderBy(ledgerEntries.id)).map((l) => ({
+  (await store.db.select().from(ledgerEntries).where(eq(ledgerEntries.projectId, projectId)).orderBy(ledgerEntries.id)).map((l) => ({
     kind: l.kind,
     amount: plain(l.amount),
     balanceAfter: plain(l.balanceAfter),
@@ -84,10 +63,10 @@ const ledgerOf = async (projectId: string) =>
 describe('reserving on the rows', () => {
   it('admits a cost equal to what is available, and says what it may cost when it cannot', async () => {
     const c = await customer('1');
-    await reserve(db, reservation(c, 600n * MILLI));
-    await reserve(db, reservation(c, 400n * MILLI));
+    await reserve(store.db, reservation(c, 600n * MILLI));
+    await reserve(store.db, reservation(c, 400n * MILLI));
     expect(await projectRow(c.projectId)).toEqual({ balance: '1', reserved: '1' });
-    const err = await reserve(db, reservation(c, 1n)).catch((e: unknown) => e);
+    const err = await reserve(store.db, reservation(c, 1n)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({
       status: 402,
@@ -99,11 +78,11 @@ describe('reserving on the rows', () => {
 
   it('admits up to the key’s spend limit, counting what it spent and holds, and refuses beyond it', async () => {
     const c = await customer('10', { spendLimit: '1' });
-    await db.update(apiKeys).set({ periodSpent: '0.3' }).where(eq(apiKeys.id, c.apiKeyId));
-    await reserve(db, reservation(c, 200n * MILLI));
-    await reserve(db, reservation(c, 500n * MILLI));
+    await store.db.update(apiKeys).set({ periodSpent: '0.3' }).where(eq(apiKeys.id, c.apiKeyId));
+    await reserve(store.db, reservation(c, 200n * MILLI));
+    await reserve(store.db, reservation(c, 500n * MILLI));
     expect((await keyRow(c.apiKeyId)).reserved).toBe('0.7');
-    const err = await reserve(db, reservation(c, 1n)).catch((e: unknown) => e);
+    const err = await reserve(store.db, reservation(c, 1n)).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 402, type: 'insufficient_quota', message: "This request would exceed the API key's spend limit." });
     // Refused whole: the project row holds only the two admitted requests.
     expect(await projectRow(c.projectId)).toEqual({ balance: '10', reserved: '0.7' });
@@ -113,17 +92,17 @@ describe('reserving on the rows', () => {
     const monthly = await customer('10', { spendLimit: '1', spendLimitPeriod: 'monthly' });
     const total = await customer('10', { spendLimit: '1', spendLimitPeriod: 'total' });
     for (const c of [monthly, total]) {
-      await db.update(apiKeys).set({ periodSpent: '1', periodStart: sql`date_trunc('month', now()) - interval '1 day'` }).where(eq(apiKeys.id, c.apiKeyId));
+      await store.db.update(apiKeys).set({ periodSpent: '1', periodStart: sql`date_trunc('month', now()) - interval '1 day'` }).where(eq(apiKeys.id, c.apiKeyId));
     }
-    await reserve(db, reservation(monthly, 500n * MILLI));
-    await expect(reserve(db, reservation(total, 1n))).rejects.toMatchObject({ status: 402 });
+    await reserve(store.db, reservation(monthly, 500n * MILLI));
+    await expect(reserve(store.db, reservation(total, 1n))).rejects.toMatchObject({ status: 402 });
   });
 
   it('writes the reserved row with the prices in force and no lease', async () => {
     const c = await customer('1');
     const r = reservation(c, 5n * MILLI, { endpoint: 'embeddings', stream: true });
-    await reserve(db, r);
-    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, r.requestId));
+    await reserve(store.db, r);
+    const [row] = await store.db.select().from(usageRecords).where(eq(usageRecords.id, r.requestId));
     expect(row).toMatchObject({ status: 'reserved', endpoint: 'embeddings', stream: true, test: false, promptTokens: 300, leaseId: null, replicaId: 'rep_settle', modelId: 'm', settledAt: null });
     expect([plain(row!.reservedCost), plain(row!.inputPrice), plain(row!.outputPrice), plain(row!.cachedInputPrice)]).toEqual(['0.005', '1', '2', '0.5']);
   });
@@ -131,11 +110,11 @@ describe('reserving on the rows', () => {
   it('writes many reserved rows in one statement, each with its own lease or none', async () => {
     const c = await customer('1');
     const [a, b] = [reservation(c, 2n * MILLI, { test: true }), reservation(c, 3n * MILLI, { stream: true })];
-    await insertReservations(db, [
+    await insertReservations(store.db, [
       { reservation: a, leaseId: 'lse_x' },
       { reservation: b, leaseId: null },
     ]);
-    const rows = await db.select().from(usageRecords).where(eq(usageRecords.projectId, c.projectId));
+    const rows = await store.db.select().from(usageRecords).where(eq(usageRecords.projectId, c.projectId));
     const byId = new Map(rows.map((r) => [r.id, r]));
     expect(byId.get(a.requestId)).toMatchObject({ status: 'reserved', leaseId: 'lse_x', test: true, stream: false, promptTokens: 300, endpoint: 'chat', modelId: 'm', apiKeyId: c.apiKeyId, replicaId: 'rep_settle' });
     expect(byId.get(b.requestId)).toMatchObject({ leaseId: null, test: false, stream: true });
@@ -177,8 +156,8 @@ describe('settling', () => {
   });
 
   it('asks nothing of the database for nothing to settle', async () => {
-    const transaction = vi.spyOn(db, 'transaction');
-    expect(await settleMany(db, [])).toEqual([]);
+    const transaction = vi.spyOn(store.db, 'transaction');
+    expect(await settleMany(store.db, [])).toEqual([]);
     expect(transaction).not.toHaveBeenCalled();
     transaction.mockRestore();
   });
@@ -186,9 +165,9 @@ describe('settling', () => {
   it('releases a row reservation whole from project and key, charges both, and writes ledger entries in order', async () => {
     const c = await customer('1', { spendLimit: '5' });
     const [a, b] = [reservation(c, 300n * MILLI), reservation(c, 200n * MILLI)];
-    await reserve(db, a);
-    await reserve(db, b);
-    const results = await settleMany(db, [ok(a.requestId, 100n * MILLI), ok(b.requestId, 250n * MILLI)]);
+    await reserve(store.db, a);
+    await reserve(store.db, b);
+    const results = await settleMany(store.db, [ok(a.requestId, 100n * MILLI), ok(b.requestId, 250n * MILLI)]);
     expect(results.map((r: SettleResult) => ({ ...r, createdAt: r.createdAt instanceof Date }))).toEqual([
       { requestId: a.requestId, projectId: c.projectId, apiKeyId: c.apiKeyId, leaseId: null, reserved: 300n * MILLI, charged: 100n * MILLI, projectBalance: 700n * MILLI, projectReserved: 0n, createdAt: true, test: false, stream: false, modelId: 'm' },
       // Charged at most its reservation of 0.2.
@@ -203,15 +182,15 @@ describe('settling', () => {
       { kind: 'charge', amount: '-0.2', balanceAfter: '0.7', requestId: b.requestId, reason: 'usage m', actor: 'system' },
     ]);
     // Settled once: a second settlement finds nothing open.
-    expect(await settle(db, ok(a.requestId, 100n * MILLI))).toBeUndefined();
+    expect(await settle(store.db, ok(a.requestId, 100n * MILLI))).toBeUndefined();
   });
 
   it('starts a monthly key’s spend afresh when it settles in a new month', async () => {
     const c = await customer('1', { spendLimit: '5', spendLimitPeriod: 'monthly' });
-    await db.update(apiKeys).set({ periodSpent: '2', spentTotal: '2', periodStart: sql`date_trunc('month', now()) - interval '1 day'` }).where(eq(apiKeys.id, c.apiKeyId));
+    await store.db.update(apiKeys).set({ periodSpent: '2', spentTotal: '2', periodStart: sql`date_trunc('month', now()) - interval '1 day'` }).where(eq(apiKeys.id, c.apiKeyId));
     const r = reservation(c, 300n * MILLI);
-    await reserve(db, r);
-    await settle(db, ok(r.requestId, 100n * MILLI));
+    await reserve(store.db, r);
+    await settle(store.db, ok(r.requestId, 100n * MILLI));
     expect(await keyRow(c.apiKeyId)).toEqual({ reserved: '0', periodSpent: '0.1', spentTotal: '2.1' });
   });
 });
@@ -219,14 +198,14 @@ describe('settling', () => {
 describe('balance changes', () => {
   it('credits with a ledger entry carrying the balance after it', async () => {
     const c = await customer('1');
-    expect(await changeBalance(db, { projectId: c.projectId, amount: 250n * MILLI, kind: 'credit', reason: 'top up', actor: 'ops' })).toEqual({ balance: 1_250n * MILLI, reserved: 0n });
+    expect(await changeBalance(store.db, { projectId: c.projectId, amount: 250n * MILLI, kind: 'credit', reason: 'top up', actor: 'ops' })).toEqual({ balance: 1_250n * MILLI, reserved: 0n });
     expect((await ledgerOf(c.projectId)).at(-1)).toEqual({ kind: 'credit', amount: '0.25', balanceAfter: '1.25', requestId: null, reason: 'top up', actor: 'ops' });
   });
 
   it('refuses a credit of zero or less, naming the amount', async () => {
     const c = await customer('1');
     for (const amount of [0n, -1n]) {
-      await expect(changeBalance(db, { projectId: c.projectId, amount, kind: 'credit', reason: 'r', actor: 'a' })).rejects.toMatchObject({
+      await expect(changeBalance(store.db, { projectId: c.projectId, amount, kind: 'credit', reason: 'r', actor: 'a' })).rejects.toMatchObject({
         status: 400,
         param: 'amount',
         message: 'A credit must be a positive amount.',
@@ -237,9 +216,9 @@ describe('balance changes', () => {
 
   it('lets an adjustment take the balance down to what is reserved, and not below, writing nothing when refused', async () => {
     const c = await customer('1');
-    await reserve(db, reservation(c, 400n * MILLI));
-    expect(await changeBalance(db, { projectId: c.projectId, amount: -600n * MILLI, kind: 'adjustment', reason: 'r', actor: 'a' })).toEqual({ balance: 400n * MILLI, reserved: 400n * MILLI });
-    const err = await changeBalance(db, { projectId: c.projectId, amount: -1n, kind: 'adjustment', reason: 'r', actor: 'a' }).catch((e: unknown) => e);
+    await reserve(store.db, reservation(c, 400n * MILLI));
+    expect(await changeBalance(store.db, { projectId: c.projectId, amount: -600n * MILLI, kind: 'adjustment', reason: 'r', actor: 'a' })).toEqual({ balance: 400n * MILLI, reserved: 400n * MILLI });
+    const err = await changeBalance(store.db, { projectId: c.projectId, amount: -1n, kind: 'adjustment', reason: 'r', actor: 'a' }).catch((e: unknown) => e);
     expect(err).toMatchObject({
       status: 400,
       param: 'amount',
@@ -250,7 +229,7 @@ describe('balance changes', () => {
   });
 
   it('answers 404 for a project that does not exist', async () => {
-    await expect(changeBalance(db, { projectId: 'prj_missing', amount: 1n, kind: 'credit', reason: 'r', actor: 'a' })).rejects.toMatchObject({
+    await expect(changeBalance(store.db, { projectId: 'prj_missing', amount: 1n, kind: 'credit', reason: 'r', actor: 'a' })).rejects.toMatchObject({
       status: 404,
       message: 'Project prj_missing not found.',
     });
@@ -261,9 +240,9 @@ describe('refusals and recovery', () => {
   it('records a refusal once as a settled `rejected` row', async () => {
     const c = await customer('1');
     const rejection = { requestId: newId('req'), projectId: c.projectId, apiKeyId: c.apiKeyId, endpoint: 'embeddings' as const, modelId: 'm', httpStatus: 429, errorCode: 'rate_limit_error', stream: true, test: true, replicaId: 'rep_r' };
-    await recordRejection(db, rejection);
-    await recordRejection(db, { ...rejection, httpStatus: 403 });
-    const rows = await db.select().from(usageRecords).where(eq(usageRecords.id, rejection.requestId));
+    await recordRejection(store.db, rejection);
+    await recordRejection(store.db, { ...rejection, httpStatus: 403 });
+    const rows = await store.db.select().from(usageRecords).where(eq(usageRecords.id, rejection.requestId));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'rejected', httpStatus: 429, errorCode: 'rate_limit_error', endpoint: 'embeddings', stream: true, test: true, replicaId: 'rep_r', modelId: 'm' });
     expect(rows[0]!.settledAt).toBeInstanceOf(Date);
@@ -273,68 +252,68 @@ describe('refusals and recovery', () => {
     const c = await customer('1');
     const dead = `rep_dead_${newId('x')}`;
     const alive = `rep_alive_${newId('x')}`;
-    await db.insert(replicas).values([{ id: alive, hostname: 't' }]);
+    await store.db.insert(replicas).values([{ id: alive, hostname: 't' }]);
     const r = reservation(c, 400n * MILLI, { replicaId: dead });
-    await reserve(db, r);
+    await reserve(store.db, r);
     // The dead replica's lease of 0.1, and the live one's of 0.05, counted in the project's reserved.
-    await db.insert(leases).values([
+    await store.db.insert(leases).values([
       { id: `lse_${dead}`, projectId: c.projectId, replicaId: dead, amount: '0.1' },
       { id: `lse_${alive}`, projectId: c.projectId, replicaId: alive, amount: '0.05' },
     ]);
-    await db.update(projects).set({ reserved: sql`${projects.reserved} + 0.15` }).where(eq(projects.id, c.projectId));
+    await store.db.update(projects).set({ reserved: sql`${projects.reserved} + 0.15` }).where(eq(projects.id, c.projectId));
     const seen: string[] = [];
     const rule = { olderThan: new Date(Date.now() - 3_600_000), deadBefore: new Date(Date.now() - 60_000) };
-    const count = await recoverStaleReservations(db, rule, (s) => seen.push(s.requestId));
+    const count = await recoverStaleReservations(store.db, rule, (s) => seen.push(s.requestId));
     expect(count).toBeGreaterThanOrEqual(1);
     expect(seen).toContain(r.requestId);
-    const [row] = await db.select().from(usageRecords).where(eq(usageRecords.id, r.requestId));
+    const [row] = await store.db.select().from(usageRecords).where(eq(usageRecords.id, r.requestId));
     // 300 prompt tokens × 0.000001.
     expect(row).toMatchObject({ status: 'aborted', httpStatus: 499, errorCode: 'recovered', promptTokens: 300, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, attempts: 0 });
     expect(plain(row!.cost)).toBe('0.0003');
     // 0.4 released, 0.1 of the dead lease returned; the live replica's 0.05 stays.
     expect(await projectRow(c.projectId)).toEqual({ balance: '0.9997', reserved: '0.05' });
-    const left = await db.select().from(leases).where(eq(leases.projectId, c.projectId));
+    const left = await store.db.select().from(leases).where(eq(leases.projectId, c.projectId));
     expect(left.map((l) => l.id)).toEqual([`lse_${alive}`]);
   });
 
   it('keeps a dead replica’s lease while one of its requests is still open', async () => {
     const c = await customer('1');
     const dead = `rep_dead_${newId('x')}`;
-    await db.insert(leases).values({ id: `lse_${dead}`, projectId: c.projectId, replicaId: dead, amount: '0.1' });
+    await store.db.insert(leases).values({ id: `lse_${dead}`, projectId: c.projectId, replicaId: dead, amount: '0.1' });
     // A young reservation of a live replica, from that lease: it is not stale, so the lease stays.
     const alive = `rep_alive_${newId('x')}`;
-    await db.insert(replicas).values({ id: alive, hostname: 't' });
-    await insertReservations(db, [{ reservation: reservation(c, MILLI, { replicaId: alive }), leaseId: `lse_${dead}` }]);
-    await recoverStaleReservations(db, { olderThan: new Date(Date.now() - 3_600_000), deadBefore: new Date(Date.now() - 60_000) });
-    expect((await db.select().from(leases).where(eq(leases.projectId, c.projectId))).map((l) => plain(l.amount))).toEqual(['0.1']);
+    await store.db.insert(replicas).values({ id: alive, hostname: 't' });
+    await insertReservations(store.db, [{ reservation: reservation(c, MILLI, { replicaId: alive }), leaseId: `lse_${dead}` }]);
+    await recoverStaleReservations(store.db, { olderThan: new Date(Date.now() - 3_600_000), deadBefore: new Date(Date.now() - 60_000) });
+    expect((await store.db.select().from(leases).where(eq(leases.projectId, c.projectId))).map((l) => plain(l.amount))).toEqual(['0.1']);
   });
 });
 
 describe('the replica heartbeat', () => {
   it('registers the process, keeps its heartbeat fresh, and unregisters it', async () => {
     const id = `rep_hb_${newId('x')}`;
-    const heartbeat = new ReplicaHeartbeat(db, id, 5, () => {});
+    const heartbeat = new ReplicaHeartbeat(store.db, id, 5, () => {});
     await heartbeat.start();
-    const [registered] = await db.select().from(replicas).where(eq(replicas.id, id));
+    const [registered] = await store.db.select().from(replicas).where(eq(replicas.id, id));
     expect(registered).toMatchObject({ id, pid: process.pid });
     expect(registered!.hostname.length).toBeGreaterThan(0);
     // The heartbeat moves on by itself.
     for (let i = 0; i < 1_000; i++) {
-      const [now] = await db.select().from(replicas).where(eq(replicas.id, id));
+      const [now] = await store.db.select().from(replicas).where(eq(replicas.id, id));
       if (now!.heartbeatAt > registered!.heartbeatAt) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const [later] = await db.select().from(replicas).where(eq(replicas.id, id));
+    const [later] = await store.db.select().from(replicas).where(eq(replicas.id, id));
     expect(later!.heartbeatAt.getTime()).toBeGreaterThan(registered!.heartbeatAt.getTime());
     await heartbeat.stop();
-    expect(await db.select().from(replicas).where(eq(replicas.id, id))).toEqual([]);
+    expect(await store.db.select().from(replicas).where(eq(replicas.id, id))).toEqual([]);
   });
 
   it('hands a failed unregistration to its error handler', async () => {
     const errors: unknown[] = [];
-    const heartbeat = new ReplicaHeartbeat(db, `rep_hb_${newId('x')}`, 60_000, (e) => errors.push(e));
+    const heartbeat = new ReplicaHeartbeat(store.db, `rep_hb_${newId('x')}`, 60_000, (e) => errors.push(e));
     await heartbeat.start();
-    const del = vi.spyOn(db, 'delete').mockImplementationOnce(() => ({ where: () => Promise.reject(new Error('database gone')) }) as never);
+    const del = vi.spyOn(store.db, 'delete').mockImplementationOnce(() => ({ where: () => Promise.reject(new Error('database gone')) }) as never);
     await heartbeat.stop();
     del.mockRestore();
     expect(errors).toEqual([new Error('database gone')]);
