@@ -4,7 +4,7 @@ import { registerGraphQL } from './graphql/register-graphql.js';
 import { newOrderedId } from './contract/ids.js';
 import { clientErrorHandler } from './rest/client-error-handler.js';
 import { capConnectionsPerAddress } from './rest/connection-cap.js';
-import { installErrorHandlers } from './rest/error-handler.js';
+import { frameworkErrors, installErrorHandlers } from './rest/error-handler.js';
 import { readJsonBodiesIncrementally } from './rest/json-body-parser.js';
 import { loopGuard } from './rest/loop-guard.js';
 import { balanceRoutes } from './rest/routes/balance.js';
@@ -29,6 +29,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     bodyLimit: gateway.config.BODY_LIMIT_BYTES,
     ...serverTimeouts(gateway.config),
     clientErrorHandler,
+    frameworkErrors,
     genReqId: () => newOrderedId('req'),
     requestIdHeader: false,
     trustProxy: true,

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../core/errors.js';
 import { databaseUnavailable } from '../core/routing/to-gateway-error.js';
 import { DRAIN_LIMIT_FACTOR, drainOversizedBody } from './drain-oversized-body.js';
@@ -9,6 +9,10 @@ const tooLarge = (bodyLimit: number | undefined) =>
 /** Fastify's own errors (body parsing, size) in the catalogue's terms. */
 function fromFastify(error: FastifyError, bodyLimit: number | undefined): GatewayError | undefined {
   switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return new GatewayError('invalid_request', 'The URL is not valid: a path segment is not well-formed percent-encoding.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new GatewayError('invalid_request', 'A path parameter of the URL is too long.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return tooLarge(bodyLimit);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -29,6 +33,15 @@ export function toErrorReply(error: unknown, bodyLimit?: number): GatewayError {
   if (isGatewayError(error)) return error;
   const known = fromFastify(error as FastifyError, bodyLimit);
   return known ?? databaseUnavailable(error) ?? new GatewayError('internal', 'The gateway had an internal error while processing the request.', { cause: error });
+}
+
+/**
+ * Fastify's router answers a malformed or over-long path itself, in its own
+ * shape, unless given this (the `frameworkErrors` option): the OpenAI error body.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const gatewayError = toErrorReply(error);
+  void reply.status(gatewayError.status).send(gatewayError.toBody());
 }
 
 /** One error handler: the OpenAI error body, the message only when it is safe (below 500 or ours). */
