@@ -14,6 +14,7 @@ import { newId } from '../../src/contract/ids.js';
 import { formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { ledgerEntries, projects, replicas, usageRecords } from '../../src/db/schema.js';
+import { okSettlement } from '../helpers/ok-settlement.js';
 import { useTestDatabase } from '../helpers/use-test-database.js';
 import { detachedClient, type RequestContext } from '../../src/core/request-context.js';
 
@@ -39,18 +40,6 @@ const reservation = (p: { projectId: string; apiKeyId: string }, cost: bigint, r
   replicaId: 'rep_test',
 });
 
-const settlement = (requestId: string, cost: bigint) => ({
-  requestId,
-  status: 'ok' as const,
-  httpStatus: 200,
-  promptTokens: 10,
-  completionTokens: 5,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  cost,
-  attempts: 1,
-});
-
 async function invariants(projectId: string) {
   const [project] = await store.db.select().from(projects).where(eq(projects.id, projectId));
   const [ledger] = rowsOf<{ total: string | null }>(await store.db.execute(sql`select coalesce(sum(amount), 0)::text as total from ledger_entries where project_id = ${projectId}`));
@@ -64,8 +53,8 @@ describe('reserve → settle', () => {
     const id = newId('req');
     await reserve(store.db, reservation(p, parseMoney('0.3'), id));
     expect(await invariants(p.projectId)).toMatchObject({ balance: parseMoney('1'), reserved: parseMoney('0.3') });
-    const first = await settle(store.db, settlement(id, parseMoney('0.1')));
-    const again = await settle(store.db, settlement(id, parseMoney('0.1')));
+    const first = await settle(store.db, okSettlement(id, parseMoney('0.1')));
+    const again = await settle(store.db, okSettlement(id, parseMoney('0.1')));
     expect(first?.charged).toBe(parseMoney('0.1'));
     expect(again).toBeUndefined();
     const inv = await invariants(p.projectId);
@@ -78,7 +67,7 @@ describe('reserve → settle', () => {
     const p = await setup('1');
     const id = newId('req');
     await reserve(store.db, reservation(p, parseMoney('0.2'), id));
-    const result = await settle(store.db, settlement(id, parseMoney('5')));
+    const result = await settle(store.db, okSettlement(id, parseMoney('5')));
     expect(result?.charged).toBe(parseMoney('0.2'));
     expect((await invariants(p.projectId)).balance).toBe(parseMoney('0.8'));
   });
@@ -129,7 +118,7 @@ describe('reserve → settle', () => {
               }
             } else if (o.op === 'settle' && open.length > 0) {
               const [id] = open.splice(o.pick % open.length, 1);
-              await settle(store.db, settlement(id!, BigInt(o.cost)));
+              await settle(store.db, okSettlement(id!, BigInt(o.cost)));
             } else if (o.op === 'credit') {
               await changeBalance(store.db, { projectId: p.projectId, amount: BigInt(o.amount), kind: 'credit', reason: 'prop', actor: 'test' });
             }

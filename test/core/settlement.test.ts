@@ -5,10 +5,11 @@ import { recordRejection } from '../../src/core/billing/record-rejection.js';
 import { recoverStaleReservations } from '../../src/core/billing/recover-stale.js';
 import { ReplicaHeartbeat } from '../../src/core/billing/replica-heartbeat.js';
 import { insertReservations, type Reservation, reserve } from '../../src/core/billing/reserve.js';
-import { type Settlement, type SettleResult, settle, settleMany, settlementRows } from '../../src/core/billing/settle.js';
+import { type SettleResult, settle, settleMany, settlementRows } from '../../src/core/billing/settle.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { newId } from '../../src/contract/ids.js';
 import { apiKeys, leases, ledgerEntries, projects, replicas, usageRecords } from '../../src/db/schema.js';
+import { okSettlement } from '../helpers/ok-settlement.js';
 import { plain, useTestDatabase } from '../helpers/use-test-database.js';
 
 // Amounts are pico-units (1e-12) in, decimals out; every expected figure is
@@ -34,19 +35,6 @@ const reservation = (c: { projectId: string; apiKeyId: string }, cost: bigint, e
   stream: false,
   test: false,
   replicaId: 'rep_settle',
-  ...extra,
-});
-
-const ok = (requestId: string, cost: bigint, extra: Partial<Settlement> = {}): Settlement => ({
-  requestId,
-  status: 'ok',
-  httpStatus: 200,
-  promptTokens: 10,
-  completionTokens: 5,
-  cachedTokens: 0,
-  reasoningTokens: 0,
-  cost,
-  attempts: 1,
   ...extra,
 });
 
@@ -127,9 +115,9 @@ describe('settling', () => {
   it('sends each settlement as one JSON row: a charge below zero as zero, and a ledger id only for a charge', () => {
     const rows = JSON.parse(
       settlementRows([
-        ok('req_a', 7n * MILLI, { errorCode: 'x', provider: 'openai', upstreamModel: 'u', upstreamKeyId: 'upk', latencyMs: 9, ttftMs: 3, cachedTokens: 2, reasoningTokens: 1 }),
-        ok('req_b', -5n),
-        ok('req_c', 0n),
+        okSettlement('req_a', 7n * MILLI, { errorCode: 'x', provider: 'openai', upstreamModel: 'u', upstreamKeyId: 'upk', latencyMs: 9, ttftMs: 3, cachedTokens: 2, reasoningTokens: 1 }),
+        okSettlement('req_b', -5n),
+        okSettlement('req_c', 0n),
       ]),
     ) as Array<Record<string, unknown>>;
     expect(rows[0]).toEqual({
@@ -167,7 +155,7 @@ describe('settling', () => {
     const [a, b] = [reservation(c, 300n * MILLI), reservation(c, 200n * MILLI)];
     await reserve(store.db, a);
     await reserve(store.db, b);
-    const results = await settleMany(store.db, [ok(a.requestId, 100n * MILLI), ok(b.requestId, 250n * MILLI)]);
+    const results = await settleMany(store.db, [okSettlement(a.requestId, 100n * MILLI), okSettlement(b.requestId, 250n * MILLI)]);
     expect(results.map((r: SettleResult) => ({ ...r, createdAt: r.createdAt instanceof Date }))).toEqual([
       { requestId: a.requestId, projectId: c.projectId, apiKeyId: c.apiKeyId, leaseId: null, reserved: 300n * MILLI, charged: 100n * MILLI, projectBalance: 700n * MILLI, projectReserved: 0n, createdAt: true, test: false, stream: false, modelId: 'm' },
       // Charged at most its reservation of 0.2.
@@ -182,7 +170,7 @@ describe('settling', () => {
       { kind: 'charge', amount: '-0.2', balanceAfter: '0.7', requestId: b.requestId, reason: 'usage m', actor: 'system' },
     ]);
     // Settled once: a second settlement finds nothing open.
-    expect(await settle(store.db, ok(a.requestId, 100n * MILLI))).toBeUndefined();
+    expect(await settle(store.db, okSettlement(a.requestId, 100n * MILLI))).toBeUndefined();
   });
 
   it('starts a monthly key’s spend afresh when it settles in a new month', async () => {
@@ -190,7 +178,7 @@ describe('settling', () => {
     await store.db.update(apiKeys).set({ periodSpent: '2', spentTotal: '2', periodStart: sql`date_trunc('month', now()) - interval '1 day'` }).where(eq(apiKeys.id, c.apiKeyId));
     const r = reservation(c, 300n * MILLI);
     await reserve(store.db, r);
-    await settle(store.db, ok(r.requestId, 100n * MILLI));
+    await settle(store.db, okSettlement(r.requestId, 100n * MILLI));
     expect(await keyRow(c.apiKeyId)).toEqual({ reserved: '0', periodSpent: '0.1', spentTotal: '2.1' });
   });
 });

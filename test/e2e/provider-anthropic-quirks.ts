@@ -4,21 +4,8 @@
 // received. What the client sees and what is billed is the suite's.
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { drain, type ProviderEnv } from './provider-support.js';
+import { drain, instructionsAndImages, PNG, type ProviderEnv, timeTool, weatherAndTimeCalls, weatherTool } from './provider-support.js';
 
-const weatherTool = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'Weather for a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
-const timeTool = {
-  type: 'function' as const,
-  function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
-};
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==';
 const hello = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'Hello Claude' }] });
 
 export function anthropicQuirks({ client, emulators, shared }: ProviderEnv): void {
@@ -29,16 +16,7 @@ export function anthropicQuirks({ client, emulators, shared }: ProviderEnv): voi
       await client().chat.completions.create({
         model: s.model,
         messages: [
-          { role: 'system', content: 'You are terse.' },
-          { role: 'developer', content: 'Answer in English.' },
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: 'What is in these, and the weather?' },
-              { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
-              { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
-            ],
-          },
+          ...instructionsAndImages('https://example.com/cat.jpg'),
           { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_prev', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
           { role: 'tool', tool_call_id: 'toolu_prev', content: 'Sunny, 21C' },
         ],
@@ -90,15 +68,7 @@ export function anthropicQuirks({ client, emulators, shared }: ProviderEnv): voi
       await client().chat.completions.create({
         model: s.model,
         messages: [
-          { role: 'user', content: 'Weather and time in Paris?' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              { id: 'toolu_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-              { id: 'toolu_t', type: 'function', function: { name: 'get_time', arguments: '' } },
-            ],
-          },
+          ...weatherAndTimeCalls({ weather: 'toolu_w', time: 'toolu_t' }, ''),
           { role: 'tool', tool_call_id: 'toolu_w', content: 'Sunny' },
           { role: 'tool', tool_call_id: 'toolu_t', content: [{ type: 'text', text: '14:00' }] },
         ],

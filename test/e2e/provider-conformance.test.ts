@@ -12,10 +12,22 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countTextTokens } from '../../src/tokens/count-tokens.js';
 import { upstreamKeys } from '../../src/db/schema.js';
 import type { Emulator } from '../emulators/index.js';
+import { abortAfterContent } from '../helpers/abort-stream.js';
 import { liveModel } from '../helpers/live-routes.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { PROFILES, type ProviderProfile } from './provider-conformance.js';
-import { drain, errorOf, expectBilled, type ProviderEnv, type Route, type RouteOptions, usageRow, type WithReasoning } from './provider-support.js';
+import {
+  drain,
+  errorOf,
+  expectBilled,
+  type ProviderEnv,
+  type Route,
+  type RouteOptions,
+  timeTool,
+  usageRow,
+  type WithReasoning,
+  weatherTool,
+} from './provider-support.js';
 
 let gw: TestGateway;
 /** Two emulators per wire family: keys A (tried first) and B. */
@@ -39,18 +51,6 @@ beforeEach(() => {
   for (const e of [...pairs.values()].flat()) e.reset();
 });
 
-const weatherTool = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'Weather for a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
-const timeTool = {
-  type: 'function' as const,
-  function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
-};
 const hello = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'Hello there' }] });
 const requestIdOf = (res: { response: Response }) => res.response.headers.get('x-request-id')!;
 const keyRow = async (id: string) => (await gw.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, id)))[0]!;
@@ -303,13 +303,7 @@ describe.each(PROFILES)('$id through the gateway', (p) => {
       const abortsBefore = a.aborted();
       const controller = new AbortController();
       const res = await client.chat.completions.create({ ...hello(s.model), stream: true }, { signal: controller.signal }).withResponse();
-      let seen = 0;
-      await (async () => {
-        for await (const chunk of res.data) {
-          if (chunk.choices[0]?.delta.content) seen++;
-          if (seen === 2) controller.abort();
-        }
-      })().catch(() => undefined);
+      await abortAfterContent(res.data, controller, 2);
       await a.waitForAborts(abortsBefore + 1);
       const requestId = requestIdOf(res);
       await expect.poll(async () => (await usageRow(gw, requestId)).status).toBe('aborted');

@@ -5,21 +5,13 @@
 // What the client sees and what is billed is the suite's.
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { drain, type ProviderEnv, startHeaderStrippingRelay } from './provider-support.js';
+import { drain, instructionsAndImages, PNG, type ProviderEnv, startHeaderStrippingRelay, timeTool, weatherAndTimeCalls, weatherTool as suiteWeatherTool } from './provider-support.js';
 
+// additionalProperties is not part of Gemini's Schema: the adapter must drop it.
 const weatherTool = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'Weather for a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
-  },
+  ...suiteWeatherTool,
+  function: { ...suiteWeatherTool.function, parameters: { ...suiteWeatherTool.function.parameters, additionalProperties: false } },
 };
-const timeTool = {
-  type: 'function' as const,
-  function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
-};
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==';
 const hello = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'Hello Gemini' }] });
 
 export function geminiQuirks({ gw, client, emulators, route, shared }: ProviderEnv): void {
@@ -30,16 +22,7 @@ export function geminiQuirks({ gw, client, emulators, route, shared }: ProviderE
       await client().chat.completions.create({
         model: s.model,
         messages: [
-          { role: 'system', content: 'You are terse.' },
-          { role: 'developer', content: 'Answer in English.' },
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: 'What is in these, and the weather?' },
-              { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
-              { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
-            ],
-          },
+          ...instructionsAndImages('https://example.com/cat.png'),
           { role: 'assistant', content: 'Let me check.', tool_calls: [{ id: 'call_prev', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
           { role: 'tool', tool_call_id: 'call_prev', content: '{"temp":21}' },
           { role: 'user', content: 'And Lyon?' },
@@ -89,15 +72,7 @@ export function geminiQuirks({ gw, client, emulators, route, shared }: ProviderE
       await client().chat.completions.create({
         model: s.model,
         messages: [
-          { role: 'user', content: 'Weather and time in Paris?' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              { id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-              { id: 'call_t', type: 'function', function: { name: 'get_time', arguments: '{}' } },
-            ],
-          },
+          ...weatherAndTimeCalls({ weather: 'call_w', time: 'call_t' }, '{}'),
           // Results in the other order: matched by id, not position.
           { role: 'tool', tool_call_id: 'call_t', content: '14:00' },
           { role: 'tool', tool_call_id: 'call_w', content: '{"sky":"clear"}' },
@@ -125,15 +100,7 @@ export function geminiQuirks({ gw, client, emulators, route, shared }: ProviderE
       const history = (model: string) => ({
         model,
         messages: [
-          { role: 'user' as const, content: 'Weather and time in Paris?' },
-          {
-            role: 'assistant' as const,
-            content: null,
-            tool_calls: [
-              { id: 'call_w', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-              { id: 'call_t', type: 'function' as const, function: { name: 'get_time', arguments: '{}' } },
-            ],
-          },
+          ...weatherAndTimeCalls({ weather: 'call_w', time: 'call_t' }, '{}'),
           { role: 'tool' as const, tool_call_id: 'call_w', content: 'Sunny' },
           { role: 'tool' as const, tool_call_id: 'call_t', content: '14:00' },
         ],

@@ -4,15 +4,15 @@
 // the window statistics in snapshots, and per-key RPM/TPM caps.
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type HealthEvent, LocalEventBus } from '../../src/core/events/event-bus.js';
 import { HealthTracker } from '../../src/core/health/health-tracker.js';
 import { KeyRateCaps } from '../../src/core/routing/key-rate-caps.js';
 import { upstreamKeys } from '../../src/db/schema.js';
 import { ProviderError } from '../../src/contract/provider.js';
-import { type Emulator, startAnthropicEmulator, startGeminiEmulator } from '../emulators/index.js';
+import { startAnthropicEmulator, startGeminiEmulator } from '../emulators/index.js';
 import { type LiveKey, liveModel } from '../helpers/live-routes.js';
-import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+import { useTwoUpstreams } from '../helpers/use-upstreams.js';
 import { errorOf, usageRow } from './provider-support.js';
 
 const serverError = new ProviderError('anthropic is unavailable (500)', 'retryable', 500);
@@ -192,38 +192,26 @@ describe('per-key rate caps (fake clock)', () => {
 });
 
 describe('health and caps through the gateway', () => {
-  let gw: TestGateway;
-  let a: Emulator;
-  let b: Emulator;
+  const up = useTwoUpstreams(startAnthropicEmulator);
   let n = 0;
   const events: HealthEvent[] = [];
-  beforeAll(async () => {
-    [gw, a, b] = await Promise.all([startGateway(), startAnthropicEmulator(), startAnthropicEmulator()]);
-    gw.gateway.bus.subscribe('health', (e) => events.push(e));
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await a?.close();
-    await b?.close();
-  });
-  beforeEach(() => {
-    a.reset();
-    b.reset();
+  beforeAll(() => {
+    up.gw.gateway.bus.subscribe('health', (e) => events.push(e));
   });
 
-  async function setup(keys: LiveKey[] = [{ baseUrl: a.url }, { baseUrl: b.url }], provider = 'anthropic') {
+  async function setup(keys: LiveKey[] = [{ baseUrl: up.a.url }, { baseUrl: up.b.url }], provider = 'anthropic') {
     const model = `health-e2e-${++n}`;
     const upstreamModel = `claude-health-${n}`;
-    const keyIds = await liveModel(gw, { id: model, provider, upstreamModel, keys });
-    const project = await gw.project({ mode: 'live', balance: '10' });
-    return { model, keyIds, client: gw.client(project.secret) };
+    const keyIds = await liveModel(up.gw, { id: model, provider, upstreamModel, keys });
+    const project = await up.gw.project({ mode: 'live', balance: '10' });
+    return { model, keyIds, client: up.gw.client(project.secret) };
   }
   const hello = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'Hello upstream' }] });
   const statesOf = (keyId: string) => events.filter((e) => e.upstreamKeyId === keyId).map((e) => e.state);
 
   it('opens the circuit after repeated failures (key down and skipped), then a half-open probe brings it back to healthy', async () => {
-    a.setDefault({ status: 500 });
-    b.setScript({ text: 'B answered' });
+    up.a.setDefault({ status: 500 });
+    up.b.setScript({ text: 'B answered' });
     const s = await setup();
     const [keyA] = s.keyIds as [string, string];
     // The gateway's tracker uses the defaults: 5 consecutive failures, 1 s first backoff.
@@ -232,25 +220,25 @@ describe('health and caps through the gateway', () => {
       expect(res.data.choices[0]!.message.content).toBe('B answered');
       expect(res.response.headers.get('x-gateway-attempts')).toBe('2');
     }
-    expect(gw.gateway.health.snapshot(keyA, 'anthropic')).toMatchObject({ state: 'down', consecutiveFailures: 5, successRate: 0 });
+    expect(up.gw.gateway.health.snapshot(keyA, 'anthropic')).toMatchObject({ state: 'down', consecutiveFailures: 5, successRate: 0 });
     expect(statesOf(keyA)).toEqual(['down']);
     expect(events.find((e) => e.upstreamKeyId === keyA)).toMatchObject({ provider: 'anthropic', state: 'down', lastError: expect.stringContaining('500') });
 
     // While down the key is skipped: one attempt, straight to B.
     const skipped = await s.client.chat.completions.create(hello(s.model)).withResponse();
     expect(skipped.response.headers.get('x-gateway-attempts')).toBe('1');
-    expect(a.requests).toHaveLength(5);
+    expect(up.a.requests).toHaveLength(5);
 
     // After the backoff, one probe goes to A; it succeeds and closes the circuit.
-    a.setDefault(undefined);
-    a.setScript({ text: 'A is back' });
-    await expect.poll(() => gw.gateway.health.isAvailable(keyA), { timeout: 3_000, interval: 50 }).toBe(true);
+    up.a.setDefault(undefined);
+    up.a.setScript({ text: 'A is back' });
+    await expect.poll(() => up.gw.gateway.health.isAvailable(keyA), { timeout: 3_000, interval: 50 }).toBe(true);
     const probe = await s.client.chat.completions.create(hello(s.model)).withResponse();
     expect(probe.data.choices[0]!.message.content).toBe('A is back');
     expect(probe.response.headers.get('x-gateway-attempts')).toBe('1');
-    expect((await usageRow(gw, probe.response.headers.get('x-request-id')!)).upstreamKeyId).toBe(keyA);
+    expect((await usageRow(up.gw, probe.response.headers.get('x-request-id')!)).upstreamKeyId).toBe(keyA);
     // The closed circuit starts a fresh window: healthy, not degraded by the outage it recovered from.
-    expect(gw.gateway.health.snapshot(keyA, 'anthropic')).toMatchObject({ state: 'healthy', consecutiveFailures: 0, successRate: 1, lastError: expect.stringContaining('500') });
+    expect(up.gw.gateway.health.snapshot(keyA, 'anthropic')).toMatchObject({ state: 'healthy', consecutiveFailures: 0, successRate: 1, lastError: expect.stringContaining('500') });
     expect(statesOf(keyA)).toEqual(['down', 'healthy']);
   });
 
@@ -272,7 +260,7 @@ describe('health and caps through the gateway', () => {
       expect(statesOf(second)).toEqual(['disabled']);
       expect(gem.requests).toHaveLength(3);
 
-      gw.gateway.health.reset(first);
+      up.gw.gateway.health.reset(first);
       expect(statesOf(first)).toEqual(['cooling_down', 'healthy']);
     } finally {
       await gem.close();
@@ -280,67 +268,67 @@ describe('health and caps through the gateway', () => {
   });
 
   it('a key re-enabled on another replica is used again here: health from before the change is forgotten', async () => {
-    a.enqueue({ status: 401 });
-    a.setScript({ text: 'A again' });
-    b.setScript({ text: 'B answered' });
+    up.a.enqueue({ status: 401 });
+    up.a.setScript({ text: 'A again' });
+    up.b.setScript({ text: 'B answered' });
     const s = await setup();
     const [keyA] = s.keyIds as [string, string];
     expect((await s.client.chat.completions.create(hello(s.model))).choices[0]!.message.content).toBe('B answered');
-    await expect.poll(async () => (await gw.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, keyA)))[0]!.status).toBe('disabled');
-    expect(gw.gateway.health.snapshot(keyA, 'anthropic').state).toBe('disabled');
+    await expect.poll(async () => (await up.gw.database.db.select().from(upstreamKeys).where(eq(upstreamKeys.id, keyA)))[0]!.status).toBe('disabled');
+    expect(up.gw.gateway.health.snapshot(keyA, 'anthropic').state).toBe('disabled');
 
     // What an operator's enableUpstreamKey does on another replica: the row changes, this replica only hears the invalidation.
-    await gw.database.db.update(upstreamKeys).set({ status: 'active', disabledReason: null, updatedAt: new Date(Date.now() + 1) }).where(eq(upstreamKeys.id, keyA));
-    await gw.gateway.pool.reload();
+    await up.gw.database.db.update(upstreamKeys).set({ status: 'active', disabledReason: null, updatedAt: new Date(Date.now() + 1) }).where(eq(upstreamKeys.id, keyA));
+    await up.gw.gateway.pool.reload();
     const res = await s.client.chat.completions.create(hello(s.model));
     expect(res.choices[0]!.message.content).toBe('A again');
-    expect(gw.gateway.health.snapshot(keyA, 'anthropic').state).toBe('healthy');
+    expect(up.gw.gateway.health.snapshot(keyA, 'anthropic').state).toBe('healthy');
     expect(statesOf(keyA)).toEqual(['disabled', 'healthy']);
   });
 
   it('reports latency, TTFT and success rate from real calls in snapshots', async () => {
-    b.setDefault({ latencyMs: 60, firstByteDelayMs: 80 });
-    const s = await setup([{ baseUrl: b.url }]);
+    up.b.setDefault({ latencyMs: 60, firstByteDelayMs: 80 });
+    const s = await setup([{ baseUrl: up.b.url }]);
     const [keyB] = s.keyIds as [string];
     for (let i = 0; i < 3; i++) await s.client.chat.completions.create(hello(s.model));
     for (let i = 0; i < 2; i++) await s.client.chat.completions.stream(hello(s.model)).finalChatCompletion();
-    const snap = gw.gateway.health.snapshot(keyB, 'anthropic');
+    const snap = up.gw.gateway.health.snapshot(keyB, 'anthropic');
     expect(snap).toMatchObject({ state: 'healthy', successRate: 1, requests: 5, inFlight: 0, lastError: null });
     expect(snap.p50LatencyMs).toBeGreaterThanOrEqual(60);
     expect(snap.p95LatencyMs).toBeGreaterThanOrEqual(snap.p50LatencyMs!);
     // TTFT comes from the streams only: headers after 60 ms, first event 80 ms later.
     expect(snap.p50TtftMs).toBeGreaterThanOrEqual(140);
     expect(snap.p95TtftMs).toBeGreaterThanOrEqual(snap.p50TtftMs!);
-    expect(gw.gateway.health.providerSnapshot('anthropic').requests).toBeGreaterThanOrEqual(5);
+    expect(up.gw.gateway.health.providerSnapshot('anthropic').requests).toBeGreaterThanOrEqual(5);
   });
 
   it('keeps a key under its RPM cap: over it, requests go to the next key', async () => {
-    a.setScript({ text: 'from A' });
-    b.setScript({ text: 'from B' });
-    const s = await setup([{ baseUrl: a.url, rpmLimit: 2 }, { baseUrl: b.url }]);
+    up.a.setScript({ text: 'from A' });
+    up.b.setScript({ text: 'from B' });
+    const s = await setup([{ baseUrl: up.a.url, rpmLimit: 2 }, { baseUrl: up.b.url }]);
     const answers: string[] = [];
     for (let i = 0; i < 4; i++) answers.push((await s.client.chat.completions.create(hello(s.model))).choices[0]!.message.content!);
     expect(answers).toEqual(['from A', 'from A', 'from B', 'from B']);
-    expect(gw.gateway.dispatcher.capUsage(s.keyIds[0]!).requests).toBe(2);
+    expect(up.gw.gateway.dispatcher.capUsage(s.keyIds[0]!).requests).toBe(2);
     // Skipping a capped key is not a failure of the key.
-    expect(gw.gateway.health.snapshot(s.keyIds[0]!, 'anthropic')).toMatchObject({ state: 'healthy', successRate: 1 });
+    expect(up.gw.gateway.health.snapshot(s.keyIds[0]!, 'anthropic')).toMatchObject({ state: 'healthy', successRate: 1 });
   });
 
   it('keeps a key under its TPM cap, counting the tokens the upstream reported (streams included)', async () => {
-    a.setScript({ text: 'from A', usage: { input: 60, output: 35 } });
-    b.setScript({ text: 'from B' });
-    const s = await setup([{ baseUrl: a.url, tpmLimit: 100 }, { baseUrl: b.url }]);
+    up.a.setScript({ text: 'from A', usage: { input: 60, output: 35 } });
+    up.b.setScript({ text: 'from B' });
+    const s = await setup([{ baseUrl: up.a.url, tpmLimit: 100 }, { baseUrl: up.b.url }]);
     const first = await s.client.chat.completions.stream(hello(s.model)).finalChatCompletion();
     expect(first.choices[0]!.message.content).toBe('from A');
-    expect(gw.gateway.dispatcher.capUsage(s.keyIds[0]!)).toEqual({ requests: 1, tokens: 95 });
+    expect(up.gw.gateway.dispatcher.capUsage(s.keyIds[0]!)).toEqual({ requests: 1, tokens: 95 });
     // 95 used + this prompt > 100: the next key.
     const second = await s.client.chat.completions.create(hello(s.model));
     expect(second.choices[0]!.message.content).toBe('from B');
-    expect(a.requests).toHaveLength(1);
+    expect(up.a.requests).toHaveLength(1);
   });
 
   it('when every key is at its cap the client gets a 503 with Retry-After', async () => {
-    const s = await setup([{ baseUrl: a.url, rpmLimit: 1 }]);
+    const s = await setup([{ baseUrl: up.a.url, rpmLimit: 1 }]);
     await s.client.chat.completions.create(hello(s.model));
     const err = await errorOf(s.client.chat.completions.create(hello(s.model)));
     expect(err).toBeInstanceOf(OpenAI.APIError);
@@ -349,6 +337,6 @@ describe('health and caps through the gateway', () => {
     const retryAfter = Number(err.headers?.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(50);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(a.requests).toHaveLength(1);
+    expect(up.a.requests).toHaveLength(1);
   });
 });

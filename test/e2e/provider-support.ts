@@ -1,7 +1,8 @@
 // Shared by the provider end-to-end tests (the conformance suite, the
 // providers' quirks, output-cap.test.ts): what a provider's tests are handed,
-// reading what a request was billed, reading a stream to its end, and an
-// HTTP relay that edits an emulator's responses.
+// the tools and turns their requests offer, reading what a request was
+// billed, reading a stream to its end, and an HTTP relay that edits an
+// emulator's responses.
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
@@ -42,6 +43,56 @@ export interface ProviderEnv {
   route(options?: RouteOptions): Promise<Route>;
   /** One model over keys A and B for tests that leave its keys healthy. */
   shared(): Promise<Route>;
+}
+
+export const weatherTool = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+export const timeTool = {
+  type: 'function' as const,
+  function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } },
+};
+/** A 1×1 PNG, base64, for image parts. */
+export const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==';
+
+/** System and developer instructions, then a question with an inline PNG and the image at `imageUrl`. */
+export function instructionsAndImages(imageUrl: string): OpenAI.ChatCompletionMessageParam[] {
+  return [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'developer', content: 'Answer in English.' },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What is in these, and the weather?' },
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+        { type: 'image_url', image_url: { url: imageUrl } },
+      ],
+    },
+  ];
+}
+
+/**
+ * A question for both tools and the assistant turn calling them in parallel,
+ * with the ids and get_time arguments a provider's test spells its own way;
+ * the test appends the tool results.
+ */
+export function weatherAndTimeCalls(ids: { weather: string; time: string }, timeArguments: string): OpenAI.ChatCompletionMessageParam[] {
+  return [
+    { role: 'user', content: 'Weather and time in Paris?' },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: ids.weather, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        { id: ids.time, type: 'function', function: { name: 'get_time', arguments: timeArguments } },
+      ],
+    },
+  ];
 }
 
 /** The settled usage record of a request (waits for settlement first). */

@@ -5,46 +5,32 @@
 // says nothing about the key (one client must not open the circuit for all).
 import { and, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerEntries, projects, usageRecords } from '../../src/db/schema.js';
-import { type Emulator, startOpenAIEmulator } from '../emulators/index.js';
+import { startOpenAIEmulator } from '../emulators/index.js';
 import { graphqlClient } from '../graphql/graphql-client.js';
 import { liveModel } from '../helpers/live-routes.js';
-import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+import { useTwoUpstreams } from '../helpers/use-upstreams.js';
 
 // The time is the feature here: a hang is cut after this, the rest of the
 // request still has its (10 min) deadline to fail over in.
 const UPSTREAM_TIMEOUT_SECONDS = 1;
 
-let gw: TestGateway;
+const up = useTwoUpstreams(startOpenAIEmulator, {
+  env: { UPSTREAM_HEADERS_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS), UPSTREAM_BODY_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS) },
+});
 let gql: ReturnType<typeof graphqlClient>;
-let a: Emulator;
-let b: Emulator;
 let n = 0;
-beforeAll(async () => {
-  [gw, a, b] = await Promise.all([
-    startGateway({ env: { UPSTREAM_HEADERS_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS), UPSTREAM_BODY_TIMEOUT_SECONDS: String(UPSTREAM_TIMEOUT_SECONDS) } }),
-    startOpenAIEmulator(),
-    startOpenAIEmulator(),
-  ]);
-  gql = graphqlClient(gw.url, gw.adminToken);
-});
-afterAll(async () => {
-  await gw?.close();
-  await a?.close();
-  await b?.close();
-});
-beforeEach(() => {
-  a.reset();
-  b.reset();
+beforeAll(() => {
+  gql = graphqlClient(up.gw.url, up.gw.adminToken);
 });
 
 /** A fresh model over keys A (tried first) and B, and a live key with a balance of 10 allowed to use it. */
 async function setup() {
   const id = `hang-${++n}`;
-  const [keyA, keyB] = await liveModel(gw, { id, upstreamModel: id, keys: [{ baseUrl: a.url }, { baseUrl: b.url }] });
-  const project = await gw.project({ mode: 'live', balance: '10' });
-  return { model: id, keyA: keyA!, keyB: keyB!, ...project, client: gw.client(project.secret) };
+  const [keyA, keyB] = await liveModel(up.gw, { id, upstreamModel: id, keys: [{ baseUrl: up.a.url }, { baseUrl: up.b.url }] });
+  const project = await up.gw.project({ mode: 'live', balance: '10' });
+  return { model: id, keyA: keyA!, keyB: keyB!, ...project, client: up.gw.client(project.secret) };
 }
 
 const hello = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'Hello upstream' }] });
@@ -59,28 +45,28 @@ async function keyHealth(keyId: string) {
 
 describe('an upstream that accepts the connection and never answers', () => {
   it('is cut after the upstream timeout, counted against its key, and the request fails over and is charged once', async () => {
-    a.setDefault({ hang: true });
-    b.setScript({ text: 'B answered', usage: { input: 10, output: 5 } });
+    up.a.setDefault({ hang: true });
+    up.b.setScript({ text: 'B answered', usage: { input: 10, output: 5 } });
     const s = await setup();
     const res = await s.client.chat.completions.create(hello(s.model)).withResponse();
     expect(res.data.choices[0]!.message.content).toBe('B answered');
     expect(res.response.headers.get('x-gateway-attempts')).toBe('2');
     // The gateway closed its connection to A, not A or the test.
-    await a.waitForAborts(1);
-    expect(a.requests).toHaveLength(1);
-    expect(b.requests).toHaveLength(1);
+    await up.a.waitForAborts(1);
+    expect(up.a.requests).toHaveLength(1);
+    expect(up.b.requests).toHaveLength(1);
 
-    await gw.gateway.metering.idle();
+    await up.gw.gateway.metering.idle();
     const requestId = res.response.headers.get('x-request-id')!;
-    const [usage] = await gw.database.db.select().from(usageRecords).where(eq(usageRecords.id, requestId));
+    const [usage] = await up.gw.database.db.select().from(usageRecords).where(eq(usageRecords.id, requestId));
     // 10 × 1/1M + 5 × 2/1M = 0.00002, from B's usage only.
     expect(usage).toMatchObject({ status: 'ok', upstreamKeyId: s.keyB, cost: '0.000020000000' });
-    const charges = await gw.database.db
+    const charges = await up.gw.database.db
       .select()
       .from(ledgerEntries)
       .where(and(eq(ledgerEntries.projectId, s.projectId), eq(ledgerEntries.kind, 'charge')));
     expect(charges.map((c) => c.amount)).toEqual(['-0.000020000000']);
-    const [project] = await gw.database.db.select().from(projects).where(eq(projects.id, s.projectId));
+    const [project] = await up.gw.database.db.select().from(projects).where(eq(projects.id, s.projectId));
     expect(project!.balance).toBe('9.999980000000');
 
     // One failure: counted, the circuit still closed (it opens at five in a row).
@@ -97,8 +83,8 @@ describe('an upstream that accepts the connection and never answers', () => {
   });
 
   it('a stream whose upstream sends its headers and then nothing is cut by the body timeout and fails over', async () => {
-    a.setDefault({ firstByteDelayMs: 600_000 });
-    b.setScript({ text: 'one two three', chunks: 3, usage: { input: 7, output: 3 } });
+    up.a.setDefault({ firstByteDelayMs: 600_000 });
+    up.b.setScript({ text: 'one two three', chunks: 3, usage: { input: 7, output: 3 } });
     const s = await setup();
     const res = await s.client.chat.completions.create({ ...hello(s.model), stream: true, stream_options: { include_usage: true } }).withResponse();
     let text = '';
@@ -110,41 +96,41 @@ describe('an upstream that accepts the connection and never answers', () => {
     expect(text).toBe('one two three');
     expect(usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 3 });
     expect(res.response.headers.get('x-gateway-attempts')).toBe('2');
-    await a.waitForAborts(1);
+    await up.a.waitForAborts(1);
     expect(await keyHealth(s.keyA)).toMatchObject({ consecutiveFailures: 1, inFlight: 0, lastError: 'openai timed out (UND_ERR_BODY_TIMEOUT)' });
   });
 
   it('five hangs in a row open the key’s circuit: DOWN until a half-open probe', async () => {
-    a.setDefault({ hang: true });
+    up.a.setDefault({ hang: true });
     const s = await setup();
     // At once: none of them can find A's circuit open before all five have been sent to it.
     const answers = await Promise.all(Array.from({ length: 5 }, () => s.client.chat.completions.create(hello(s.model))));
     expect(answers.map((r) => r.choices[0]!.message.content)).toEqual(Array(5).fill('Hello from the openai emulator.'));
-    expect(a.requests).toHaveLength(5);
+    expect(up.a.requests).toHaveLength(5);
     const health = await keyHealth(s.keyA);
     expect(health).toMatchObject({ state: 'DOWN', consecutiveFailures: 5, requests: 5, inFlight: 0, lastError: 'openai timed out (UND_ERR_HEADERS_TIMEOUT)' });
     expect(health!.circuitOpenUntil).not.toBeNull();
   });
 
   it('a client’s own short timeout on a hanging upstream gives 408 and leaves the key unmarked', async () => {
-    a.setDefault({ hang: true });
+    up.a.setDefault({ hang: true });
     const s = await setup();
     const err = await s.client.chat.completions.create({ ...hello(s.model), timeout: 0.1 } as never).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
-    await a.waitForAborts(1);
-    expect(b.requests).toHaveLength(0);
+    await up.a.waitForAborts(1);
+    expect(up.b.requests).toHaveLength(0);
     expect(await keyHealth(s.keyA)).toMatchObject({ state: 'HEALTHY', consecutiveFailures: 0, requests: 0, inFlight: 0, lastError: null });
   });
 
   it('fails over only while the request’s deadline allows: the first hang is the key’s failure, the one the deadline ends is not', async () => {
-    a.setDefault({ hang: true });
-    b.setDefault({ hang: true });
+    up.a.setDefault({ hang: true });
+    up.b.setDefault({ hang: true });
     const s = await setup();
     // A is cut at 1 s and marked; B gets the rest, and the client's 1.8 s ends the request before B's own 1 s runs out.
     const err = await s.client.chat.completions.create({ ...hello(s.model), timeout: 1.8 } as never).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(408);
-    await Promise.all([a.waitForAborts(1), b.waitForAborts(1)]);
+    await Promise.all([up.a.waitForAborts(1), up.b.waitForAborts(1)]);
     expect(await keyHealth(s.keyA)).toMatchObject({ consecutiveFailures: 1, inFlight: 0, lastError: 'openai timed out (UND_ERR_HEADERS_TIMEOUT)' });
     expect(await keyHealth(s.keyB)).toMatchObject({ state: 'HEALTHY', consecutiveFailures: 0, requests: 0, inFlight: 0, lastError: null });
   });

@@ -6,16 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/graphql/schema/index.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { collect, graphqlClient, wsClient } from './graphql-client.js';
+import { startWithViewer } from './start-with-viewer.js';
 
 let gw: TestGateway;
 let gql: ReturnType<typeof graphqlClient>;
 let viewerToken: string;
 
 beforeAll(async () => {
-  gw = await startGateway();
-  gql = graphqlClient(gw.url, gw.adminToken);
-  const created = await gql.ok(`mutation { createAdminToken(name: "dashboards", role: VIEWER) { secret adminToken { id name role prefix } } }`);
-  viewerToken = created.createAdminToken.secret;
+  ({ gw, gql, viewerToken } = await startWithViewer('dashboards'));
 });
 afterAll(async () => gw?.close());
 

@@ -5,18 +5,16 @@ import { getIntrospectionQuery } from 'graphql/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS } from '../../src/graphql/use-query-limits.js';
 import { CONSOLE_QUERY } from '../../src/web/console/queries.js';
-import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
-import { collect, type GraphQLResult, graphqlClient, wsClient } from './graphql-client.js';
+import type { TestGateway } from '../helpers/start-gateway.js';
+import { collect, type GraphQLResult, type graphqlClient, wsClient } from './graphql-client.js';
+import { startWithViewer } from './start-with-viewer.js';
 
 let gw: TestGateway;
 let gql: ReturnType<typeof graphqlClient>;
 let viewerToken: string;
 
 beforeAll(async () => {
-  gw = await startGateway();
-  gql = graphqlClient(gw.url, gw.adminToken);
-  const created = await gql.ok(`mutation { createAdminToken(name: "cost-viewer", role: VIEWER) { secret } }`);
-  viewerToken = created.createAdminToken.secret;
+  ({ gw, gql, viewerToken } = await startWithViewer('cost-viewer'));
   await gw.project(); // a project, a key: the console query has rows to walk
 });
 afterAll(async () => gw?.close());

@@ -1,38 +1,30 @@
 // GET /api/usage and /api/usage/requests/:id: what the project view reads,
 // scoped to the presented key's own project.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { liveModel } from '../helpers/live-routes.js';
-import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
-import { type Emulator, startOpenAIEmulator } from '../emulators/index.js';
+import { useUpstream } from '../helpers/use-upstreams.js';
+import { startOpenAIEmulator } from '../emulators/index.js';
 
-let gw: TestGateway;
-let emulator: Emulator;
-beforeAll(async () => {
-  [gw, emulator] = await Promise.all([startGateway(), startOpenAIEmulator()]);
-});
-afterAll(async () => {
-  await gw?.close();
-  await emulator?.close();
-});
+const up = useUpstream(startOpenAIEmulator);
 
 const get = async (path: string, key?: string) => {
-  const res = await fetch(`${gw.url}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+  const res = await fetch(`${up.gw.url}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
 describe('project usage for a project key', () => {
   it('sums exact costs by bucket and by model for its own project only', async () => {
-    await liveModel(gw, { id: 'usage-emu', upstreamModel: 'usage-emu', keys: [{ baseUrl: emulator.url }] });
-    emulator.setScript({ text: 'ok', usage: { input: 1000, output: 500 } });
-    const mine = await gw.project({ mode: 'live', balance: '10' });
-    const other = await gw.project({ mode: 'live', balance: '10' });
+    await liveModel(up.gw, { id: 'usage-emu', upstreamModel: 'usage-emu', keys: [{ baseUrl: up.emulator.url }] });
+    up.emulator.setScript({ text: 'ok', usage: { input: 1000, output: 500 } });
+    const mine = await up.gw.project({ mode: 'live', balance: '10' });
+    const other = await up.gw.project({ mode: 'live', balance: '10' });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await gw.client(mine.secret).chat.completions.create({ model: 'usage-emu', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      const res = await up.gw.client(mine.secret).chat.completions.create({ model: 'usage-emu', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
       ids.push(res.response.headers.get('x-request-id')!);
     }
-    const otherCall = await gw.client(other.secret).chat.completions.create({ model: 'usage-emu', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
-    await gw.gateway.metering.idle();
+    const otherCall = await up.gw.client(other.secret).chat.completions.create({ model: 'usage-emu', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    await up.gw.gateway.metering.idle();
 
     const { status, body } = await get('/api/usage?range=24h', mine.secret);
     expect(status).toBe(200);
@@ -57,7 +49,7 @@ describe('project usage for a project key', () => {
   });
 
   it('buckets by hour for 24h, six hours for 7d, days for 30d and minutes for 1h', async () => {
-    const p = await gw.project();
+    const p = await up.gw.project();
     for (const [range, buckets, seconds] of [
       ['1h', 60, 60],
       ['24h', 24, 3600],
@@ -72,10 +64,10 @@ describe('project usage for a project key', () => {
 
   it('refuses a missing key, an operator token and a bad range in plain words', async () => {
     expect((await get('/api/usage')).status).toBe(401);
-    const admin = await get('/api/usage', gw.adminToken);
+    const admin = await get('/api/usage', up.gw.adminToken);
     expect(admin.status).toBe(401);
     expect(admin.body.error.type).toBe('authentication_error');
-    const p = await gw.project();
+    const p = await up.gw.project();
     const bad = await get('/api/usage?range=1y', p.secret);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ param: 'range', type: 'invalid_request_error' });
