@@ -46,6 +46,12 @@ async function refusedQuickly(query: string, token: string | null) {
 }
 
 const MB = 1024 * 1024;
+/**
+ * Answering the 1,000-alias introspection took over 300 MB of RSS; a refusal
+ * takes next to none, but the test process shares its RSS with the gateway,
+ * its clients and whatever else the file's workers allocate meanwhile.
+ */
+const RSS_BOUND = 64 * MB;
 
 /** 25 fields of a usage row: a page of 200 costs 1 + 200 × (1 + 25) = 5,201. */
 const ROW = 'requestId model provider cost promptTokens completionTokens cachedTokens reasoningTokens status createdAt settledAt latencyMs ttftMs httpStatus errorCode attempts stream test apiKeyId projectId upstreamKeyId upstreamModel inputPrice outputPrice reservedCost';
@@ -62,7 +68,7 @@ describe('the issue’s two amplifications', () => {
     expect(result.data ?? null).toBeNull();
     expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     expect(ms).toBeLessThan(50);
-    expect(rssGrowth).toBeLessThan(16 * MB);
+    expect(rssGrowth).toBeLessThan(RSS_BOUND);
   });
 
   it('refuses them from a viewer token in under 50 ms of CPU, RSS unchanged, naming the limit', async () => {
@@ -72,7 +78,7 @@ describe('the issue’s two amplifications', () => {
     expect(result.errors![0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens', max: DEFAULT_QUERY_LIMITS.maxTokens } });
     expect(result.errors![0]!.message).toMatch(/more than 1000 tokens/);
     expect(ms).toBeLessThan(50);
-    expect(rssGrowth).toBeLessThan(16 * MB);
+    expect(rssGrowth).toBeLessThan(RSS_BOUND);
   });
 
   it('refuses 300 aliases of usageRecords(first: 200) in under 50 ms of CPU, RSS unchanged', async () => {
@@ -80,7 +86,7 @@ describe('the issue’s two amplifications', () => {
     expect(result.data ?? null).toBeNull();
     expect(result.errors![0]!.extensions!.code).toBe('QUERY_TOO_COMPLEX');
     expect(ms).toBeLessThan(50);
-    expect(rssGrowth).toBeLessThan(16 * MB);
+    expect(rssGrowth).toBeLessThan(RSS_BOUND);
   });
 });
 
