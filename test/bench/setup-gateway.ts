@@ -111,6 +111,8 @@ export async function setupDatabase(options: SetupOptions): Promise<BenchDatabas
     ADMIN_TOKEN: `gwa_bench_${randomBytes(16).toString('hex')}`,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    // Production denies private upstream addresses; the mocks are on loopback.
+    UPSTREAM_HOSTS_ALLOW: '127.0.0.1',
   };
   let dropStorage: () => Promise<void>;
   let stats: () => Promise<DbStats | undefined> = async () => undefined;
