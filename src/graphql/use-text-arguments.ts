@@ -1,12 +1,12 @@
-import { GraphQLError, Kind, type DocumentNode, visit } from 'graphql/index.js';
+import { type DocumentNode, GraphQLError, getOperationAST, visit } from 'graphql/index.js';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from './context.js';
 
-// Mutations check every input field against the core's text limits; read
-// arguments (ids, filters, searches) reach SQL as they are, and Postgres
-// refuses NUL in text with an error the client would see as a 500. A NUL in
-// any string of an operation, literal or variable, is refused up front as
-// bad input naming where it was. Other control characters stay allowed
+// Mutations check every input field against the core's text limits, which
+// name the field; read arguments (ids, filters, searches) reach SQL as they
+// are, and Postgres refuses NUL in text with an error the client would see
+// as a 500. A NUL in any string of a query or subscription, literal or
+// variable, is refused up front as bad input naming where it was. Other control characters stay allowed
 // here: free text such as a model's description may hold line breaks, and
 // the mutations' own checks refuse them in names and ids.
 
@@ -50,10 +50,10 @@ function refusal(document: DocumentNode, variables: Record<string, unknown> | un
   });
 }
 
-/** Refuses an operation with a NUL in any string argument or variable, on every transport. */
+/** Refuses a read with a NUL in any string argument or variable, on every transport. */
 export function useTextArguments(): Plugin<GraphQLContext> {
-  const check = ({ args, setResultAndStopExecution }: { args: { document: DocumentNode; variableValues?: unknown }; setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void }) => {
-    if (args.document.definitions.every((d) => d.kind !== Kind.OPERATION_DEFINITION)) return;
+  const check = ({ args, setResultAndStopExecution }: { args: { document: DocumentNode; operationName?: string | null; variableValues?: unknown }; setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void }) => {
+    if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') return;
     const error = refusal(args.document, args.variableValues as Record<string, unknown> | undefined);
     if (error) setResultAndStopExecution({ errors: [error] });
   };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startCommand } from '../../scripts/build-server.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../bench/README.md', import.meta.url), 'utf8');
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
 
 describe('npm start', () => {
@@ -15,7 +15,7 @@ describe('npm start', () => {
     expect(flags).toContain('--initial-old-space-size=64');
   });
 
-  it('is the command the README’s Memory section quotes', () => {
+  it('is the command the bench README’s memory settings quote', () => {
     expect(readme).toContain(`\`${pkg.scripts.start}\``);
   });
 });
