@@ -7,6 +7,7 @@
  * cache as unfamiliar text does. A few long system prompts repeat, as they
  * do across a real project's requests.
  */
+import { seededRandom } from '../helpers/seeded-random.js';
 const SYLLABLES = ['ka', 'lo', 'mi', 'zu', 'ter', 'vos', 'pra', 'nex', 'dul', 'qui', 'sha', 'rin', 'bo', 'tek', 'fy', 'gor', 'wel', 'ju', 'sta', 'xo'];
 const SYSTEM_PROMPTS = [
   'You are a helpful assistant for a logistics company. Answer briefly and cite the shipment id when one is given.',
@@ -14,17 +15,6 @@ const SYSTEM_PROMPTS = [
   'You translate customer messages into plain English and keep names, numbers and product codes unchanged.',
 ];
 
-/** mulberry32: small, fast and good enough to make text. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = { min: 20, max: 80 };
 
@@ -46,7 +36,7 @@ export interface Prompt {
 
 /** An endless sequence of prompts; the same seed gives the same sequence. */
 export function variedPrompts(seed = 1): () => Prompt {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const word = () => {
     let w = '';

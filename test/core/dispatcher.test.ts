@@ -12,8 +12,9 @@ import { silentLogger } from '../../src/core/logger.js';
 import { detachedClient } from '../../src/core/request-context.js';
 import { Cancellation, sleep } from '../../src/contract/cancel-signal.js';
 import { requestDeadline } from '../../src/core/routing/deadline.js';
-import { type DispatchOptions, Dispatcher, MAX_ATTEMPTS, NoUpstreamError } from '../../src/core/routing/dispatcher.js';
-import { DeadlineError } from '../../src/core/routing/to-gateway-error.js';
+import { type DispatchOptions, Dispatcher, MAX_ATTEMPTS } from '../../src/core/routing/dispatcher.js';
+import { DeadlineError, NoUpstreamError } from '../../src/core/routing/routing-errors.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import type { PoolKey, UpstreamPool } from '../../src/core/routing/upstream-pool.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse } from '../../src/contract/openai-shapes.js';
 import { type CallContext, type ChatStream, type ProviderAdapter, ProviderError } from '../../src/contract/provider.js';
@@ -109,17 +110,6 @@ function model(id: string, over: Partial<CatalogueModel> = {}): CatalogueModel {
 
 const hello = { model: 'm', messages: [{ role: 'user', content: 'hi' }] } as ChatRequest;
 
-/** mulberry32: the same uniform sequence on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let now: number;
 let health: HealthTracker;
@@ -173,7 +163,7 @@ describe('key order', () => {
 
   it('spreads first picks within a tier by weight (counted over a seeded sequence)', async () => {
     keys = [poolKey('heavy', { weight: 3 }), poolKey('light', { weight: 1 }), poolKey('backup', { priority: 1, weight: 100 })];
-    const d = dispatcher(seeded(42));
+    const d = dispatcher(seededRandom(42));
     const firsts = { heavy: 0, light: 0, backup: 0 };
     for (let i = 0; i < 2_000; i++) {
       const res = await d.chat(model('m'), hello, options());

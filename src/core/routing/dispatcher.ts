@@ -318,5 +318,3 @@ const attemptCap = (req: ChatRequest, reserved: CatalogueModel, routed: Catalogu
 
 /** The prompt's tokens, counted only when a capped key needs them. */
 const chatTokens = (req: ChatRequest) => () => estimatePromptTokens(req.messages, req.tools);
-
-export { NoUpstreamError };

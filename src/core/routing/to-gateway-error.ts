@@ -3,7 +3,6 @@ import { type ErrorKind, GatewayError } from '../errors.js';
 import { ProviderError } from '../../contract/provider.js';
 import { ClientGoneError, DeadlineError, NoUpstreamError } from './routing-errors.js';
 
-export { ClientGoneError, DeadlineError };
 
 const kindByStatus: Record<number, ErrorKind> = {
   400: 'invalid_request',
