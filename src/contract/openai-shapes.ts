@@ -8,7 +8,13 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens: number };
+  /**
+   * cached_tokens: part of prompt_tokens read from the provider's prompt
+   * cache. The cache_write fields are the gateway's own (Anthropic reports
+   * them): part of prompt_tokens written to the cache, at the 5-minute and
+   * 1-hour TTL. prompt_tokens always counts every input token.
+   */
+  prompt_tokens_details?: { cached_tokens: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
   completion_tokens_details?: { reasoning_tokens: number };
 }
 

@@ -1,4 +1,5 @@
 import type { AuthenticatedKey } from './keys/key-store.js';
+import type { AttemptRecord } from './routing/attempt-record.js';
 
 /**
  * The client's side of one request. Not an AbortSignal: building one per
@@ -22,4 +23,6 @@ export interface RequestContext {
   client: ClientConnection;
   /** Lower-cased request headers an adapter may honour (test-mode fault triggers). */
   hints?: Record<string, string | undefined>;
+  /** Filled by the dispatcher with each upstream attempt, when the door asks for them. */
+  attempts?: AttemptRecord[];
 }

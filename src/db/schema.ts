@@ -13,12 +13,15 @@ import {
   text,
   timestamp,
   uniqueIndex,
+  customType,
 } from 'drizzle-orm/pg-core';
+import { ENDPOINTS } from '../contract/endpoints.js';
 
 const money = (name: string) => numeric(name, { precision: 30, scale: 12 });
 const price = (name: string) => numeric(name, { precision: 20, scale: 6 });
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
 export const projects = pgTable('projects', {
   id: text('id').primaryKey(),
@@ -31,6 +34,10 @@ export const projects = pgTable('projects', {
   reserved: money('reserved').notNull().default('0'),
   rpmLimit: integer('rpm_limit'),
   tpmLimit: integer('tpm_limit'),
+  /** Store redacted prompts and answers for the request explorer (an operator's choice, audited). */
+  capturePayloads: boolean('capture_payloads').notNull().default(false),
+  /** Regular expressions whose matches are replaced before a captured payload is stored. */
+  redactPatterns: text('redact_patterns').array().notNull().default(sql`'{}'::text[]`),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -79,6 +86,10 @@ export const models = pgTable('models', {
   inputPrice: price('input_price').notNull().default('0'),
   outputPrice: price('output_price').notNull().default('0'),
   cachedInputPrice: price('cached_input_price'),
+  /** Writing the provider's prompt cache (5-minute TTL); unset = 1.25 × input. */
+  cacheWritePrice: price('cache_write_price'),
+  /** Writing it with the 1-hour TTL; unset = 2 × input. */
+  cacheWrite1hPrice: price('cache_write_1h_price'),
   contextWindow: integer('context_window'),
   /** Output ceiling used for the worst-case reservation when a request sets no max_tokens. */
   maxOutputTokens: integer('max_output_tokens'),
@@ -182,7 +193,7 @@ export const usageRecords = pgTable(
     apiKeyId: text('api_key_id')
       .notNull()
       .references(() => apiKeys.id),
-    endpoint: text('endpoint', { enum: ['chat', 'embeddings'] }).notNull(),
+    endpoint: text('endpoint', { enum: ENDPOINTS }).notNull(),
     modelId: text('model_id').notNull(),
     provider: text('provider'),
     upstreamModel: text('upstream_model'),
@@ -195,15 +206,26 @@ export const usageRecords = pgTable(
     completionTokens: integer('completion_tokens').notNull().default(0),
     cachedTokens: integer('cached_tokens').notNull().default(0),
     reasoningTokens: integer('reasoning_tokens').notNull().default(0),
+    /** Part of promptTokens written to the provider's cache (5-minute and 1-hour TTLs). */
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+    cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
     reservedCost: money('reserved_cost').notNull().default('0'),
     cost: money('cost').notNull().default('0'),
     // Prices in force when the request ran, so old charges stay auditable.
     inputPrice: price('input_price').notNull().default('0'),
     outputPrice: price('output_price').notNull().default('0'),
     cachedInputPrice: price('cached_input_price').notNull().default('0'),
+    cacheWritePrice: price('cache_write_price').notNull().default('0'),
+    cacheWrite1hPrice: price('cache_write_1h_price').notNull().default('0'),
     latencyMs: integer('latency_ms'),
     ttftMs: integer('ttft_ms'),
     attempts: integer('attempts').notNull().default(0),
+    /** Every upstream attempt (provider, key, outcome, status, duration), kept when there was more than one or it failed. */
+    attemptLog: jsonb('attempt_log'),
+    /** From arrival to the reservation held (authentication, validation, permission, rate limit, reserve). */
+    admissionMs: integer('admission_ms'),
+    /** The W3C trace id the request ran under, when tracing is on or the client sent one. */
+    traceId: text('trace_id'),
     stream: boolean('stream').notNull().default(false),
     test: boolean('test').notNull().default(false),
     /** Which gateway process reserved it; recovery settles a dead replica's rows. */
@@ -290,3 +312,54 @@ export const settings = pgTable('settings', {
   value: text('value').notNull(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Responses API objects (`resp_…`) kept for `store: true` and background
+ * work: any replica rebuilds a `previous_response_id` chain from here.
+ */
+export const responses = pgTable(
+  'responses',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    apiKeyId: text('api_key_id').notNull(),
+    /** The usage row of the request that produced it. */
+    requestId: text('request_id'),
+    status: text('status', { enum: ['queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled'] }).notNull(),
+    background: boolean('background').notNull().default(false),
+    store: boolean('store').notNull().default(true),
+    previousResponseId: text('previous_response_id'),
+    /** The replica running it while queued or in progress; recovery fails a dead one's work. */
+    replicaId: text('replica_id').notNull(),
+    /** The response object as the API returns it. */
+    body: jsonb('body').notNull(),
+    /** This turn's input items with their ids, as input_items lists them. */
+    inputItems: jsonb('input_items').notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('responses_project_time_idx').on(t.projectId, t.createdAt),
+    index('responses_time_idx').on(t.createdAt),
+    index('responses_open_idx')
+      .on(t.replicaId)
+      .where(sql`status in ('queued', 'in_progress')`),
+  ],
+);
+
+/** Captured prompts and answers (projects with capturePayloads), gzip-compressed after redaction. */
+export const requestPayloads = pgTable(
+  'request_payloads',
+  {
+    requestId: text('request_id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    request: bytea('request').notNull(),
+    response: bytea('response'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('request_payloads_time_idx').on(t.createdAt)],
+);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { recordableText } from '../../contract/text-limits.js';
+import { ENDPOINT_PATHS, endpointModelKind } from '../../contract/endpoints.js';
 import type { Endpoint, Meter, Metering } from '../billing/metering.js';
 import type { Catalogue, CatalogueModel } from '../catalogue/catalogue.js';
 import { GatewayError } from '../errors.js';
@@ -83,10 +84,10 @@ export async function permittedModel(
   if (!(await deps.permissions.isAllowed(ctx.key.projectId, modelId))) {
     throw new GatewayError('permission', `This project is not allowed to use the model '${modelId}'.`, { param: 'model' });
   }
-  if ((endpoint === 'chat') !== (model.kind === 'chat')) {
+  if (endpointModelKind(endpoint) !== model.kind) {
     throw new GatewayError(
       'invalid_request',
-      `The model '${modelId}' is ${model.kind === 'chat' ? 'a chat model' : 'an embedding model'} and cannot be used with /v1/${endpoint === 'chat' ? 'chat/completions' : 'embeddings'}.`,
+      `The model '${modelId}' is ${model.kind === 'chat' ? 'a chat model' : 'an embedding model'} and cannot be used with ${ENDPOINT_PATHS[endpoint]}.`,
       { param: 'model' },
     );
   }

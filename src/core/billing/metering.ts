@@ -2,6 +2,7 @@ import { isDatabaseUnavailable } from '../../db/database-unavailable.js';
 import type { Db } from '../../db/open-database.js';
 import type { CatalogueModel } from '../catalogue/catalogue.js';
 import type { GatewayError } from '../errors.js';
+import type { Endpoint } from '../../contract/endpoints.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
 import { costOf, formatMoney, type Prices } from '../money.js';
@@ -49,6 +50,9 @@ export interface UsageCounts {
   completionTokens: number;
   cachedTokens: number;
   reasoningTokens: number;
+  /** Part of promptTokens written to the provider's prompt cache, 5-minute and 1-hour TTLs. */
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
 }
 
 export interface MeterClose {
@@ -60,7 +64,7 @@ export interface MeterClose {
   ttftMs?: number | null;
 }
 
-export type Endpoint = 'chat' | 'embeddings';
+export type { Endpoint } from '../../contract/endpoints.js';
 
 /** One request's reservation, closed exactly once. */
 export class Meter {

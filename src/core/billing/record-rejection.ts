@@ -1,3 +1,4 @@
+import type { Endpoint } from '../../contract/endpoints.js';
 import type { Db } from '../../db/open-database.js';
 import { usageRecords } from '../../db/schema.js';
 
@@ -5,7 +6,7 @@ export interface Rejection {
   requestId: string;
   projectId: string;
   apiKeyId: string;
-  endpoint: 'chat' | 'embeddings';
+  endpoint: Endpoint;
   modelId: string;
   httpStatus: number;
   errorCode: string;

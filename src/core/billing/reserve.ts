@@ -1,3 +1,4 @@
+import type { Endpoint } from '../../contract/endpoints.js';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/open-database.js';
 import { preparedSql } from '../../db/prepared-sql.js';
@@ -9,7 +10,7 @@ export interface Reservation {
   requestId: string;
   projectId: string;
   apiKeyId: string;
-  endpoint: 'chat' | 'embeddings';
+  endpoint: Endpoint;
   modelId: string;
   /** Worst-case cost in pico-units. */
   cost: bigint;

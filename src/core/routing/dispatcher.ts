@@ -12,6 +12,9 @@ import { type NeededCapability, neededCapabilities, unmetCapability } from './re
 import type { RequestContext } from '../request-context.js';
 import type { Deadline } from './deadline.js';
 import { NoUpstreamError } from './routing-errors.js';
+import { type AttemptOutcome, type AttemptRecord, attemptOutcome } from './attempt-record.js';
+
+export type { AttemptOutcome, AttemptRecord } from './attempt-record.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { CancelSignal } from '../../contract/cancel-signal.js';
 import { HOP_HEADER, nextHopValue, parseHopMarks } from './upstream-hop.js';
@@ -25,7 +28,10 @@ export interface DispatchOptions {
   signal: CancelSignal;
   hints?: Record<string, string | undefined>;
   test: boolean;
+  /** Where each upstream attempt is recorded as it ends, for the request explorer, metrics and traces. */
+  attempts?: AttemptRecord[];
 }
+
 
 /** What a request hands the dispatcher: its id, its deadline's signal, test mode, the client's hints. */
 export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): DispatchOptions => ({
@@ -33,6 +39,7 @@ export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): Dispat
   signal: deadline.signal,
   test: ctx.key.mode === 'test',
   ...(ctx.hints ? { hints: ctx.hints } : {}),
+  ...(ctx.attempts ? { attempts: ctx.attempts } : {}),
 });
 
 export interface RouteInfo {
@@ -269,8 +276,22 @@ export class Dispatcher {
         ...(opts.hints ? { hints: opts.hints } : {}),
         transport,
       };
+      const record = (outcome: AttemptOutcome, error: ProviderError | null) =>
+        opts.attempts?.push({
+          attempt: attempts,
+          modelId: c.model.id,
+          provider: c.provider,
+          upstreamModel: c.upstreamModel,
+          upstreamKeyId: isMock ? null : c.keyId,
+          outcome,
+          upstreamStatus: error ? (error.upstreamStatus ?? null) : 200,
+          error: error?.message ?? null,
+          startedAt: started,
+          durationMs: Date.now() - started,
+        });
       try {
         const result = await call(c, ctx, ticket);
+        record('ok', null);
         if (result.usedTokens !== undefined) this.#caps.settle(ticket, result.usedTokens);
         if (!isMock) result.onSuccess();
         return {
@@ -280,11 +301,12 @@ export class Dispatcher {
       } catch (e) {
         // The upstream refused or failed: it counted no tokens (the request still counts toward RPM).
         this.#caps.settle(ticket, 0);
+        const error = asProviderError(e);
+        record(attemptOutcome(error, opts.signal.aborted), error);
         if (opts.signal.aborted) {
           if (!isMock) health.onCancel(c.keyId);
           throw opts.signal.reason ?? e;
         }
-        const error = asProviderError(e);
         lastError = error;
         if (!isMock) health.onFailure(c.keyId, c.provider, error, Date.now() - started);
         logger.warn(

@@ -28,7 +28,15 @@ const UsageStatus = builder.enumType('UsageStatus', {
 });
 
 const Endpoint = builder.enumType('UsageEndpoint', {
-  values: { CHAT: { value: 'chat' }, EMBEDDINGS: { value: 'embeddings' } } as const,
+  description: 'The door the request came through.',
+  values: {
+    CHAT: { value: 'chat', description: '/v1/chat/completions' },
+    EMBEDDINGS: { value: 'embeddings', description: '/v1/embeddings' },
+    RESPONSES: { value: 'responses', description: '/v1/responses' },
+    MESSAGES: { value: 'messages', description: "Anthropic's /v1/messages" },
+    GENERATE_CONTENT: { value: 'generate_content', description: "Gemini's generateContent and streamGenerateContent" },
+    EMBED_CONTENT: { value: 'embed_content', description: "Gemini's embedContent and batchEmbedContents" },
+  } as const,
 });
 
 const UsageRecord = builder.objectRef<UsageRow>('UsageRecord').implement({

@@ -12,7 +12,7 @@ export interface Counts {
 export interface UsageRecord {
   id: string;
   model: string;
-  endpoint: 'chat' | 'embeddings';
+  endpoint: 'chat' | 'embeddings' | 'responses' | 'messages' | 'generate_content' | 'embed_content';
   status: 'reserved' | 'ok' | 'error' | 'aborted' | 'rejected';
   http_status: number | null;
   error_code: string | null;
