@@ -15,6 +15,9 @@ export interface Settlement {
   completionTokens: number;
   cachedTokens: number;
   reasoningTokens: number;
+  /** Part of promptTokens written to the prompt cache (5-minute, 1-hour TTL). */
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
   /** Real cost in pico-units; the charge is capped at the reservation. */
   cost: bigint;
   provider?: string | null;
@@ -23,6 +26,11 @@ export interface Settlement {
   latencyMs?: number | null;
   ttftMs?: number | null;
   attempts: number;
+  /** The upstream attempts, when worth keeping (several, or a failed one). */
+  attemptLog?: readonly unknown[] | null;
+  /** From arrival until the reservation was held. */
+  admissionMs?: number | null;
+  traceId?: string | null;
 }
 
 export interface SettleResult {
@@ -71,17 +79,20 @@ export const settleQuery = sql`
       WITH v AS (
         SELECT * FROM json_to_recordset(${sql.placeholder('rows')}::text::json) AS v(
           ord int, id text, status text, http_status int, error_code text, prompt_tokens int, completion_tokens int,
-          cached_tokens int, reasoning_tokens int, cost numeric, provider text, upstream_model text,
-          upstream_key_id text, latency_ms int, ttft_ms int, attempts int, ledger_id text)
+          cached_tokens int, reasoning_tokens int, cache_write_tokens int, cache_write_1h_tokens int,
+          cost numeric, provider text, upstream_model text, upstream_key_id text, latency_ms int, ttft_ms int,
+          attempts int, attempt_log json, admission_ms int, trace_id text, ledger_id text)
       ),
       settled AS (
         UPDATE usage_records u SET
           status = v.status, http_status = v.http_status, error_code = v.error_code,
           prompt_tokens = v.prompt_tokens, completion_tokens = v.completion_tokens,
           cached_tokens = v.cached_tokens, reasoning_tokens = v.reasoning_tokens,
+          cache_write_tokens = v.cache_write_tokens, cache_write_1h_tokens = v.cache_write_1h_tokens,
           cost = LEAST(v.cost, u.reserved_cost),
           provider = v.provider, upstream_model = v.upstream_model, upstream_key_id = v.upstream_key_id,
-          latency_ms = v.latency_ms, ttft_ms = v.ttft_ms, attempts = v.attempts, settled_at = now()
+          latency_ms = v.latency_ms, ttft_ms = v.ttft_ms, attempts = v.attempts,
+          attempt_log = v.attempt_log::jsonb, admission_ms = v.admission_ms, trace_id = v.trace_id, settled_at = now()
         FROM v
         WHERE u.id = v.id AND u.settled_at IS NULL
         RETURNING v.ord, v.ledger_id, u.id, u.project_id, u.api_key_id, u.lease_id, u.reserved_cost, u.cost,
@@ -146,6 +157,8 @@ export function settlementRows(settlements: Settlement[]): string {
       completion_tokens: s.completionTokens,
       cached_tokens: s.cachedTokens,
       reasoning_tokens: s.reasoningTokens,
+      cache_write_tokens: s.cacheWriteTokens ?? 0,
+      cache_write_1h_tokens: s.cacheWrite1hTokens ?? 0,
       cost: formatMoney(s.cost < 0n ? 0n : s.cost),
       provider: s.provider ?? null,
       upstream_model: s.upstreamModel ?? null,
@@ -153,6 +166,9 @@ export function settlementRows(settlements: Settlement[]): string {
       latency_ms: s.latencyMs ?? null,
       ttft_ms: s.ttftMs ?? null,
       attempts: s.attempts,
+      attempt_log: s.attemptLog ?? null,
+      admission_ms: s.admissionMs ?? null,
+      trace_id: s.traceId ?? null,
       // The charge's ledger entry, made here so ledger ids have one shape (newOrderedId); a request
       // that costs nothing gets none (its capped charge is 0 too), so no id is made for it.
       ledger_id: s.cost > 0n ? newOrderedId('led') : null,
