@@ -14,10 +14,38 @@ import { type ChatRequest, chatRequestSchema, outputCap, requestedMaxTokens } fr
 import { admit, type AdmissionPlan } from '../admission/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { CancelSignal } from '../../contract/cancel-signal.js';
+import type { z } from 'zod';
 
 export type ChatResponse =
   | { kind: 'json'; body: ChatCompletion; headers: Record<string, string> }
   | { kind: 'stream'; headers: Record<string, string>; events: AsyncGenerator<string, void, undefined> };
+
+/**
+ * A chat request as any door sees it after the core ran it: the completion,
+ * or the stream of chunk batches to render. Everything else (permission,
+ * rate, reservation, routing, output budget, settlement) happened or happens
+ * in here, the same for every door.
+ */
+export type ChatRun =
+  | { kind: 'json'; req: ChatRequest; completion: ChatCompletion; route: RouteInfo; usage: UsageCounts | undefined; headers: Record<string, string> }
+  | {
+      kind: 'stream';
+      req: ChatRequest;
+      route: RouteInfo;
+      headers: Record<string, string>;
+      /**
+       * OpenAI chunk batches as they arrive, usage on the last chunk when the
+       * upstream reported it (a door strips what it does not show). Throws
+       * the GatewayError the client should see in the door's shape if the
+       * stream fails after it began; ends quietly when the client went away.
+       */
+      batches: AsyncGenerator<ChatCompletionChunk[], void, undefined>;
+    };
+
+/** What a door other than /v1/chat/completions tells the chat service: how to admit its body, and the chat request it means. */
+export interface ChatDoorPlan<S extends z.ZodType> extends AdmissionPlan<S> {
+  toChat(req: z.infer<S>): ChatRequest;
+}
 
 export interface ChatServiceDeps {
   catalogue: Catalogue;
@@ -81,28 +109,45 @@ function closeCounted(meter: Meter, req: ChatRequest, completionTokens: number, 
 }
 
 
-const CHAT_ADMISSION: AdmissionPlan<typeof chatRequestSchema> = {
+/**
+ * The admission sizes of a chat request: exact prompt tokens for small
+ * prompts; for large ones an upper bound, so neither admission nor a 402
+ * waits for a count. Doors whose requests translate to chat use it too.
+ */
+export function chatSize(req: ChatRequest, model: CatalogueModel): { promptTokens: number; maxCompletionTokens: number; rateTokens: number } {
+  const promptTokens = estimatePromptTokens(req.messages, req.tools);
+  return {
+    promptTokens,
+    maxCompletionTokens: outputCap(req, model.maxOutputTokens) * (req.n ?? 1),
+    rateTokens: promptTokens + (requestedMaxTokens(req) ?? 0),
+  };
+}
+
+const CHAT_ADMISSION: ChatDoorPlan<typeof chatRequestSchema> = {
   endpoint: 'chat',
   schema: chatRequestSchema,
   model: (req) => req.model,
   stream: (req) => req.stream === true,
-  size: (req, model) => {
-    // Exact for small prompts; for large ones an upper bound, so neither admission nor a 402 waits for a count.
-    const promptTokens = estimatePromptTokens(req.messages, req.tools);
-    return {
-      promptTokens,
-      maxCompletionTokens: outputCap(req, model.maxOutputTokens) * (req.n ?? 1),
-      rateTokens: promptTokens + (requestedMaxTokens(req) ?? 0),
-    };
-  },
+  size: chatSize,
+  toChat: (req) => req,
 };
 
 /** POST /v1/chat/completions: validate, permit, reserve, dispatch, stream or answer, settle. */
 export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
+  /** The OpenAI door: its body in, its JSON or its SSE events out. */
   async complete(ctx: RequestContext, body: unknown): Promise<ChatResponse> {
-    const { req, model, meter, stream, size, headers: limitHeaders } = await admit(this.deps, ctx, body, CHAT_ADMISSION);
+    const run = await this.run(ctx, body, CHAT_ADMISSION);
+    if (run.kind === 'json') return { kind: 'json', body: { ...run.completion, model: run.req.model }, headers: run.headers };
+    return { kind: 'stream', headers: run.headers, events: openAiEvents(run.req, run.batches) };
+  }
+
+  /** Any door: admits `body` by `plan`, runs the chat request it means, and hands back what to render. */
+  async run<S extends z.ZodType>(ctx: RequestContext, body: unknown, plan: ChatDoorPlan<S>): Promise<ChatRun> {
+    const admitted = await admit(this.deps, ctx, body, plan);
+    const { model, meter, stream, size, headers: limitHeaders } = admitted;
+    const req = plan.toChat(admitted.req);
     const maxCompletion = size.maxCompletionTokens;
     const deadline = this.#deadline(ctx, req);
     try {
@@ -124,14 +169,14 @@ export class ChatService {
     return requestDeadline(ctx.client, ms, req.timeout != null);
   }
 
-  async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, deadline: Deadline): Promise<ChatResponse> {
+  async #json(ctx: RequestContext, req: ChatRequest, model: CatalogueModel, meter: Meter, deadline: Deadline): Promise<ChatRun> {
     const { value, route } = await meter.whenRecorded(this.deps.dispatcher.chat(model, req, dispatchOptions(ctx, deadline)), deadline.abort);
     // The timer holds the whole request (Fastify's request and reply, the socket) until it fires.
     deadline.clear();
     const usage = usageCounts(value.usage);
     if (usage) meter.close({ status: 'ok', httpStatus: 200, usage, route });
     else closeCounted(meter, req, value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0), { status: 'ok', httpStatus: 200, route });
-    return { kind: 'json', body: { ...value, model: req.model }, headers: routeHeaders(route) };
+    return { kind: 'json', req, completion: value, route, usage, headers: routeHeaders(route) };
   }
 
   async #stream(
@@ -141,7 +186,7 @@ export class ChatService {
     meter: Meter,
     deadline: Deadline,
     maxCompletion: number,
-  ): Promise<ChatResponse> {
+  ): Promise<ChatRun> {
     const opening = this.deps.dispatcher.chatStream(model, req, dispatchOptions(ctx, deadline));
     const { value: opened, route } = await meter.whenRecorded(opening, deadline.abort).catch((e: unknown) => {
       // A stream that opened while its row failed to land is closed unread.
@@ -151,10 +196,10 @@ export class ChatService {
       }, () => {});
       throw e;
     });
-    return { kind: 'stream', headers: routeHeaders(route), events: this.#events(ctx, req, meter, opened, route, deadline.signal, deadline.clear, maxCompletion) };
+    return { kind: 'stream', req, route, headers: routeHeaders(route), batches: this.#batches(ctx, req, meter, opened, route, deadline.signal, deadline.clear, maxCompletion) };
   }
 
-  async *#events(
+  async *#batches(
     ctx: RequestContext,
     req: ChatRequest,
     meter: Meter,
@@ -163,8 +208,7 @@ export class ChatService {
     signal: CancelSignal,
     clearDeadline: () => void,
     maxCompletion: number,
-  ): AsyncGenerator<string, void, undefined> {
-    const includeUsage = req.stream_options?.include_usage === true;
+  ): AsyncGenerator<ChatCompletionChunk[], void, undefined> {
     const produced: string[] = [];
     const budget = new OutputBudget(maxCompletion);
     let upstreamUsage: UsageCounts | undefined;
@@ -175,40 +219,33 @@ export class ChatService {
     let next: IteratorResult<ChatCompletionChunk[]> = { done: false, value: opened.first };
     try {
       while (!next.done) {
-        // What arrived together leaves together: one string, one write.
-        let out = '';
-        for (const chunk of next.value) {
+        const batch = next.value;
+        for (let i = 0; i < batch.length; i++) {
+          const chunk = batch[i]!;
           chunk.model = req.model;
           if (chunk.usage) upstreamUsage = usageCounts(chunk.usage);
-          if (chunk.choices.length === 0) {
-            if (includeUsage && chunk.usage) out += sse(chunk);
-            continue;
-          }
           for (const choice of chunk.choices) {
             const d = choice.delta;
             if (d.content) produced.push(d.content);
             if (d.reasoning_content) produced.push(d.reasoning_content);
             if (d.tool_calls) for (const t of d.tool_calls) produced.push(t.function?.name ?? '', t.function?.arguments ?? '');
           }
-          if (budget.exceeded(produced)) {
-            if (out) yield out;
+          if (chunk.choices.length > 0 && budget.exceeded(produced)) {
+            if (i > 0) yield batch.slice(0, i);
             throw new GatewayError('insufficient_quota', `The response exceeded the ${maxCompletion} output tokens reserved for it and was stopped; set max_tokens to bound it.`);
           }
-          if (includeUsage) chunk.usage = null;
-          else delete chunk.usage;
-          out += sse(chunk);
         }
-        if (out) yield out;
+        // What arrived together leaves together: one batch, one write.
+        yield batch;
         next = await opened.rest.next();
       }
       completed = true;
-      yield 'data: [DONE]\n\n';
     } catch (e) {
       if (signal.aborted && !ctx.client.gone) failure = toGatewayError(new DeadlineError(req.timeout != null));
       else if (!ctx.client.gone) failure = toGatewayError(e);
       if (e instanceof ProviderError) providerFailure = e;
-      // Bytes were sent: no retry. The client gets an error event it can see.
-      if (failure) yield sse(failure.toBody());
+      // Bytes were sent: no retry. The door renders the error as an event the client can see.
+      if (failure) throw failure;
     } finally {
       clearDeadline();
       opened.finish(providerFailure);
@@ -219,5 +256,30 @@ export class ChatService {
       if (upstreamUsage) meter.close({ status, httpStatus, errorCode, usage: upstreamUsage, route, ttftMs });
       else closeCounted(meter, req, countTextTokens(produced.join('')), { status, httpStatus, errorCode, route, ttftMs });
     }
+  }
+}
+
+/** The OpenAI door's rendering of a chat stream: its SSE events, usage only when asked for, then [DONE]. */
+async function* openAiEvents(req: ChatRequest, batches: AsyncGenerator<ChatCompletionChunk[], void, undefined>): AsyncGenerator<string, void, undefined> {
+  const includeUsage = req.stream_options?.include_usage === true;
+  try {
+    for await (const batch of batches) {
+      // What arrived together leaves together: one string, one write.
+      let out = '';
+      for (const chunk of batch) {
+        if (chunk.choices.length === 0) {
+          if (includeUsage && chunk.usage) out += sse(chunk);
+          continue;
+        }
+        if (includeUsage) chunk.usage = null;
+        else delete chunk.usage;
+        out += sse(chunk);
+      }
+      if (out) yield out;
+    }
+    yield 'data: [DONE]\n\n';
+  } catch (e) {
+    // Bytes were sent: no retry. The client gets an error event it can see.
+    yield sse(toGatewayError(e).toBody());
   }
 }

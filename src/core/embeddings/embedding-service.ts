@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Metering } from '../billing/metering.js';
 import { admit, type AdmissionPlan } from '../admission/admit.js';
@@ -22,24 +23,39 @@ export interface EmbeddingServiceDeps {
   defaultDeadlineMs: number;
 }
 
-const EMBEDDING_ADMISSION: AdmissionPlan<typeof embeddingRequestSchema> = {
+/** What a door other than /v1/embeddings tells the service: how to admit its body, and the embedding request it means. */
+export interface EmbeddingDoorPlan<S extends z.ZodType> extends AdmissionPlan<S> {
+  toEmbedding(req: z.infer<S>): EmbeddingRequest;
+}
+
+/** Exact for small inputs, an upper bound for large ones: admission never waits for a count. */
+export function embeddingSize(req: EmbeddingRequest): { promptTokens: number; maxCompletionTokens: number; rateTokens: number } {
+  const promptTokens = estimateTextsTokens(embeddingInputs(req));
+  return { promptTokens, maxCompletionTokens: 0, rateTokens: promptTokens };
+}
+
+const EMBEDDING_ADMISSION: EmbeddingDoorPlan<typeof embeddingRequestSchema> = {
   endpoint: 'embeddings',
   schema: embeddingRequestSchema,
   model: (req) => req.model,
   stream: () => false,
-  size: (req) => {
-    // Exact for small inputs, an upper bound for large ones: admission never waits for a count.
-    const promptTokens = estimateTextsTokens(embeddingInputs(req));
-    return { promptTokens, maxCompletionTokens: 0, rateTokens: promptTokens };
-  },
+  size: embeddingSize,
+  toEmbedding: (req) => req,
 };
 
 /** POST /v1/embeddings: validate, permit, reserve, dispatch, settle. */
 export class EmbeddingService {
   constructor(private readonly deps: EmbeddingServiceDeps) {}
 
-  async embed(ctx: RequestContext, body: unknown): Promise<{ body: EmbeddingResponse; headers: Record<string, string> }> {
-    const { req, model, meter, size, headers: limitHeaders } = await admit(this.deps, ctx, body, EMBEDDING_ADMISSION);
+  /** Admits `body` by `plan` (the OpenAI door's unless another door's), embeds, and answers in OpenAI's shape for the door to render. */
+  async embed<S extends z.ZodType>(
+    ctx: RequestContext,
+    body: unknown,
+    plan: EmbeddingDoorPlan<S> = EMBEDDING_ADMISSION as unknown as EmbeddingDoorPlan<S>,
+  ): Promise<{ body: EmbeddingResponse; headers: Record<string, string> }> {
+    const admitted = await admit(this.deps, ctx, body, plan);
+    const { model, meter, size, headers: limitHeaders } = admitted;
+    const req = plan.toEmbedding(admitted.req);
     const { promptTokens } = size;
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
