@@ -44,8 +44,18 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   void reply.status(gatewayError.status).send(gatewayError.toBody());
 }
 
-/** One error handler: the OpenAI error body, the message only when it is safe (below 500 or ours). */
-export function installErrorHandlers(app: FastifyInstance): void {
+/** How a door shows an error: its status (Anthropic's 529, say) and body. */
+export type ErrorRenderer = (error: GatewayError) => { status: number; body: unknown };
+
+const openAiError: ErrorRenderer = (error) => ({ status: error.status, body: error.toBody() });
+
+/**
+ * One error handler: the door's error body (OpenAI's unless a door scope
+ * installs its own renderer), the message only when it is safe (below 500
+ * or ours). A door registered in its own Fastify scope calls this with its
+ * renderer; everything else (logging, Retry-After, draining) stays the same.
+ */
+export function installErrorHandlers(app: FastifyInstance, render: ErrorRenderer = openAiError): void {
   const bodyLimit = app.initialConfig.bodyLimit;
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = toErrorReply(error, bodyLimit);
@@ -54,14 +64,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (gatewayError.retryAfter !== undefined) reply.header('retry-after', String(gatewayError.retryAfter));
     if (gatewayError.headers) reply.headers(gatewayError.headers);
+    const { status, body } = render(gatewayError);
     if (gatewayError.kind === 'payload_too_large' && !request.raw.complete) {
       // Fastify has already asked for `connection: close`: the connection ends after the answer either way.
-      return drainOversizedBody(request.raw, DRAIN_LIMIT_FACTOR * (bodyLimit ?? 0)).then(() => reply.status(gatewayError.status).send(gatewayError.toBody()));
+      return drainOversizedBody(request.raw, DRAIN_LIMIT_FACTOR * (bodyLimit ?? 0)).then(() => reply.status(status).send(body));
     }
-    return reply.status(gatewayError.status).send(gatewayError.toBody());
+    return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new GatewayError('not_found', `Unknown route: ${request.method} ${request.url.split('?')[0]}`);
-    return reply.status(404).send(error.toBody());
+    const { status, body } = render(error);
+    return reply.status(status).send(body);
   });
 }
