@@ -25,4 +25,8 @@ export interface RequestContext {
   hints?: Record<string, string | undefined>;
   /** Filled by the dispatcher with each upstream attempt, when the door asks for them. */
   attempts?: AttemptRecord[];
+  /** Epoch ms when the door received the request (admission time is measured from it). */
+  receivedAt?: number;
+  /** The W3C trace id the request runs under, when tracing is on or the client sent a traceparent. */
+  traceId?: string;
 }

@@ -56,6 +56,9 @@ export async function requestContext(gateway: Gateway, request: FastifyRequest, 
     requestId: request.id,
     key,
     client: new HttpClientConnection(reply),
+    // From when Fastify took the request, so admission time includes reading and parsing the body.
+    receivedAt: Date.now() - reply.elapsedTime,
+    attempts: [],
     ...(key.mode === 'test' && typeof scenario === 'string' ? { hints: { [MOCK_SCENARIO_HEADER]: scenario } } : {}),
     // Marks of gateways in front of this one go on upstream with ours (core/routing/upstream-hop.ts).
     ...(key.mode === 'live' && typeof request.headers[HOP_HEADER] === 'string' ? { hints: { [HOP_HEADER]: request.headers[HOP_HEADER] } } : {}),

@@ -130,6 +130,8 @@ describe('settling', () => {
       completion_tokens: 5,
       cached_tokens: 2,
       reasoning_tokens: 1,
+      cache_write_tokens: 0,
+      cache_write_1h_tokens: 0,
       cost: '0.007',
       provider: 'openai',
       upstream_model: 'u',
@@ -137,6 +139,9 @@ describe('settling', () => {
       latency_ms: 9,
       ttft_ms: 3,
       attempts: 1,
+      attempt_log: null,
+      admission_ms: null,
+      trace_id: null,
       ledger_id: expect.stringMatching(/^led_/),
     });
     expect(rows[1]).toMatchObject({ ord: 1, cost: '0', ledger_id: null, error_code: null, provider: null, upstream_model: null, upstream_key_id: null, latency_ms: null, ttft_ms: null });

@@ -9,6 +9,7 @@ import { costOf, formatMoney, type Prices } from '../money.js';
 import type { RequestContext } from '../request-context.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 import { recordRejection } from './record-rejection.js';
+import type { RequestObserver, RequestSummary } from '../telemetry/request-observer.js';
 import { Escrow } from './escrow.js';
 import { type Reservation, reserve } from './reserve.js';
 import { ReservationWriter } from './reservation-writer.js';
@@ -84,6 +85,8 @@ export class Meter {
      * and nothing may reach the client before it lands.
      */
     readonly recorded: Promise<void>,
+    readonly endpoint: Endpoint,
+    readonly stream: boolean,
   ) {}
 
   costOf(usage: UsageCounts): bigint {
@@ -127,6 +130,7 @@ export class Metering {
   #onAllClosed: (() => void) | undefined;
   readonly escrow: Escrow;
   readonly #reservations: ReservationWriter;
+  readonly #observers: RequestObserver[] = [];
 
   constructor(
     private readonly db: Db,
@@ -176,7 +180,7 @@ export class Metering {
     }
     // Awaited by the caller before it answers, and by the settlement; never unhandled.
     recorded.catch(() => {});
-    return new Meter(this, ctx, model, prices, cost, Date.now(), recorded);
+    return new Meter(this, ctx, model, prices, cost, Date.now(), recorded, endpoint, stream);
   }
 
   /**
@@ -204,8 +208,49 @@ export class Metering {
     return { recorded: Promise.resolve() };
   }
 
+  /** Adds one watcher of every closed request (metrics, access log, traces, live usage). */
+  observe(observer: RequestObserver): void {
+    this.#observers.push(observer);
+  }
+
+  #notify(summary: RequestSummary): void {
+    for (const observer of this.#observers) {
+      try {
+        observer.requestClosed(summary);
+      } catch (err) {
+        this.logger.error({ err, requestId: summary.requestId }, 'request observer failed');
+      }
+    }
+  }
+
   /** Records a request refused before any upstream call (403, 404, 402, 429...). */
   async reject(ctx: RequestContext, modelId: string, endpoint: Endpoint, error: GatewayError, stream: boolean): Promise<void> {
+    if (this.#observers.length > 0) {
+      const now = Date.now();
+      this.#notify({
+        requestId: ctx.requestId,
+        projectId: ctx.key.projectId,
+        apiKeyId: ctx.key.id,
+        endpoint,
+        modelId,
+        route: undefined,
+        status: 'rejected',
+        httpStatus: error.status,
+        errorCode: error.type,
+        usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 },
+        cost: 0n,
+        reservedCost: 0n,
+        stream,
+        test: ctx.key.mode === 'test',
+        receivedAt: ctx.receivedAt,
+        startedAt: now,
+        endedAt: now,
+        admissionMs: ctx.receivedAt === undefined ? null : now - ctx.receivedAt,
+        ttftMs: null,
+        attempts: ctx.attempts ?? [],
+        traceId: ctx.traceId ?? null,
+      });
+    }
     await recordRejection(this.db, {
       requestId: ctx.requestId,
       projectId: ctx.key.projectId,
@@ -226,7 +271,9 @@ export class Metering {
   }
 
   settleLater(meter: Meter, outcome: MeterClose): void {
-    const latencyMs = Date.now() - meter.startedAt;
+    const endedAt = Date.now();
+    const latencyMs = endedAt - meter.startedAt;
+    if (this.#observers.length > 0) this.#notify(this.#summary(meter, outcome, endedAt));
     // A row still on its way is settled once it lands; one that failed to land holds nothing to settle.
     // The meter counts as open until then, so a shutdown drain waits for it.
     meter.recorded.then(
@@ -241,8 +288,36 @@ export class Metering {
     );
   }
 
+  #summary(meter: Meter, outcome: MeterClose, endedAt: number): RequestSummary {
+    const { ctx } = meter;
+    return {
+      requestId: ctx.requestId,
+      projectId: ctx.key.projectId,
+      apiKeyId: ctx.key.id,
+      endpoint: meter.endpoint,
+      modelId: meter.model.id,
+      route: outcome.route,
+      status: outcome.status,
+      httpStatus: outcome.httpStatus,
+      errorCode: outcome.errorCode ?? null,
+      usage: outcome.usage,
+      cost: meter.costOf(outcome.usage),
+      reservedCost: meter.reservedCost,
+      stream: meter.stream,
+      test: ctx.key.mode === 'test',
+      receivedAt: ctx.receivedAt,
+      startedAt: meter.startedAt,
+      endedAt,
+      admissionMs: admissionMs(meter),
+      ttftMs: outcome.ttftMs ?? null,
+      attempts: ctx.attempts ?? [],
+      traceId: ctx.traceId ?? null,
+    };
+  }
+
   #enqueue(meter: Meter, outcome: MeterClose, latencyMs: number): void {
     const route = outcome.route;
+    const attempts = meter.ctx.attempts;
     this.#queue.push({
       settlement: {
         requestId: meter.ctx.requestId,
@@ -256,7 +331,11 @@ export class Metering {
         upstreamKeyId: route?.upstreamKeyId ?? null,
         latencyMs,
         ttftMs: outcome.ttftMs ?? null,
-        attempts: route?.attempts ?? 0,
+        attempts: route?.attempts ?? attempts?.length ?? 0,
+        // One successful attempt says nothing the row's own columns do not.
+        attemptLog: attempts && (attempts.length > 1 || attempts.some((a) => a.outcome !== 'ok')) ? attempts : null,
+        admissionMs: admissionMs(meter),
+        traceId: meter.ctx.traceId ?? null,
       },
       outcome,
       queuedAt: Date.now(),
@@ -374,3 +453,7 @@ export class Metering {
     await waited;
   }
 }
+
+/** From the door's arrival time (when it gave one) until the reservation was held. */
+const admissionMs = (meter: Meter): number | null =>
+  meter.ctx.receivedAt === undefined ? null : Math.max(0, meter.startedAt - meter.ctx.receivedAt);
