@@ -7,7 +7,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-const ROOTS = ['CreateChatCompletionResponse', 'CreateChatCompletionStreamResponse', 'CreateEmbeddingResponse', 'ListModelsResponse', 'Model', 'ErrorResponse'];
+const ROOTS = [
+  'CreateChatCompletionResponse',
+  'CreateChatCompletionStreamResponse',
+  'CreateEmbeddingResponse',
+  'ListModelsResponse',
+  'Model',
+  'ErrorResponse',
+  // The Responses API: the object, its stream events, and the input items list.
+  'Response',
+  'ResponseStreamEvent',
+  'ResponseItemList',
+];
 const OUT = fileURLToPath(new URL('../test/fixtures/openai/', import.meta.url));
 
 const source = process.argv[2];

@@ -26,7 +26,10 @@ export type OpenAISchema =
   | 'CreateEmbeddingResponse'
   | 'ListModelsResponse'
   | 'Model'
-  | 'ErrorResponse';
+  | 'ErrorResponse'
+  | 'Response'
+  | 'ResponseStreamEvent'
+  | 'ResponseItemList';
 
 /** Returns the validation errors (empty when the value conforms). */
 export function openapiErrors(schema: OpenAISchema, value: unknown): string[] {
