@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Gateway } from './core/gateway.js';
 import { registerGraphQL } from './graphql/register-graphql.js';
 import { newOrderedId } from './contract/ids.js';
+import { accessLogHook } from './rest/access-log-hook.js';
 import { clientErrorHandler } from './rest/client-error-handler.js';
 import { capConnectionsPerAddress } from './rest/connection-cap.js';
 import { frameworkErrors, installErrorHandlers } from './rest/error-handler.js';
@@ -11,6 +12,7 @@ import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
 import { embeddingRoutes } from './rest/routes/embeddings.js';
 import { healthRoutes } from './rest/routes/health.js';
+import { metricsRoutes } from './rest/routes/metrics.js';
 import { modelRoutes } from './rest/routes/models.js';
 import { projectUsageRoutes } from './rest/routes/project-usage.js';
 import { webRoutes } from './rest/routes/web.js';
@@ -45,6 +47,8 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
   installErrorHandlers(app);
 
   healthRoutes(app, gateway);
+  accessLogHook(app, gateway);
+  await metricsRoutes(app, gateway);
   for (const prefix of ['/v1', '/api/v1']) {
     await app.register(
       async (scope) => {

@@ -81,11 +81,27 @@ const envSchema = z.object({
   UPSTREAM_DENY_PRIVATE: optionalString
     .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
     .transform((v) => (v === undefined ? undefined : v === 'true')),
+  /** Prometheus metrics at GET /metrics; false turns collection off entirely. */
+  METRICS_ENABLED: optionalString
+    .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
+    .transform((v) => v !== 'false'),
+  /** A bearer token that may read /metrics (operator tokens may too); never logged. */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** /metrics open to anyone who can reach it (a scrape network of its own). */
+  METRICS_PUBLIC: optionalString
+    .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
+    .transform((v) => v === 'true'),
+  /** When set, /metrics is served on this port (same HOST) and no longer on PORT. */
+  METRICS_PORT: optionalString.transform((v) => (v === undefined ? undefined : Number(v))).pipe(z.number().int().min(1).max(65535).optional()),
+  /** Adds a project label to the request, token and spend families (one series per project). */
+  METRICS_PER_PROJECT: optionalString
+    .pipe(z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
+    .transform((v) => v === 'true'),
   DEMO_PROJECT_BALANCE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal amount').default('10'),
   // The variables that seed upstream keys are each adapter's `seedEnv`, read by first-start.
 });
 
-const SECRET_VARS = new Set(['ADMIN_TOKEN', 'ENCRYPTION_KEY', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARS = new Set(['ADMIN_TOKEN', 'ENCRYPTION_KEY', 'DATABASE_URL', 'REDIS_URL', 'METRICS_TOKEN']);
 
 export type Config = z.infer<typeof envSchema>;
 

@@ -131,6 +131,7 @@ export class Metering {
   readonly escrow: Escrow;
   readonly #reservations: ReservationWriter;
   readonly #observers: RequestObserver[] = [];
+  readonly #settlementObservers: Array<(rows: number, seconds: number) => void> = [];
 
   constructor(
     private readonly db: Db,
@@ -180,6 +181,7 @@ export class Metering {
     }
     // Awaited by the caller before it answers, and by the settlement; never unhandled.
     recorded.catch(() => {});
+    for (const observer of this.#observers) observer.requestOpened?.(ctx.requestId);
     return new Meter(this, ctx, model, prices, cost, Date.now(), recorded, endpoint, stream);
   }
 
@@ -206,6 +208,21 @@ export class Metering {
     }
     await reserve(this.db, r);
     return { recorded: Promise.resolve() };
+  }
+
+  /** Requests between their reservation and their meter's close (for metrics). */
+  get openCount(): number {
+    return this.#open;
+  }
+
+  /** Settlements waiting for their batch, and when the oldest was queued (epoch ms). */
+  get settlementQueue(): { depth: number; oldestQueuedAt: number | undefined } {
+    return { depth: this.#queue.length, oldestQueuedAt: this.#queue[0]?.queuedAt };
+  }
+
+  /** Adds a watcher of every settlement batch written: its rows and how long the statement took. */
+  observeSettlements(observer: (rows: number, seconds: number) => void): void {
+    this.#settlementObservers.push(observer);
   }
 
   /** Adds one watcher of every closed request (metrics, access log, traces, live usage). */
@@ -357,7 +374,16 @@ export class Metering {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {
+        const started = performance.now();
         const results = await settleMany(this.db, batch.map((b) => b.settlement));
+        const seconds = (performance.now() - started) / 1000;
+        for (const observe of this.#settlementObservers) {
+          try {
+            observe(batch.length, seconds);
+          } catch {
+            // Written is written: a watcher's failure must not retry the batch.
+          }
+        }
         failures = 0;
         if (unavailableSince !== undefined) this.logger.warn({ waitedMs: Date.now() - unavailableSince }, 'database reachable again; settlements written');
         unavailableSince = undefined;

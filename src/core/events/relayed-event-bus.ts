@@ -15,6 +15,7 @@ export abstract class RelayedEventBus extends LocalEventBus {
   protected readonly logger: Logger;
   readonly #outbox = new TurnBatch<WireEvent>((events) => this.#relay(events));
   protected closed = false;
+  readonly #relayObservers: Array<(seconds: number) => void> = [];
 
   protected constructor(logger: Logger | undefined) {
     super();
@@ -36,10 +37,21 @@ export abstract class RelayedEventBus extends LocalEventBus {
       this.logger.error({ topic: e.topic }, 'event too large to relay; delivered on this replica only'),
     );
     for (const text of messages) {
-      this.send(text).catch((err: unknown) => {
-        if (!this.closed) this.logger.error({ err }, 'could not relay events to other replicas');
-      });
+      const started = this.#relayObservers.length > 0 ? performance.now() : 0;
+      this.send(text).then(
+        () => {
+          for (const observe of this.#relayObservers) observe((performance.now() - started) / 1000);
+        },
+        (err: unknown) => {
+          if (!this.closed) this.logger.error({ err }, 'could not relay events to other replicas');
+        },
+      );
     }
+  }
+
+  /** Adds a watcher of each relayed message: seconds from its send until the server acknowledged it (metrics). */
+  observeRelay(observer: (seconds: number) => void): void {
+    this.#relayObservers.push(observer);
   }
 
   protected receive(text: string): void {
