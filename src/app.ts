@@ -15,6 +15,7 @@ import { healthRoutes } from './rest/routes/health.js';
 import { metricsRoutes } from './rest/routes/metrics.js';
 import { modelRoutes } from './rest/routes/models.js';
 import { projectUsageRoutes } from './rest/routes/project-usage.js';
+import { responseStateRoutes } from './rest/routes/responses-state.js';
 import { webRoutes } from './rest/routes/web.js';
 import { serverTimeouts } from './rest/server-timeouts.js';
 
@@ -57,6 +58,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
         modelRoutes(scope, gateway);
         balanceRoutes(scope, gateway);
         projectUsageRoutes(scope, gateway);
+        responseStateRoutes(scope, gateway);
       },
       { prefix },
     );

@@ -10,6 +10,9 @@ import { ReplicaHeartbeat } from './billing/replica-heartbeat.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { ChatService } from './chat/chat-service.js';
 import { EmbeddingService } from './embeddings/embedding-service.js';
+import { BackgroundResponses } from './doors/responses/background-runner.js';
+import { startResponsePurge } from './doors/responses/response-retention.js';
+import { ResponseStore } from './doors/responses/response-store.js';
 import type { EventBus } from './events/event-bus.js';
 import { createEventBus } from './events/create-event-bus.js';
 import { HealthTracker } from './health/health-tracker.js';
@@ -65,6 +68,10 @@ export interface Gateway {
   readonly chat: ChatService;
   readonly embeddings: EmbeddingService;
   readonly rateLimiter: RateLimiter;
+  /** Stored Responses API responses, under their project. */
+  readonly responseStore: ResponseStore;
+  /** Background responses this replica runs. */
+  readonly backgroundResponses: BackgroundResponses;
   /** Settles reservations that outlived any request. */
   recover(): Promise<number>;
   close(): Promise<void>;
@@ -115,6 +122,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const services = { catalogue, permissions, metering, dispatcher, rateLimiter, defaultDeadlineMs: Math.round(config.REQUEST_DEADLINE_SECONDS * 1000) };
   const chat = new ChatService(services);
   const embeddings = new EmbeddingService(services);
+  const responseStore = new ResponseStore(db, replicaId);
+  const backgroundResponses = new BackgroundResponses(responseStore, bus, logger);
 
   await Promise.all([catalogue.ready(), pool.ready()]);
 
@@ -132,6 +141,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metering.escrow.releaseIdle().catch((err: unknown) => logger.error({ err }, 'returning idle leases failed'));
   }, Math.min(RECOVERY_INTERVAL_MS, heartbeatMs * 2));
   recoveryTimer.unref();
+  const stopResponsePurge = startResponsePurge(responseStore, config.RESPONSES_RETENTION_DAYS, logger);
 
   return {
     config,
@@ -154,9 +164,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     chat,
     embeddings,
     rateLimiter,
+    responseStore,
+    backgroundResponses,
     recover,
     async close() {
       clearInterval(recoveryTimer);
+      stopResponsePurge();
+      // Background work gets the grace too; what outlives it is stopped, stored as failed and settled below.
+      await backgroundResponses.close(SHUTDOWN_GRACE_MS);
       // Requests still between reserve and settle get a bounded grace; what
       // outlives it stays `reserved` and the recovery pass settles it.
       await metering.drain(SHUTDOWN_GRACE_MS);

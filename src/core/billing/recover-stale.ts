@@ -1,6 +1,7 @@
 import { and, eq, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/open-database.js';
 import { replicas, usageRecords } from '../../db/schema.js';
+import { failOpenResponses } from '../doors/responses/response-store.js';
 import { costOf, parsePrice } from '../money.js';
 import { type SettleResult, settleMany } from './settle.js';
 
@@ -55,6 +56,8 @@ export async function recoverStaleReservations(db: Db, rule: StaleRule, onSettle
     if (stale.length < BATCH) break;
   }
   await releaseDeadLeases(db, rule.deadBefore);
+  // Their background responses would otherwise stay in_progress for ever.
+  await failOpenResponses(db, rule.deadBefore);
   return settled;
 }
 

@@ -53,6 +53,8 @@ export interface GatewayEvents {
   health: HealthEvent;
   invalidate: InvalidateEvent;
   balance: BalanceEvent;
+  /** A background response was cancelled: the replica running it stops it (core/doors/responses/background-runner.ts). */
+  'response-cancel': { responseId: string };
 }
 
 export type Topic = keyof GatewayEvents;

@@ -6,7 +6,7 @@ import type { GatewayEvents, Topic } from './event-bus.js';
 // event loop travel together (a settle batch's usage events are one NOTIFY,
 // not one each), and a bus skips its own echo by the prefix without parsing.
 
-const TOPICS: ReadonlySet<string> = new Set<Topic>(['usage', 'health', 'invalidate', 'balance']);
+const TOPICS: ReadonlySet<string> = new Set<Topic>(['usage', 'health', 'invalidate', 'balance', 'response-cancel']);
 
 export interface WireEvent<T extends Topic = Topic> {
   topic: T;
