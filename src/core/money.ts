@@ -4,7 +4,6 @@
 
 export const MONEY_SCALE = 12;
 const PRICE_SCALE = 6;
-const ONE = 10n ** BigInt(MONEY_SCALE);
 
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
@@ -19,6 +18,14 @@ function parseScaled(value: string, scale: number, what: string): bigint {
   return sign ? -digits : digits;
 }
 
+function formatScaled(units: bigint, scale: number): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const one = 10n ** BigInt(scale);
+  const frac = (abs % one).toString().padStart(scale, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${abs / one}${frac ? `.${frac}` : ''}`;
+}
+
 /** "12.5" → 12_500000000000n. Throws on anything that is not a plain decimal. */
 export const parseMoney = (value: string): bigint => parseScaled(value, MONEY_SCALE, 'amount');
 
@@ -26,34 +33,108 @@ export const parseMoney = (value: string): bigint => parseScaled(value, MONEY_SC
 export const parsePrice = (value: string): bigint => parseScaled(value, PRICE_SCALE, 'price');
 
 /** pico-units → the shortest exact decimal string ("12.5", "0", "-0.000001"). */
-export function formatMoney(pico: bigint): string {
-  const negative = pico < 0n;
-  const abs = negative ? -pico : pico;
-  const whole = abs / ONE;
-  const frac = (abs % ONE).toString().padStart(MONEY_SCALE, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
-}
+export const formatMoney = (pico: bigint): string => formatScaled(pico, MONEY_SCALE);
+
+/** micro-units per 1M tokens → the shortest exact decimal string (150000n → "0.15"). */
+export const formatPrice = (micro: bigint): string => formatScaled(micro, PRICE_SCALE);
 
 export interface Prices {
   /** micro-units per 1M tokens */
   input: bigint;
   output: bigint;
+  /** Prompt tokens read from the provider's prompt cache. */
   cachedInput: bigint;
+  /** Prompt tokens written to the provider's prompt cache, 5-minute TTL. */
+  cacheWrite: bigint;
+  /** Written with the 1-hour TTL. */
+  cacheWrite1h: bigint;
 }
 
+/** The same prices as decimal strings: what the usage row records as in force. */
+export type PriceText = { [K in keyof Prices]: string };
+
+export const priceText = (p: Prices): PriceText => ({
+  input: formatPrice(p.input),
+  output: formatPrice(p.output),
+  cachedInput: formatPrice(p.cachedInput),
+  cacheWrite: formatPrice(p.cacheWrite),
+  cacheWrite1h: formatPrice(p.cacheWrite1h),
+});
+
+/**
+ * Anthropic's list rates, the defaults when a model sets no cache-write
+ * price: 1.25 × input for the 5-minute TTL, 2 × input for the 1-hour one.
+ * 1.25 × a 6-decimal price can need 8 decimals, which neither the price
+ * columns nor a pico-unit ledger can hold, so such a default is refused
+ * rather than rounded: the operator sets the write price explicitly.
+ */
+export function defaultCacheWritePrice(input: bigint): bigint {
+  if ((input * 5n) % 4n !== 0n) {
+    throw new RangeError(
+      `1.25 × input price ${formatPrice(input)} = ${formatScaled(input * 125n, PRICE_SCALE + 2)} has more than ${PRICE_SCALE} decimals; set the cache-write price explicitly`,
+    );
+  }
+  return (input * 5n) / 4n;
+}
+
+export const defaultCacheWrite1hPrice = (input: bigint): bigint => input * 2n;
+
 export interface TokenCounts {
+  /** Every input token: uncached, cache reads and cache writes. */
   promptTokens: number;
+  /** Every output token, reasoning included. */
   completionTokens: number;
   /** Part of promptTokens served from the provider's cache. */
   cachedTokens?: number;
+  /** Part of promptTokens written to the provider's cache, 5-minute and 1-hour TTLs. */
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
+}
+
+const count = (n: number | undefined): bigint => (n !== undefined && Number.isFinite(n) && n > 0 ? BigInt(Math.trunc(n)) : 0n);
+
+/**
+ * The prompt split into what is priced apart. An upstream that reports more
+ * cache reads and writes than prompt tokens is taken at its parts (the
+ * prompt is their sum): each token is charged once, and never below zero.
+ */
+export function promptParts(t: TokenCounts): { uncached: bigint; cached: bigint; write: bigint; write1h: bigint } {
+  const cached = count(t.cachedTokens);
+  const write = count(t.cacheWriteTokens);
+  const write1h = count(t.cacheWrite1hTokens);
+  const rest = count(t.promptTokens) - cached - write - write1h;
+  return { uncached: rest > 0n ? rest : 0n, cached, write, write1h };
 }
 
 /**
  * Exact cost in pico-units: micro-units per 1M tokens × tokens = pico-units.
- * Cached prompt tokens are billed at the cached price when the model has one.
+ * Uncached input, cache reads, both cache writes and output each at their own
+ * price. Reasoning tokens are output tokens and cost the output price (no
+ * model has a reasoning price of its own).
  */
 export function costOf(tokens: TokenCounts, prices: Prices): bigint {
-  const cached = BigInt(Math.min(tokens.cachedTokens ?? 0, tokens.promptTokens));
-  const uncached = BigInt(tokens.promptTokens) - cached;
-  return uncached * prices.input + cached * prices.cachedInput + BigInt(tokens.completionTokens) * prices.output;
+  const p = promptParts(tokens);
+  return (
+    p.uncached * prices.input +
+    p.cached * prices.cachedInput +
+    p.write * prices.cacheWrite +
+    p.write1h * prices.cacheWrite1h +
+    count(tokens.completionTokens) * prices.output
+  );
 }
+
+/** The dearest price a prompt token can be charged at: a cache write usually. */
+export function worstPromptPrice(p: Prices): bigint {
+  let max = p.input;
+  for (const v of [p.cachedInput, p.cacheWrite, p.cacheWrite1h]) if (v > max) max = v;
+  return max;
+}
+
+/**
+ * The most a request with these limits can cost, whatever the upstream
+ * caches: every prompt token at the dearest prompt price. The charge is
+ * capped at this, so anything less would undercharge a prompt written whole
+ * to the cache.
+ */
+export const worstCaseCost = (promptTokens: number, completionTokens: number, prices: Prices): bigint =>
+  count(promptTokens) * worstPromptPrice(prices) + count(completionTokens) * prices.output;

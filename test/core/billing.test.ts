@@ -20,8 +20,8 @@ import { detachedClient, type RequestContext } from '../../src/core/request-cont
 
 const store = useTestDatabase();
 
-const prices = { input: parsePrice('1'), output: parsePrice('2'), cachedInput: parsePrice('0.5') };
-const priceText = { input: '1', output: '2', cachedInput: '0.5' };
+const prices = { input: parsePrice('1'), output: parsePrice('2'), cachedInput: parsePrice('0.5'), cacheWrite: parsePrice('1'), cacheWrite1h: parsePrice('1') };
+const priceText = { input: '1', output: '2', cachedInput: '0.5', cacheWrite: '1', cacheWrite1h: '1' };
 
 const setup = (balance: string, spendLimit?: string) => store.customer({ project: 'p', balance, spendLimit });
 

@@ -16,8 +16,8 @@ import { plain, useTestDatabase } from '../helpers/use-test-database.js';
 // below is worked out by hand from these.
 const model = {
   id: 'metered-model',
-  prices: { input: 1_000_000n, output: 2_000_000n, cachedInput: 500_000n },
-  priceText: { input: '1', output: '2', cachedInput: '0.5' },
+  prices: { input: 1_000_000n, output: 2_000_000n, cachedInput: 500_000n, cacheWrite: 1_000_000n, cacheWrite1h: 1_000_000n },
+  priceText: { input: '1', output: '2', cachedInput: '0.5', cacheWrite: '1', cacheWrite1h: '1' },
   maxOutputTokens: 100,
 } as CatalogueModel;
 

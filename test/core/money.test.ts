@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { promptReserveTokens } from '../../src/core/billing/metering.js';
-import { costOf, formatMoney, parseMoney, parsePrice } from '../../src/core/money.js';
+import { costOf, formatMoney, parseMoney, parsePrice, worstCaseCost } from '../../src/core/money.js';
 
 const price = fc.integer({ min: 0, max: 100_000_000 }).map((micro) => BigInt(micro)); // up to 100 per 1M tokens
-const prices = fc.record({ input: price, output: price, cachedInput: price });
+const prices = fc.record({ input: price, output: price, cachedInput: price, cacheWrite: price, cacheWrite1h: price });
 
 describe('exact money', () => {
   it('formats and parses every amount without loss', () => {
@@ -30,11 +30,17 @@ describe('exact money', () => {
   });
 
   it('reserves at least what any settle within the request limits can cost (reserve ≥ settle)', () => {
+    // Any split of the prompt into uncached, cache reads and both cache writes, at any prices.
+    const split = fc.tuple(fc.nat(100), fc.nat(100), fc.nat(100));
     fc.assert(
-      fc.property(prices, fc.nat(100_000), fc.nat(100_000), fc.nat(1000), fc.nat(100), (pr, counted, maxTokens, cached, pct) => {
-        const reserved = costOf({ promptTokens: promptReserveTokens(counted), completionTokens: maxTokens }, pr);
+      fc.property(prices, fc.nat(100_000), fc.nat(100_000), split, fc.nat(100), (pr, counted, maxTokens, [c, w, w1h], pct) => {
+        const reserved = worstCaseCost(promptReserveTokens(counted), maxTokens, pr);
         const actualPrompt = Math.floor((counted * (100 + pct / 4)) / 100); // up to 25% more than our tokenizer counted
-        const actual = costOf({ promptTokens: actualPrompt, completionTokens: Math.floor((maxTokens * pct) / 100), cachedTokens: Math.min(cached, actualPrompt) }, { ...pr, cachedInput: pr.cachedInput > pr.input ? pr.input : pr.cachedInput });
+        const part = (share: number) => Math.floor((actualPrompt * share) / 300);
+        const actual = costOf(
+          { promptTokens: actualPrompt, completionTokens: Math.floor((maxTokens * pct) / 100), cachedTokens: part(c), cacheWriteTokens: part(w), cacheWrite1hTokens: part(w1h) },
+          pr,
+        );
         return actual <= reserved;
       }),
     );

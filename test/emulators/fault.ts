@@ -49,10 +49,12 @@ export interface Script {
   /** Default `tool_calls` when toolCalls are scripted, else `stop`. */
   finishReason?: 'stop' | 'length' | 'tool_calls';
   /**
-   * `input` = all prompt tokens including `cached`; `output` = all completion tokens including `reasoning`.
+   * `input` = all prompt tokens including `cached` (cache reads) and `cacheWrite` / `cacheWrite1h`
+   * (cache writes at the 5-minute / 1-hour TTL, reported by Anthropic only);
+   * `output` = all completion tokens including `reasoning`.
    * Default: ceil(chars/4) of the request's text / the scripted output.
    */
-  usage?: { input: number; output: number; cached?: number; reasoning?: number };
+  usage?: { input: number; output: number; cached?: number; cacheWrite?: number; cacheWrite1h?: number; reasoning?: number };
   /** How many content deltas to split text (and reasoning) into when streaming (default 3). */
   chunks?: number;
 }
@@ -134,7 +136,7 @@ export interface ResolvedScript {
   reasoning: string;
   toolCalls: Array<{ name: string; arguments: Record<string, unknown> }>;
   finishReason: 'stop' | 'length' | 'tool_calls';
-  usage: { input: number; output: number; cached: number; reasoning: number };
+  usage: { input: number; output: number; cached: number; cacheWrite: number; cacheWrite1h: number; reasoning: number };
   chunks: number;
 }
 
@@ -147,6 +149,10 @@ export function resolveScript(script: Script, provider: string, promptText: stri
   const reasoningTokens = script.usage?.reasoning ?? (reasoning ? tokens(reasoning.length) : 0);
   const output = script.usage?.output ?? Math.max(1, tokens(text.length + argsChars) + reasoningTokens);
   const input = script.usage?.input ?? Math.max(1, tokens(promptText.length));
+  // Reads and writes are parts of input: each is capped by what the others left.
+  const cached = Math.min(script.usage?.cached ?? 0, input);
+  const cacheWrite = Math.min(script.usage?.cacheWrite ?? 0, input - cached);
+  const cacheWrite1h = Math.min(script.usage?.cacheWrite1h ?? 0, input - cached - cacheWrite);
   return {
     text,
     reasoning,
@@ -155,7 +161,9 @@ export function resolveScript(script: Script, provider: string, promptText: stri
     usage: {
       input,
       output,
-      cached: Math.min(script.usage?.cached ?? 0, input),
+      cached,
+      cacheWrite,
+      cacheWrite1h,
       reasoning: Math.min(reasoningTokens, output),
     },
     chunks: Math.max(1, script.chunks ?? 3),

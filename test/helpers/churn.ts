@@ -6,7 +6,7 @@ import type { Db } from '../../src/db/open-database.js';
 /** A free test-mode reservation of one prompt token on a key. */
 export const freeReservation = (projectId: string, apiKeyId: string): Reservation => ({
   requestId: newId('req'), projectId, apiKeyId, endpoint: 'chat', modelId: 'm', cost: 0n, promptTokens: 1,
-  prices: { input: 0n, output: 0n, cachedInput: 0n }, priceText: { input: '0', output: '0', cachedInput: '0' },
+  prices: { input: 0n, output: 0n, cachedInput: 0n, cacheWrite: 0n, cacheWrite1h: 0n }, priceText: { input: '0', output: '0', cachedInput: '0', cacheWrite: '0', cacheWrite1h: '0' },
   stream: false, test: true, replicaId: 'rep_churn',
 });
 

@@ -5,6 +5,7 @@ import { auditedChange } from '../audit/audited-change.js';
 import { findModel, type ModelWithRoutes } from '../catalogue/model-queries.js';
 import { upsertModel } from '../catalogue/upsert-model.js';
 import { GatewayError } from '../errors.js';
+import { defaultCacheWritePrice, parsePrice } from '../money.js';
 import type { Gateway } from '../gateway.js';
 import { identifierText } from '../../contract/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } from './admin-inputs.js';
@@ -35,6 +36,8 @@ const upsertInput = (providers: readonly string[]) =>
     inputPrice: priceInput,
     outputPrice: priceInput,
     cachedInputPrice: priceInput.nullish(),
+    cacheWritePrice: priceInput.nullish(),
+    cacheWrite1hPrice: priceInput.nullish(),
     contextWindow: positiveInt.nullish(),
     maxOutputTokens: positiveInt.nullish(),
     dimensions: positiveInt.nullish(),
@@ -44,7 +47,23 @@ const upsertInput = (providers: readonly string[]) =>
       .nullish(),
     enabled: z.boolean().nullish(),
     routes: z.array(routeInput(providers)).min(1, 'a model needs at least one route').max(20),
+  })
+  .superRefine((m, ctx) => {
+    // An unset cache-write price is 1.25 × input; refused here (not rounded) when that needs more than 6 decimals.
+    if (m.kind === 'chat' && m.cacheWritePrice == null) {
+      const problem = cacheWriteDefaultProblem(m.inputPrice);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['cacheWritePrice'], message: problem });
+    }
   });
+
+function cacheWriteDefaultProblem(inputPrice: string): string | undefined {
+  try {
+    defaultCacheWritePrice(parsePrice(inputPrice));
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /**
  * Creates a model or replaces it whole (prices, routes, fallbacks...), then
@@ -70,6 +89,8 @@ export async function upsertModelAction(deps: Deps, actor: string, input: Action
       inputPrice: data.inputPrice,
       outputPrice: data.outputPrice,
       ...(data.cachedInputPrice != null ? { cachedInputPrice: data.cachedInputPrice } : {}),
+      ...(data.cacheWritePrice != null ? { cacheWritePrice: data.cacheWritePrice } : {}),
+      ...(data.cacheWrite1hPrice != null ? { cacheWrite1hPrice: data.cacheWrite1hPrice } : {}),
       ...(data.contextWindow != null ? { contextWindow: data.contextWindow } : {}),
       ...(data.maxOutputTokens != null ? { maxOutputTokens: data.maxOutputTokens } : {}),
       ...(data.dimensions != null ? { dimensions: data.dimensions } : {}),

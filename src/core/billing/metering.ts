@@ -5,7 +5,7 @@ import type { GatewayError } from '../errors.js';
 import type { Endpoint } from '../../contract/endpoints.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logger.js';
-import { costOf, formatMoney, type Prices } from '../money.js';
+import { costOf, formatMoney, type Prices, priceText, worstCaseCost } from '../money.js';
 import type { RequestContext } from '../request-context.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 import { recordRejection } from './record-rejection.js';
@@ -39,8 +39,8 @@ interface QueuedSettlement {
   queuedAt: number;
 }
 
-const ZERO_PRICES: Prices = { input: 0n, output: 0n, cachedInput: 0n };
-const ZERO_PRICE_TEXT = { input: '0', output: '0', cachedInput: '0' };
+const ZERO_PRICES: Prices = { input: 0n, output: 0n, cachedInput: 0n, cacheWrite: 0n, cacheWrite1h: 0n };
+const ZERO_PRICE_TEXT = priceText(ZERO_PRICES);
 
 // The tokenizer is exact for OpenAI models and an estimate for others; the
 // margin keeps the worst case a worst case, since charges are capped by it.
@@ -152,10 +152,8 @@ export class Metering {
   ): Promise<Meter> {
     const test = ctx.key.mode === 'test';
     const prices = test ? ZERO_PRICES : model.prices;
-    const cost = costOf(
-      { promptTokens: promptReserveTokens(estimate.promptTokens), completionTokens: estimate.maxCompletionTokens },
-      prices,
-    );
+    // Every prompt token at the dearest prompt price: a prompt written whole to the cache must fit under the cap.
+    const cost = worstCaseCost(promptReserveTokens(estimate.promptTokens), estimate.maxCompletionTokens, prices);
     const reservation: Reservation = {
         requestId: ctx.requestId,
         projectId: ctx.key.projectId,

@@ -46,7 +46,7 @@ export async function recoverStaleReservations(db: Db, rule: StaleRule, onSettle
           completionTokens: 0,
           cachedTokens: 0,
           reasoningTokens: 0,
-          cost: costOf({ promptTokens: row.promptTokens, completionTokens: 0 }, { input: price, output: 0n, cachedInput: price }),
+          cost: costOf({ promptTokens: row.promptTokens, completionTokens: 0 }, { input: price, output: 0n, cachedInput: price, cacheWrite: price, cacheWrite1h: price }),
           attempts: 0,
         };
       }),

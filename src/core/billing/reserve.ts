@@ -4,7 +4,7 @@ import type { Db, DbOrTx } from '../../db/open-database.js';
 import { preparedSql } from '../../db/prepared-sql.js';
 import { apiKeys, projects, usageRecords } from '../../db/schema.js';
 import { GatewayError } from '../errors.js';
-import { formatMoney, type Prices } from '../money.js';
+import { formatMoney, type PriceText, type Prices } from '../money.js';
 
 export interface Reservation {
   requestId: string;
@@ -16,7 +16,8 @@ export interface Reservation {
   cost: bigint;
   promptTokens: number;
   prices: Prices;
-  priceText: { input: string; output: string; cachedInput: string };
+  /** The prices in force, recorded on the row so old charges stay auditable. */
+  priceText: PriceText;
   stream: boolean;
   test: boolean;
   replicaId: string;
@@ -80,6 +81,8 @@ function prepareInsert(db: DbOrTx) {
       inputPrice: ph('inputPrice'),
       outputPrice: ph('outputPrice'),
       cachedInputPrice: ph('cachedInputPrice'),
+      cacheWritePrice: ph('cacheWritePrice'),
+      cacheWrite1hPrice: ph('cacheWrite1hPrice'),
       stream: ph('stream'),
       test: ph('test'),
       replicaId: ph('replicaId'),
@@ -106,6 +109,8 @@ export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: str
     inputPrice: r.priceText.input,
     outputPrice: r.priceText.output,
     cachedInputPrice: r.priceText.cachedInput,
+    cacheWritePrice: r.priceText.cacheWrite,
+    cacheWrite1hPrice: r.priceText.cacheWrite1h,
     stream: r.stream,
     test: r.test,
     replicaId: r.replicaId,
@@ -116,12 +121,12 @@ export async function insertReservation(db: DbOrTx, r: Reservation, leaseId: str
 const insertReservationsStatement = preparedSql(
   'insert_reservations',
   sql`INSERT INTO usage_records (id, project_id, api_key_id, endpoint, model_id, status, prompt_tokens, reserved_cost,
-      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id)
+      input_price, output_price, cached_input_price, cache_write_price, cache_write_1h_price, stream, test, replica_id, lease_id)
     SELECT id, project_id, api_key_id, endpoint, model_id, 'reserved', prompt_tokens, reserved_cost,
-      input_price, output_price, cached_input_price, stream, test, replica_id, lease_id
+      input_price, output_price, cached_input_price, cache_write_price, cache_write_1h_price, stream, test, replica_id, lease_id
     FROM json_to_recordset(${sql.placeholder('rows')}::text::json) AS v(id text, project_id text, api_key_id text, endpoint text,
       model_id text, prompt_tokens int, reserved_cost numeric, input_price numeric, output_price numeric,
-      cached_input_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`,
+      cached_input_price numeric, cache_write_price numeric, cache_write_1h_price numeric, stream boolean, test boolean, replica_id text, lease_id text)`,
 );
 
 /**
@@ -141,6 +146,8 @@ export async function insertReservations(db: Db, batch: ReadonlyArray<{ reservat
     input_price: r.priceText.input,
     output_price: r.priceText.output,
     cached_input_price: r.priceText.cachedInput,
+    cache_write_price: r.priceText.cacheWrite,
+    cache_write_1h_price: r.priceText.cacheWrite1h,
     stream: r.stream,
     test: r.test,
     replica_id: r.replicaId,

@@ -3,7 +3,8 @@ import type { Db } from '../../db/open-database.js';
 import { modelRoutes, models } from '../../db/schema.js';
 import type { ModelCapabilities } from '../../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
-import { parsePrice, type Prices } from '../money.js';
+import { type PriceText, type Prices, priceText } from '../money.js';
+import { effectivePrices } from './model-prices.js';
 
 /** Output ceiling reserved for when neither the request nor the model sets one. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
@@ -22,8 +23,9 @@ export interface CatalogueModel {
   ownedBy: string;
   /** Unix seconds, for the OpenAI model object. */
   created: number;
+  /** Every price in force, the unset ones at their defaults (model-prices.ts). */
   prices: Prices;
-  priceText: { input: string; output: string; cachedInput: string };
+  priceText: PriceText;
   contextWindow: number | null;
   maxOutputTokens: number;
   dimensions: number | null;
@@ -47,7 +49,8 @@ export class Catalogue {
     bus: EventBus,
   ) {
     this.#unsubscribe = bus.subscribe('invalidate', (event) => {
-      if (event.kind === 'catalogue') void this.reload();
+      // A reload that fails keeps the catalogue in force; ready() and the admin actions report the error.
+      if (event.kind === 'catalogue') this.reload().catch(() => {});
     });
   }
 
@@ -59,14 +62,20 @@ export class Catalogue {
       ]);
       const next = new Map<string, CatalogueModel>();
       for (const row of rows) {
-        const cached = row.cachedInputPrice ?? row.inputPrice;
+        let prices: Prices;
+        try {
+          prices = effectivePrices(row);
+        } catch (e) {
+          // Only a row written around upsertModel can get here: no price is guessed.
+          throw new RangeError(`model ${row.id}: ${(e as Error).message}`);
+        }
         next.set(row.id, {
           id: row.id,
           kind: row.kind,
           ownedBy: row.ownedBy,
           created: Math.floor(row.createdAt.getTime() / 1000),
-          prices: { input: parsePrice(row.inputPrice), output: parsePrice(row.outputPrice), cachedInput: parsePrice(cached) },
-          priceText: { input: row.inputPrice, output: row.outputPrice, cachedInput: cached },
+          prices,
+          priceText: priceText(prices),
           contextWindow: row.contextWindow,
           maxOutputTokens: row.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
           dimensions: row.dimensions,

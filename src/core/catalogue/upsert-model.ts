@@ -4,20 +4,28 @@ import { modelRoutes, models } from '../../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import { newId } from '../../contract/ids.js';
 import type { CatalogueSeed } from './default-catalogue.js';
+import { effectivePrices } from './model-prices.js';
 
 export type UpsertModelInput = Omit<CatalogueSeed, 'routes'> & {
   routes: Array<{ provider: string; upstreamModel: string; priority?: number; weight?: number }>;
   enabled?: boolean;
 };
 
-/** Creates or replaces a model with its routes in one transaction. */
+/**
+ * Creates or replaces a model with its routes in one transaction. Refuses
+ * prices whose unset cache-write default could not be charged exactly, so
+ * every stored model loads (model-prices.ts).
+ */
 export async function upsertModel(db: DbOrTx, input: UpsertModelInput, bus?: EventBus): Promise<void> {
+  effectivePrices(input);
   const values = {
     kind: input.kind,
     ownedBy: input.ownedBy,
     inputPrice: input.inputPrice,
     outputPrice: input.outputPrice,
     cachedInputPrice: input.cachedInputPrice ?? null,
+    cacheWritePrice: input.cacheWritePrice ?? null,
+    cacheWrite1hPrice: input.cacheWrite1hPrice ?? null,
     contextWindow: input.contextWindow ?? null,
     maxOutputTokens: input.maxOutputTokens ?? null,
     dimensions: input.dimensions ?? null,

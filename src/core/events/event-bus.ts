@@ -16,6 +16,9 @@ export interface UsageEvent {
   completionTokens: number;
   cachedTokens: number;
   reasoningTokens: number;
+  /** Part of promptTokens written to the prompt cache (5-minute, 1-hour TTL); absent when none. */
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
   /** Decimal string in the deployment currency. */
   cost: string;
   latencyMs: number | null;

@@ -1,5 +1,7 @@
 import { deleteModelAction, upsertModelAction } from '../../core/admin/model-actions.js';
 import { findModel, listModels, type ModelRouteRow, type ModelWithRoutes } from '../../core/catalogue/model-queries.js';
+import { effectivePrices } from '../../core/catalogue/model-prices.js';
+import { formatPrice } from '../../core/money.js';
 import type { ModelCapabilities as Capabilities } from '../../db/schema.js';
 import { builder } from '../builder.js';
 import { providerIdsDescription } from './provider-descriptions.js';
@@ -42,6 +44,29 @@ export const Model = builder.objectRef<ModelWithRoutes>('Model').implement({
       nullable: true,
       description: 'Null: cached prompt tokens cost the input price.',
       resolve: (m) => (m.model.cachedInputPrice === null ? null : decimalText(m.model.cachedInputPrice)),
+    }),
+    cacheWritePrice: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: "As set, per 1M prompt tokens written to the provider's prompt cache with the 5-minute TTL. Null: the default, see effectiveCacheWritePrice.",
+      resolve: (m) => (m.model.cacheWritePrice === null ? null : decimalText(m.model.cacheWritePrice)),
+    }),
+    cacheWrite1hPrice: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'As set, per 1M prompt tokens written with the 1-hour TTL. Null: the default, see effectiveCacheWrite1hPrice.',
+      resolve: (m) => (m.model.cacheWrite1hPrice === null ? null : decimalText(m.model.cacheWrite1hPrice)),
+    }),
+    effectiveCacheWritePrice: t.field({
+      type: 'Decimal',
+      description:
+        "The 5-minute cache-write price charged: cacheWritePrice, else 1.25 × inputPrice (Anthropic's rate; an embedding model, which has no prompt cache, its inputPrice). Every prompt token is reserved for at the dearest of inputPrice, cachedInputPrice and both write prices.",
+      resolve: (m) => formatPrice(effectivePrices(m.model).cacheWrite),
+    }),
+    effectiveCacheWrite1hPrice: t.field({
+      type: 'Decimal',
+      description: 'The 1-hour cache-write price charged: cacheWrite1hPrice, else 2 × inputPrice (an embedding model: its inputPrice).',
+      resolve: (m) => formatPrice(effectivePrices(m.model).cacheWrite1h),
     }),
     contextWindow: t.int({ nullable: true, resolve: (m) => m.model.contextWindow }),
     maxOutputTokens: t.int({ nullable: true, resolve: (m) => m.model.maxOutputTokens }),
@@ -92,6 +117,12 @@ const UpsertModelInput = builder.inputType('UpsertModelInput', {
     inputPrice: t.field({ type: 'Decimal', required: true, description: 'Per 1M prompt tokens.' }),
     outputPrice: t.field({ type: 'Decimal', required: true, description: 'Per 1M completion tokens.' }),
     cachedInputPrice: t.field({ type: 'Decimal', description: 'Per 1M cached prompt tokens; default: the input price.' }),
+    cacheWritePrice: t.field({
+      type: 'Decimal',
+      description:
+        'Per 1M prompt tokens written to the prompt cache (5-minute TTL); default: 1.25 × the input price. Required when that default would need more than 6 decimals.',
+    }),
+    cacheWrite1hPrice: t.field({ type: 'Decimal', description: 'Per 1M prompt tokens written to the prompt cache (1-hour TTL); default: 2 × the input price.' }),
     contextWindow: t.int(),
     maxOutputTokens: t.int({ description: 'Reserved for when a request sets no max_tokens.' }),
     dimensions: t.int({ description: 'Embedding vector size.' }),

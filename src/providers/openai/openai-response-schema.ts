@@ -9,7 +9,10 @@ export const openaiUsageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative().nullish(),
   total_tokens: z.number().int().nonnegative().nullish(),
-  prompt_tokens_details: z.object({ cached_tokens: z.number().int().nullish() }).nullish(),
+  // cache_write_*: another gateway of ours (or OpenRouter, which names its writes the same) reports cache writes here.
+  prompt_tokens_details: z
+    .object({ cached_tokens: z.number().int().nullish(), cache_write_tokens: z.number().int().nullish(), cache_write_1h_tokens: z.number().int().nullish() })
+    .nullish(),
   completion_tokens_details: z.object({ reasoning_tokens: z.number().int().nullish() }).nullish(),
   // DeepSeek reports its context cache this way.
   prompt_cache_hit_tokens: z.number().int().nullish(),
