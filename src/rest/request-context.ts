@@ -57,7 +57,8 @@ export async function requestContext(gateway: Gateway, request: FastifyRequest, 
     key,
     client: new HttpClientConnection(reply),
     // From when Fastify took the request, so admission time includes reading and parsing the body.
-    receivedAt: Date.now() - reply.elapsedTime,
+    // Whole milliseconds: admission_ms is an integer column, and elapsedTime has fractions.
+    receivedAt: Math.round(Date.now() - reply.elapsedTime),
     attempts: [],
     ...(key.mode === 'test' && typeof scenario === 'string' ? { hints: { [MOCK_SCENARIO_HEADER]: scenario } } : {}),
     // Marks of gateways in front of this one go on upstream with ours (core/routing/upstream-hop.ts).
