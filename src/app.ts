@@ -11,6 +11,7 @@ import { loopGuard } from './rest/loop-guard.js';
 import { balanceRoutes } from './rest/routes/balance.js';
 import { chatRoutes } from './rest/routes/chat.js';
 import { embeddingRoutes } from './rest/routes/embeddings.js';
+import { geminiRoutes } from './rest/routes/gemini.js';
 import { healthRoutes } from './rest/routes/health.js';
 import { metricsRoutes } from './rest/routes/metrics.js';
 import { modelRoutes } from './rest/routes/models.js';
@@ -71,6 +72,9 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     },
     { prefix: '/api' },
   );
+  // The Gemini door: Google's paths, its auth and its error shape, in scopes of its own.
+  await app.register(async (scope) => geminiRoutes(scope, gateway, '/models/*'), { prefix: '/v1beta' });
+  await app.register(async (scope) => geminiRoutes(scope, gateway, '/*'), { prefix: '/v1/models' });
   await registerGraphQL(app, gateway);
   webRoutes(app);
   return app;
