@@ -10,6 +10,7 @@ import './upstream-key.js';
 import './ledger.js';
 import './usage.js';
 import './audit.js';
+import './responses.js';
 import './operator.js';
 import { builder } from '../builder.js';
 

@@ -156,7 +156,7 @@ export class ResponseStore {
   }
 
   /** An operator's read: any project's response, or undefined. */
-  async findAny(id: string): Promise<(StoredResponse & { inputItems: StoredItem[] }) | undefined> {
+  async findAny(id: string): Promise<(StoredResponse & { inputItems: StoredItem[]; previousResponseId: string | null; createdAt: Date; updatedAt: Date }) | undefined> {
     const [row] = await this.db.select().from(responses).where(eq(responses.id, id));
     if (!row) return undefined;
     return { ...row, body: row.body as ResponseBody, inputItems: row.inputItems as StoredItem[] };
