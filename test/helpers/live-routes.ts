@@ -16,7 +16,8 @@ export interface LiveKey {
 
 /**
  * A catalogue model routed to upstream emulators, priced 1 per 1M input
- * tokens and 2 per 1M output tokens so costs are easy to check.
+ * tokens and 2 per 1M output tokens so costs are easy to check. Cache writes
+ * cost the input price too, so a reservation is prompt × 1 + output × 2.
  */
 export async function liveModel(
   gw: TestGateway,
@@ -32,6 +33,8 @@ export async function liveModel(
       inputPrice: '1',
       outputPrice: '2',
       cachedInputPrice: '0.5',
+      cacheWritePrice: '1',
+      cacheWrite1hPrice: '1',
       maxOutputTokens: options.maxOutputTokens ?? 1000,
       ...(options.kind === 'embedding' ? { dimensions: 8 } : {}),
       fallbacks: options.fallbacks ?? [],

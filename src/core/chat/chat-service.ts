@@ -64,6 +64,8 @@ const usageCounts = (u: Usage | null | undefined): UsageCounts | undefined =>
         completionTokens: u.completion_tokens,
         cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
         reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+        cacheWriteTokens: u.prompt_tokens_details?.cache_write_tokens ?? 0,
+        cacheWrite1hTokens: u.prompt_tokens_details?.cache_write_1h_tokens ?? 0,
       }
     : undefined;
 

@@ -1,0 +1,160 @@
+// Exact cost with prompt caching on every door × upstream pair whose upstream
+// reports cache reads or writes: each row scripts the upstream's usage,
+// sends one request through the door's own official SDK, and checks the
+// usage row's tokens, prices in force and cost against a decimal worked out
+// by hand. Only Anthropic reports cache writes; OpenAI and Gemini report
+// reads (their writes cost plain input).
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
+import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
+import { usageRecords } from '../../src/db/schema.js';
+import { type Emulator, type Script, startAnthropicEmulator, startGeminiEmulator, startOpenAIEmulator } from '../emulators/index.js';
+import { plain } from '../helpers/use-test-database.js';
+import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+
+type Upstream = 'openai' | 'anthropic' | 'gemini';
+
+// Prices per 1M tokens. The write prices are left unset: the defaults
+// (1.25 × and 2 × input) are what these rows charge.
+const MODELS: Record<Upstream, { id: string; inputPrice: string; outputPrice: string; cachedInputPrice: string }> = {
+  openai: { id: 'cache-gpt', inputPrice: '2', outputPrice: '8', cachedInputPrice: '0.5' },
+  anthropic: { id: 'cache-claude', inputPrice: '3', outputPrice: '15', cachedInputPrice: '0.3' },
+  gemini: { id: 'cache-gemini', inputPrice: '0.3', outputPrice: '2.5', cachedInputPrice: '0.075' },
+};
+const PRICES_IN_FORCE: Record<Upstream, string[]> = {
+  // input, cached input, cache write (5m), cache write (1h), output
+  openai: ['2', '0.5', '2.5', '4', '8'],
+  anthropic: ['3', '0.3', '3.75', '6', '15'],
+  gemini: ['0.3', '0.075', '0.375', '0.6', '2.5'],
+};
+
+/**
+ * A prompt of about 6,000 tokens: the reservation counts the real prompt, so
+ * the usage the emulators report (up to 5,000 prompt tokens) stays under it
+ * and each row's cost is its own, not the cap.
+ */
+const PROMPT = 'cache '.repeat(6000);
+const MAX_TOKENS = 300;
+
+interface Row {
+  door: string;
+  upstream: Upstream;
+  stream: boolean;
+  usage: NonNullable<Script['usage']>;
+  /** What the row records: prompt (all input), cached, cache writes 5m / 1h, completion. */
+  tokens: [number, number, number, number, number];
+  cost: string;
+}
+
+const rows: Row[] = [
+  // 464 × 2 + 1536 × 0.5 + 100 × 8 = 928 + 768 + 800 → 0.002496
+  { door: 'chat', upstream: 'openai', stream: false, usage: { input: 2000, cached: 1536, output: 100 }, tokens: [2000, 1536, 0, 0, 100], cost: '0.002496' },
+  // Whole prompt cached: 1024 × 0.5 + 10 × 8 = 512 + 80 → 0.000592
+  { door: 'chat', upstream: 'openai', stream: true, usage: { input: 1024, cached: 1024, output: 10 }, tokens: [1024, 1024, 0, 0, 10], cost: '0.000592' },
+  // 500 × 3 + 3000 × 0.3 + 1000 × 3.75 + 500 × 6 + 200 × 15 = 1500 + 900 + 3750 + 3000 + 3000 → 0.01215
+  {
+    door: 'chat',
+    upstream: 'anthropic',
+    stream: false,
+    usage: { input: 5000, cached: 3000, cacheWrite: 1000, cacheWrite1h: 500, output: 200 },
+    tokens: [5000, 3000, 1000, 500, 200],
+    cost: '0.01215',
+  },
+  // The same in a stream: the TTL split arrives in message_start, the totals in message_delta.
+  {
+    door: 'chat',
+    upstream: 'anthropic',
+    stream: true,
+    usage: { input: 5000, cached: 3000, cacheWrite: 1000, cacheWrite1h: 500, output: 200 },
+    tokens: [5000, 3000, 1000, 500, 200],
+    cost: '0.01215',
+  },
+  // Whole prompt cached: 4000 × 0.3 + 50 × 15 = 1200 + 750 → 0.00195
+  { door: 'chat', upstream: 'anthropic', stream: false, usage: { input: 4000, cached: 4000, output: 50 }, tokens: [4000, 4000, 0, 0, 50], cost: '0.00195' },
+  // Whole prompt written with the 1-hour TTL: 4000 × 6 + 10 × 15 = 24000 + 150 → 0.02415
+  { door: 'chat', upstream: 'anthropic', stream: false, usage: { input: 4000, cacheWrite1h: 4000, output: 10 }, tokens: [4000, 0, 0, 4000, 10], cost: '0.02415' },
+  // 1000 × 0.3 + 2000 × 0.075 + 100 × 2.5 = 300 + 150 + 250 → 0.0007
+  { door: 'chat', upstream: 'gemini', stream: false, usage: { input: 3000, cached: 2000, output: 100 }, tokens: [3000, 2000, 0, 0, 100], cost: '0.0007' },
+  // Whole prompt cached: 1000 × 0.075 + 10 × 2.5 = 75 + 25 → 0.0001
+  { door: 'chat', upstream: 'gemini', stream: true, usage: { input: 1000, cached: 1000, output: 10 }, tokens: [1000, 1000, 0, 0, 10], cost: '0.0001' },
+];
+
+let gw: TestGateway;
+const emulators = {} as Record<Upstream, Emulator>;
+let secret: string;
+
+beforeAll(async () => {
+  const [started, openai, anthropic, gemini] = await Promise.all([startGateway(), startOpenAIEmulator(), startAnthropicEmulator(), startGeminiEmulator()]);
+  gw = started;
+  Object.assign(emulators, { openai, anthropic, gemini });
+  for (const upstream of ['openai', 'anthropic', 'gemini'] as const) {
+    const m = MODELS[upstream];
+    await upsertModel(gw.database.db, { ...m, kind: 'chat', ownedBy: 'test', maxOutputTokens: 1000, routes: [{ provider: upstream, upstreamModel: m.id }] }, gw.gateway.bus);
+    await addUpstreamKey(gw.database.db, gw.gateway.secrets, gw.gateway.bus, gw.gateway.providers, {
+      provider: upstream,
+      label: `cache-${upstream}`,
+      secret: `sk-cache-${upstream}`,
+      baseUrl: emulators[upstream].url,
+      priority: 0,
+      weight: 1,
+      models: [m.id],
+    });
+  }
+  await Promise.all([gw.gateway.catalogue.reload(), gw.gateway.pool.reload()]);
+  ({ secret } = await gw.project({ mode: 'live', balance: '10' }));
+});
+afterAll(async () => {
+  await gw?.close();
+  for (const e of Object.values(emulators)) await e.close();
+});
+
+/** Sends the row's request through its door; returns the request id and the door's own usage object. */
+async function send(row: Row): Promise<{ requestId: string; usage: unknown }> {
+  const model = MODELS[row.upstream].id;
+  const client = gw.client(secret);
+  const messages = [{ role: 'user' as const, content: PROMPT }];
+  if (row.stream) {
+    const { data, response } = await client.chat.completions
+      .create({ model, messages, max_tokens: MAX_TOKENS, stream: true, stream_options: { include_usage: true }, prompt_cache_key: 'tenant-7' })
+      .withResponse();
+    let usage: unknown;
+    for await (const chunk of data) if (chunk.usage) usage = chunk.usage;
+    return { requestId: response.headers.get('x-request-id')!, usage };
+  }
+  const { data, response } = await client.chat.completions.create({ model, messages, max_tokens: MAX_TOKENS, prompt_cache_key: 'tenant-7' }).withResponse();
+  return { requestId: response.headers.get('x-request-id')!, usage: data.usage };
+}
+
+/** What the door reports, in its own shape, as [prompt, cached, write 5m, write 1h, completion]. */
+function doorTokens(row: Row, usage: unknown): number[] {
+  const u = usage as {
+    prompt_tokens: number;
+    completion_tokens: number;
+    prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
+  };
+  const d = u.prompt_tokens_details ?? {};
+  return [u.prompt_tokens, d.cached_tokens ?? 0, d.cache_write_tokens ?? 0, d.cache_write_1h_tokens ?? 0, u.completion_tokens];
+}
+
+describe('exact cost with prompt caching, door × upstream', () => {
+  it.each(rows.map((r) => [`${r.door} door × ${r.upstream}${r.stream ? ' (stream)' : ''}: ${r.tokens.join('/')} → ${r.cost}`, r] as const))('%s', async (_name, row) => {
+    emulators[row.upstream].setScript({ text: 'Cached.', usage: row.usage });
+    const { requestId, usage } = await send(row);
+    expect(doorTokens(row, usage)).toEqual(row.tokens);
+    await gw.gateway.metering.idle();
+    const [r] = await gw.database.db.select().from(usageRecords).where(eq(usageRecords.id, requestId));
+    expect(r).toMatchObject({ status: 'ok', provider: row.upstream, endpoint: row.door, stream: row.stream });
+    expect([r!.promptTokens, r!.cachedTokens, r!.cacheWriteTokens, r!.cacheWrite1hTokens, r!.completionTokens]).toEqual(row.tokens);
+    expect([plain(r!.inputPrice), plain(r!.cachedInputPrice), plain(r!.cacheWritePrice), plain(r!.cacheWrite1hPrice), plain(r!.outputPrice)]).toEqual(PRICES_IN_FORCE[row.upstream]);
+    expect(plain(r!.cost)).toBe(row.cost);
+    // Charged whole: the reservation held more.
+    expect(Number(r!.reservedCost)).toBeGreaterThan(Number(r!.cost));
+  });
+
+  it("passes OpenAI's prompt_cache_key through to an OpenAI-wire upstream", () => {
+    const sent = emulators.openai.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    expect(sent.length).toBeGreaterThan(0);
+    for (const r of sent) expect(r.body.prompt_cache_key).toBe('tenant-7');
+  });
+});
