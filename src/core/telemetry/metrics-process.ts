@@ -13,6 +13,8 @@ export function processMetrics(): Registry {
   if (!registry) {
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    // Gauges named like counters, which promtool rightly flags; each is the sum of its per-type gauge.
+    for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) registry.removeSingleMetric(name);
   }
   return registry;
 }
