@@ -15,7 +15,7 @@ export function serializeError(err: unknown): unknown {
 export function createLogger(level: string, destination?: pino.DestinationStream): pino.Logger {
   const options: pino.LoggerOptions = {
     level,
-    redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+    redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-goog-api-key"]'],
     serializers: { err: serializeError },
   };
   return destination ? pino(options, destination) : pino(options);

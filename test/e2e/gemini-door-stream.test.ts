@@ -47,7 +47,7 @@ describe.each(UPSTREAMS)('streamGenerateContent over $id', (u) => {
   const emulator = () => emulators.get(u.id)!;
 
   it('streams text in several chunks, usageMetadata and finishReason on the last, and bills the stream exactly', async () => {
-    emulator().setScript({ text: TEXT, chunks: 4, usage: { input: 2000, output: 500 } });
+    emulator().setScript({ text: TEXT, chunks: 4, usage: { input: 200, output: 500 } });
     const stream = await genai().models.generateContentStream({ model, contents: 'Count please', config: { maxOutputTokens: 1000 } });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
@@ -56,13 +56,13 @@ describe.each(UPSTREAMS)('streamGenerateContent over $id', (u) => {
     expect(chunks.map((c) => c.text ?? '').join('')).toBe(TEXT);
     const last = chunks.at(-1)!;
     expect(last.candidates![0]!.finishReason).toBe('STOP');
-    expect(last.usageMetadata).toMatchObject({ promptTokenCount: 2000, candidatesTokenCount: 500, totalTokenCount: 2500 });
+    expect(last.usageMetadata).toMatchObject({ promptTokenCount: 200, candidatesTokenCount: 500, totalTokenCount: 700 });
     expect(chunks.slice(0, -1).every((c) => c.usageMetadata === undefined)).toBe(true);
     expect(new Set(chunks.map((c) => c.responseId)).size).toBe(1);
     const requestId = last.sdkHttpResponse!.headers!['x-request-id']!;
     const row = await usageRow(gw, requestId);
-    // 2000 input at 1/M + 500 output at 2/M.
-    expect(row).toMatchObject({ endpoint: 'generate_content', stream: true, status: 'ok', provider: u.id, promptTokens: 2000, completionTokens: 500, cost: '0.003000000000' });
+    // 200 input at 1/M + 500 output at 2/M (under the reservation's cap: 1000 output tokens at 2/M).
+    expect(row).toMatchObject({ endpoint: 'generate_content', stream: true, status: 'ok', provider: u.id, promptTokens: 200, completionTokens: 500, cost: '0.001200000000' });
   });
 
   it('streams a function call whole, with its arguments as an object', async () => {

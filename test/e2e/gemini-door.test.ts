@@ -3,9 +3,11 @@
 // generateContent, countTokens, embedContent, function calling, thinking and
 // JSON schemas reaching the upstream's own fields, errors as the SDK raises
 // them, and the usage rows the door writes.
+import { Writable } from 'node:stream';
 import { ApiError, GoogleGenAI, Type } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, type RecordedRequest, startAnthropicEmulator, startGeminiEmulator, startOpenAIEmulator } from '../emulators/index.js';
+import { createLogger } from '../../src/create-logger.js';
 import { liveModel } from '../helpers/live-routes.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { usageRow } from './provider-support.js';
@@ -51,12 +53,20 @@ const UPSTREAMS: Upstream[] = [
 ];
 
 let gw: TestGateway;
+/** Everything the gateway logged (at debug), searched for keys at the end. */
+let logged = '';
+const logSink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logged += chunk.toString();
+    done();
+  },
+});
 const emulators = new Map<Upstream['id'], Emulator>();
 let secret: string;
 const genai = (apiKey: string, apiVersion?: string) => new GoogleGenAI({ apiKey, httpOptions: { baseUrl: gw.url, ...(apiVersion ? { apiVersion } : {}) } });
 
 beforeAll(async () => {
-  const [started, ...emus] = await Promise.all([startGateway(), ...UPSTREAMS.map((u) => u.start())]);
+  const [started, ...emus] = await Promise.all([startGateway({ logger: createLogger('debug', logSink) }), ...UPSTREAMS.map((u) => u.start())]);
   gw = started as TestGateway;
   for (const [i, u] of UPSTREAMS.entries()) emulators.set(u.id, emus[i] as Emulator);
   for (const u of UPSTREAMS) {
@@ -105,6 +115,15 @@ describe.each(UPSTREAMS)('the Gemini door over $id', (u) => {
     const sent = lastSent(emulator()).body;
     expect(JSON.stringify(sent)).toContain('Be brief.');
     expect(JSON.stringify(sent)).toContain('Say hello');
+  });
+
+  it('reports cached input as cachedContentTokenCount and prices it at the cached rate', async () => {
+    emulator().setScript({ text: 'Cached.', usage: { input: 1000, output: 100, cached: 400 } });
+    const res = await genai(secret).models.generateContent({ model, contents: 'A long shared prefix', config: { maxOutputTokens: 500 } });
+    expect(res.usageMetadata).toMatchObject({ promptTokenCount: 1000, cachedContentTokenCount: 400, candidatesTokenCount: 100, totalTokenCount: 1100 });
+    const row = await usageRow(gw, requestIdOf(res));
+    // 600 uncached input at 1/M + 400 cached at 0.5/M + 100 output at 2/M.
+    expect(row).toMatchObject({ endpoint: 'generate_content', promptTokens: 1000, cachedTokens: 400, completionTokens: 100, cost: '0.001000000000' });
   });
 
   it('calls a function and takes its response back (functionCall → functionResponse)', async () => {
@@ -269,5 +288,25 @@ describe('the Gemini door', () => {
     expect(await malformed.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
     const noContents = await post('/v1beta/models/gd-gemini:generateContent', '{}');
     expect(await noContents.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringContaining('contents') } });
+  });
+
+  it('never logs a key sent as ?key=, x-goog-api-key or a bad key, even on failures', async () => {
+    const unknownKey = `pk_live_${'q'.repeat(32)}`;
+    const post = (query: string, headers: Record<string, string>, body: unknown) =>
+      fetch(`${gw.url}/v1beta/models/gd-gemini:generateContent${query}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const hello = { contents: [{ parts: [{ text: 'hi' }] }] };
+    expect((await post(`?key=${secret}`, {}, hello)).status).toBe(200);
+    expect((await post(`?key=${unknownKey}`, {}, hello)).status).toBe(401);
+    expect((await post('', { 'x-goog-api-key': unknownKey }, hello)).status).toBe(401);
+    expect((await post(`?key=${secret}`, {}, { contents: 'nope' })).status).toBe(400);
+    emulators.get('gemini')!.enqueue({ status: 500 });
+    expect((await post(`?key=${secret}`, {}, hello)).status).toBeGreaterThanOrEqual(500);
+    const stream = await fetch(`${gw.url}/v1beta/models/gd-gemini:streamGenerateContent?alt=sse&key=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hello) });
+    await stream.text();
+    await gw.gateway.metering.idle();
+    // The logs did record what happened (so the search means something)...
+    expect(logged.split('\n').filter((l) => l.startsWith('{')).length).toBeGreaterThan(0);
+    // ...and no key, whole or as its random part.
+    for (const key of [secret, unknownKey]) expect(logged).not.toContain(key.slice(-24));
   });
 });
