@@ -4,7 +4,10 @@
 // usage row's tokens, prices in force and cost against a decimal worked out
 // by hand. Only Anthropic reports cache writes; OpenAI and Gemini report
 // reads (their writes cost plain input).
+import Anthropic from '@anthropic-ai/sdk';
+import { type GenerateContentResponseUsageMetadata, GoogleGenAI } from '@google/genai';
 import { eq } from 'drizzle-orm';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
@@ -37,52 +40,41 @@ const PRICES_IN_FORCE: Record<Upstream, string[]> = {
 const PROMPT = 'cache '.repeat(6000);
 const MAX_TOKENS = 300;
 
-interface Row {
-  door: string;
+interface Scenario {
   upstream: Upstream;
-  stream: boolean;
   usage: NonNullable<Script['usage']>;
   /** What the row records: prompt (all input), cached, cache writes 5m / 1h, completion. */
   tokens: [number, number, number, number, number];
   cost: string;
 }
 
-const rows: Row[] = [
+// Each cost worked by hand: tokens × price per 1M, summed in millionths.
+const scenarios: Scenario[] = [
   // 464 × 2 + 1536 × 0.5 + 100 × 8 = 928 + 768 + 800 → 0.002496
-  { door: 'chat', upstream: 'openai', stream: false, usage: { input: 2000, cached: 1536, output: 100 }, tokens: [2000, 1536, 0, 0, 100], cost: '0.002496' },
+  { upstream: 'openai', usage: { input: 2000, cached: 1536, output: 100 }, tokens: [2000, 1536, 0, 0, 100], cost: '0.002496' },
   // Whole prompt cached: 1024 × 0.5 + 10 × 8 = 512 + 80 → 0.000592
-  { door: 'chat', upstream: 'openai', stream: true, usage: { input: 1024, cached: 1024, output: 10 }, tokens: [1024, 1024, 0, 0, 10], cost: '0.000592' },
+  { upstream: 'openai', usage: { input: 1024, cached: 1024, output: 10 }, tokens: [1024, 1024, 0, 0, 10], cost: '0.000592' },
   // 500 × 3 + 3000 × 0.3 + 1000 × 3.75 + 500 × 6 + 200 × 15 = 1500 + 900 + 3750 + 3000 + 3000 → 0.01215
-  {
-    door: 'chat',
-    upstream: 'anthropic',
-    stream: false,
-    usage: { input: 5000, cached: 3000, cacheWrite: 1000, cacheWrite1h: 500, output: 200 },
-    tokens: [5000, 3000, 1000, 500, 200],
-    cost: '0.01215',
-  },
-  // The same in a stream: the TTL split arrives in message_start, the totals in message_delta.
-  {
-    door: 'chat',
-    upstream: 'anthropic',
-    stream: true,
-    usage: { input: 5000, cached: 3000, cacheWrite: 1000, cacheWrite1h: 500, output: 200 },
-    tokens: [5000, 3000, 1000, 500, 200],
-    cost: '0.01215',
-  },
+  // (streamed, the TTL split arrives in message_start and the totals in message_delta)
+  { upstream: 'anthropic', usage: { input: 5000, cached: 3000, cacheWrite: 1000, cacheWrite1h: 500, output: 200 }, tokens: [5000, 3000, 1000, 500, 200], cost: '0.01215' },
   // Whole prompt cached: 4000 × 0.3 + 50 × 15 = 1200 + 750 → 0.00195
-  { door: 'chat', upstream: 'anthropic', stream: false, usage: { input: 4000, cached: 4000, output: 50 }, tokens: [4000, 4000, 0, 0, 50], cost: '0.00195' },
+  { upstream: 'anthropic', usage: { input: 4000, cached: 4000, output: 50 }, tokens: [4000, 4000, 0, 0, 50], cost: '0.00195' },
   // Whole prompt written with the 1-hour TTL: 4000 × 6 + 10 × 15 = 24000 + 150 → 0.02415
-  { door: 'chat', upstream: 'anthropic', stream: false, usage: { input: 4000, cacheWrite1h: 4000, output: 10 }, tokens: [4000, 0, 0, 4000, 10], cost: '0.02415' },
+  { upstream: 'anthropic', usage: { input: 4000, cacheWrite1h: 4000, output: 10 }, tokens: [4000, 0, 0, 4000, 10], cost: '0.02415' },
   // 1000 × 0.3 + 2000 × 0.075 + 100 × 2.5 = 300 + 150 + 250 → 0.0007
-  { door: 'chat', upstream: 'gemini', stream: false, usage: { input: 3000, cached: 2000, output: 100 }, tokens: [3000, 2000, 0, 0, 100], cost: '0.0007' },
+  { upstream: 'gemini', usage: { input: 3000, cached: 2000, output: 100 }, tokens: [3000, 2000, 0, 0, 100], cost: '0.0007' },
   // Whole prompt cached: 1000 × 0.075 + 10 × 2.5 = 75 + 25 → 0.0001
-  { door: 'chat', upstream: 'gemini', stream: true, usage: { input: 1000, cached: 1000, output: 10 }, tokens: [1000, 1000, 0, 0, 10], cost: '0.0001' },
+  { upstream: 'gemini', usage: { input: 1000, cached: 1000, output: 10 }, tokens: [1000, 1000, 0, 0, 10], cost: '0.0001' },
 ];
+
+/** The doors under test: their usage-row endpoint. */
+const DOORS = ['chat', 'responses', 'messages', 'generate_content'] as const;
+
+type Row = Scenario & { door: (typeof DOORS)[number]; stream: boolean };
+const rows: Row[] = DOORS.flatMap((door) => scenarios.flatMap((s) => [false, true].map((stream) => ({ ...s, door, stream }))));
 
 let gw: TestGateway;
 const emulators = {} as Record<Upstream, Emulator>;
-let secret: string;
 
 beforeAll(async () => {
   const [started, openai, anthropic, gemini] = await Promise.all([startGateway(), startOpenAIEmulator(), startAnthropicEmulator(), startGeminiEmulator()]);
@@ -102,48 +94,87 @@ beforeAll(async () => {
     });
   }
   await Promise.all([gw.gateway.catalogue.reload(), gw.gateway.pool.reload()]);
-  ({ secret } = await gw.project({ mode: 'live', balance: '10' }));
 });
 afterAll(async () => {
   await gw?.close();
   for (const e of Object.values(emulators)) await e.close();
 });
 
-/** Sends the row's request through its door; returns the request id and the door's own usage object. */
-async function send(row: Row): Promise<{ requestId: string; usage: unknown }> {
-  const model = MODELS[row.upstream].id;
-  const client = gw.client(secret);
-  const messages = [{ role: 'user' as const, content: PROMPT }];
-  if (row.stream) {
-    const { data, response } = await client.chat.completions
-      .create({ model, messages, max_tokens: MAX_TOKENS, stream: true, stream_options: { include_usage: true }, prompt_cache_key: 'tenant-7' })
-      .withResponse();
-    let usage: unknown;
-    for await (const chunk of data) if (chunk.usage) usage = chunk.usage;
-    return { requestId: response.headers.get('x-request-id')!, usage };
-  }
-  const { data, response } = await client.chat.completions.create({ model, messages, max_tokens: MAX_TOKENS, prompt_cache_key: 'tenant-7' }).withResponse();
-  return { requestId: response.headers.get('x-request-id')!, usage: data.usage };
+/** What a door reports, in its own usage shape, as [prompt, cached, write 5m, write 1h, completion]; null where the shape has no such field. */
+type DoorTokens = Array<number | null>;
+
+interface Door {
+  /** Sends the row's request through the door's own SDK; returns what the door reported. */
+  send(row: Row, secret: string): Promise<DoorTokens>;
 }
 
-/** What the door reports, in its own shape, as [prompt, cached, write 5m, write 1h, completion]. */
-function doorTokens(row: Row, usage: unknown): number[] {
-  const u = usage as {
-    prompt_tokens: number;
-    completion_tokens: number;
-    prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
-  };
-  const d = u.prompt_tokens_details ?? {};
-  return [u.prompt_tokens, d.cached_tokens ?? 0, d.cache_write_tokens ?? 0, d.cache_write_1h_tokens ?? 0, u.completion_tokens];
-}
+const doors: Record<Row['door'], Door> = {
+  chat: {
+    async send(row, secret) {
+      const client = gw.client(secret);
+      const body = { model: MODELS[row.upstream].id, messages: [{ role: 'user' as const, content: PROMPT }], max_tokens: MAX_TOKENS, prompt_cache_key: 'tenant-7' };
+      let usage: OpenAI.CompletionUsage | undefined;
+      if (row.stream) {
+        for await (const chunk of await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } })) usage = chunk.usage ?? usage;
+      } else {
+        usage = (await client.chat.completions.create(body)).usage;
+      }
+      // The gateway's own cache_write fields ride along in prompt_tokens_details (OpenAI SDKs keep unknown fields).
+      const d = (usage?.prompt_tokens_details ?? {}) as { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
+      return [usage!.prompt_tokens, d.cached_tokens ?? 0, d.cache_write_tokens ?? 0, d.cache_write_1h_tokens ?? 0, usage!.completion_tokens];
+    },
+  },
+  responses: {
+    async send(row, secret) {
+      const client = gw.client(secret);
+      const body = { model: MODELS[row.upstream].id, input: PROMPT, max_output_tokens: MAX_TOKENS, prompt_cache_key: 'tenant-7', store: false };
+      let usage: OpenAI.Responses.ResponseUsage | undefined;
+      if (row.stream) {
+        for await (const event of await client.responses.create({ ...body, stream: true })) if (event.type === 'response.completed') usage = event.response.usage;
+      } else {
+        usage = (await client.responses.create(body)).usage;
+      }
+      return [usage!.input_tokens, usage!.input_tokens_details.cached_tokens, null, null, usage!.output_tokens];
+    },
+  },
+  messages: {
+    async send(row, secret) {
+      const anthropic = new Anthropic({ apiKey: secret, baseURL: gw.url, maxRetries: 0 });
+      const body = { model: MODELS[row.upstream].id, max_tokens: MAX_TOKENS, messages: [{ role: 'user' as const, content: PROMPT }] };
+      const usage = row.stream ? (await anthropic.messages.stream(body).finalMessage()).usage : (await anthropic.messages.create(body)).usage;
+      // Anthropic's input_tokens leaves out cache reads and writes; the TTL split is in cache_creation.
+      const read = usage.cache_read_input_tokens ?? 0;
+      const written = usage.cache_creation_input_tokens ?? 0;
+      const split = usage.cache_creation;
+      return [usage.input_tokens + read + written, read, split ? split.ephemeral_5m_input_tokens : null, split ? split.ephemeral_1h_input_tokens : null, usage.output_tokens];
+    },
+  },
+  generate_content: {
+    async send(row, secret) {
+      const genai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: gw.url } });
+      const request = { model: MODELS[row.upstream].id, contents: PROMPT, config: { maxOutputTokens: MAX_TOKENS } };
+      let usage: GenerateContentResponseUsageMetadata | undefined;
+      if (row.stream) {
+        for await (const chunk of await genai.models.generateContentStream(request)) usage = chunk.usageMetadata ?? usage;
+      } else {
+        usage = (await genai.models.generateContent(request)).usageMetadata;
+      }
+      // Gemini's promptTokenCount includes the cached part; thoughts are output apart from candidates.
+      return [usage!.promptTokenCount ?? 0, usage!.cachedContentTokenCount ?? 0, null, null, (usage!.candidatesTokenCount ?? 0) + (usage!.thoughtsTokenCount ?? 0)];
+    },
+  },
+};
 
 describe('exact cost with prompt caching, door × upstream', () => {
   it.each(rows.map((r) => [`${r.door} door × ${r.upstream}${r.stream ? ' (stream)' : ''}: ${r.tokens.join('/')} → ${r.cost}`, r] as const))('%s', async (_name, row) => {
     emulators[row.upstream].setScript({ text: 'Cached.', usage: row.usage });
-    const { requestId, usage } = await send(row);
-    expect(doorTokens(row, usage)).toEqual(row.tokens);
+    // A project per row: its one usage row is this request's.
+    const { secret, projectId } = await gw.project({ mode: 'live', balance: '10' });
+    const reported = await doors[row.door].send(row, secret);
+    expect(reported).toEqual(row.tokens.map((n, i) => (reported[i] === null ? null : n)));
     await gw.gateway.metering.idle();
-    const [r] = await gw.database.db.select().from(usageRecords).where(eq(usageRecords.id, requestId));
+    const [r, ...more] = await gw.database.db.select().from(usageRecords).where(eq(usageRecords.projectId, projectId));
+    expect(more).toEqual([]);
     expect(r).toMatchObject({ status: 'ok', provider: row.upstream, endpoint: row.door, stream: row.stream });
     expect([r!.promptTokens, r!.cachedTokens, r!.cacheWriteTokens, r!.cacheWrite1hTokens, r!.completionTokens]).toEqual(row.tokens);
     expect([plain(r!.inputPrice), plain(r!.cachedInputPrice), plain(r!.cacheWritePrice), plain(r!.cacheWrite1hPrice), plain(r!.outputPrice)]).toEqual(PRICES_IN_FORCE[row.upstream]);
@@ -152,9 +183,11 @@ describe('exact cost with prompt caching, door × upstream', () => {
     expect(Number(r!.reservedCost)).toBeGreaterThan(Number(r!.cost));
   });
 
-  it("passes OpenAI's prompt_cache_key through to an OpenAI-wire upstream", () => {
-    const sent = emulators.openai.requests.filter((r) => r.path.endsWith('/chat/completions'));
-    expect(sent.length).toBeGreaterThan(0);
-    for (const r of sent) expect(r.body.prompt_cache_key).toBe('tenant-7');
+  it.each(['chat', 'responses'] as const)("%s door passes OpenAI's prompt_cache_key through to an OpenAI-wire upstream", async (door) => {
+    const { secret } = await gw.project({ mode: 'live', balance: '10' });
+    emulators.openai.setScript({ text: 'Cached.', usage: scenarios[0]!.usage });
+    const before = emulators.openai.requests.length;
+    await doors[door].send({ ...scenarios[0]!, door, stream: false }, secret);
+    expect(emulators.openai.requests.slice(before).map((r) => r.body.prompt_cache_key)).toEqual(['tenant-7']);
   });
 });
