@@ -19,6 +19,7 @@ import { projectUsageRoutes } from './rest/routes/project-usage.js';
 import { responseStateRoutes } from './rest/routes/responses-state.js';
 import { webRoutes } from './rest/routes/web.js';
 import { serverTimeouts } from './rest/server-timeouts.js';
+import { traceRequests } from './rest/trace-hooks.js';
 
 export interface BuildAppOptions {
   /** A pino logger instance; Fastify's own request logging stays off (no per-request log lines). */
@@ -45,6 +46,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
     reply.header('x-request-id', request.id);
     done();
   });
+  if (gateway.tracing) traceRequests(app, gateway.tracing);
   app.addHook('onRequest', loopGuard(gateway));
   installErrorHandlers(app);
 

@@ -11,14 +11,17 @@ import { vacuumWarning } from './db/vacuum-check.js';
 import { packageRoot } from './package-root.js';
 import { defaultProviders } from './providers/registry.js';
 import { printTryIt } from './try-it.js';
+import { createTracing } from './telemetry/create-tracing.js';
 
 const MIGRATIONS = join(packageRoot(import.meta.url), 'drizzle');
 const DRAIN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
   let config: Config;
+  let traces: ReturnType<typeof createTracing>;
   try {
     config = loadConfig();
+    traces = createTracing(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${e.message}\n`);
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
   // V8 reads this flag whenever it sizes the heap after a full collection, so it works when set at run time.
   if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
   const logger = createLogger(config.LOG_LEVEL);
+  if (traces) logger.info({ endpoint: traces.settings.url, serviceName: traces.settings.serviceName, sampler: traces.settings.samplerName }, 'tracing on: spans exported over OTLP/HTTP');
   // One line per start-up phase, so a slow first start says where it is.
   const phase = async <T>(name: string, run: () => Promise<T> | T, detail?: (value: T) => object): Promise<T> => {
     const started = performance.now();
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
   const vacuum = await vacuumWarning(database);
   if (vacuum) logger.warn(vacuum);
   const { box: secrets } = loadEncryptionKey(config.ENCRYPTION_KEY, config.DATA_DIR);
-  const gateway = await phase('gateway created', () => createGateway({ config, database, secrets, logger, providers: defaultProviders() }), (g) => ({ replicaId: g.replicaId }));
+  const gateway = await phase('gateway created', () => createGateway({ config, database, secrets, logger, providers: defaultProviders(), tracing: traces?.tracing }), (g) => ({ replicaId: g.replicaId }));
   const bootstrap = await phase('first-start check', () =>
     database.exclusive(() => firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger, providers: gateway.providers, env: process.env })),
   );

@@ -133,7 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const recover = () =>
     recoverStaleReservations(
       db,
-      { olderThan: new Date(Date.now() - config.STALE_RESERVATION_SECONDS * 1000), deadBefore: new Date(Date.now() - 3 * heartbeatMs) },
+      { olderThan: new Date(Date.now() - config.STALE_RESERVATION_SECONDS * 1000), deadBefore: new Date(Date.now() - 3 * heartbeatMs), self: replicaId },
       (result) => logger.warn({ requestId: result.requestId }, 'settled a stale reservation'),
     );
   const recoveryTimer = setInterval(() => {

@@ -1,5 +1,6 @@
 import type { AuthenticatedKey } from './keys/key-store.js';
 import type { AttemptRecord } from './routing/attempt-record.js';
+import type { RequestTrace } from './telemetry/tracing-seams.js';
 
 /**
  * The client's side of one request. Not an AbortSignal: building one per
@@ -29,4 +30,6 @@ export interface RequestContext {
   receivedAt?: number;
   /** The W3C trace id the request runs under, when tracing is on or the client sent a traceparent. */
   traceId?: string;
+  /** The trace the door started or received: the dispatcher draws attempts under it and sends it upstream. */
+  trace?: RequestTrace;
 }

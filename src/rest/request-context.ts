@@ -5,6 +5,7 @@ import type { ClientConnection, RequestContext } from '../core/request-context.j
 import { HOP_HEADER } from '../core/routing/upstream-hop.js';
 import { MOCK_SCENARIO_HEADER, mockScenarios, parseMockScenario } from '../providers/mock/mock-scenario.js';
 import { presentedKey } from './authenticate.js';
+import { requestTraceOf } from './trace-hooks.js';
 
 /**
  * The HTTP connection as the core sees it: gone when it closes before the
@@ -52,9 +53,11 @@ export async function requestContext(gateway: Gateway, request: FastifyRequest, 
   if (key.mode === 'test' && typeof scenario === 'string' && scenario.trim() !== '' && !parseMockScenario(scenario)) {
     throw new GatewayError('invalid_request', `Unknown X-Mock-Scenario '${scenario.slice(0, 64)}'; valid names: ${mockScenarios.join(', ')}.`, { param: 'X-Mock-Scenario' });
   }
+  const trace = requestTraceOf(request, gateway.tracing !== undefined);
   return {
     requestId: request.id,
     key,
+    ...(trace ? { trace, traceId: trace.traceId } : {}),
     client: new HttpClientConnection(reply),
     // From when Fastify took the request, so admission time includes reading and parsing the body.
     // Whole milliseconds: admission_ms is an integer column, and elapsedTime has fractions.

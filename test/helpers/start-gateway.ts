@@ -12,6 +12,7 @@ import { SecretBox } from '../../src/core/secrets/secret-box.js';
 import { type Database, openDatabase } from '../../src/db/open-database.js';
 import type { ProviderSet } from '../../src/contract/provider-set.js';
 import { defaultProviders } from '../../src/providers/registry.js';
+import { createTracing } from '../../src/telemetry/create-tracing.js';
 import { createTestDatabase, onPostgres } from './test-database.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -65,7 +66,15 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   const config = loadConfig(env);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, migrationsFolder: MIGRATIONS });
   const secrets = SecretBox.fromString(config.ENCRYPTION_KEY!);
-  const gateway = await createGateway({ config, database, secrets, logger: options.logger ?? silentLogger, providers: options.providers ?? defaultProviders() });
+  const gateway = await createGateway({
+    config,
+    database,
+    secrets,
+    logger: options.logger ?? silentLogger,
+    providers: options.providers ?? defaultProviders(),
+    // OTEL_* in `env` turn tracing on, as in production; the gateway's close shuts the exporter down.
+    tracing: createTracing(env)?.tracing,
+  });
   await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger: silentLogger, providers: gateway.providers, env });
   await gateway.catalogue.reload();
   const app = await buildApp(gateway, options.logger ? { logger: options.logger } : {});

@@ -9,7 +9,8 @@ import { costOf, formatMoney, type Prices, priceText, worstCaseCost } from '../m
 import type { RequestContext } from '../request-context.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 import { recordRejection } from './record-rejection.js';
-import type { RequestObserver, RequestSummary } from '../telemetry/request-observer.js';
+import type { RequestObserver, RequestSummary, ReservationHolder } from '../telemetry/request-observer.js';
+import type { UsageCounts } from './usage-counts.js';
 import { Escrow } from './escrow.js';
 import { type Reservation, reserve } from './reserve.js';
 import { ReservationWriter } from './reservation-writer.js';
@@ -46,15 +47,8 @@ const ZERO_PRICE_TEXT = priceText(ZERO_PRICES);
 // margin keeps the worst case a worst case, since charges are capped by it.
 export const promptReserveTokens = (counted: number): number => Math.ceil(counted * 1.25) + 16;
 
-export interface UsageCounts {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  reasoningTokens: number;
-  /** Part of promptTokens written to the provider's prompt cache, 5-minute and 1-hour TTLs. */
-  cacheWriteTokens?: number;
-  cacheWrite1hTokens?: number;
-}
+// In a file of its own, so what watches requests can name it without importing the metering.
+export type { UsageCounts } from './usage-counts.js';
 
 export interface MeterClose {
   status: SettledStatus;
@@ -87,6 +81,8 @@ export class Meter {
     readonly recorded: Promise<void>,
     readonly endpoint: Endpoint,
     readonly stream: boolean,
+    /** Where the money is held (for the admission span). */
+    readonly reservation?: ReservationHolder,
   ) {}
 
   costOf(usage: UsageCounts): bigint {
@@ -170,8 +166,9 @@ export class Metering {
     };
     this.#open++;
     let recorded: Promise<void>;
+    let holder: ReservationHolder;
     try {
-      ({ recorded } = await this.#reserve(ctx, reservation));
+      ({ recorded, holder } = await this.#reserve(ctx, reservation));
     } catch (e) {
       // The admission step (core/admission/admit.ts) records the refusal.
       this.#meterClosed();
@@ -180,7 +177,7 @@ export class Metering {
     // Awaited by the caller before it answers, and by the settlement; never unhandled.
     recorded.catch(() => {});
     for (const observer of this.#observers) observer.requestOpened?.(ctx.requestId);
-    return new Meter(this, ctx, model, prices, cost, Date.now(), recorded, endpoint, stream);
+    return new Meter(this, ctx, model, prices, cost, Date.now(), recorded, endpoint, stream, holder);
   }
 
   /**
@@ -192,8 +189,8 @@ export class Metering {
    * the admission itself and is awaited here.
    */
   // (The write travels in an object: an async function returning a promise would wait for it.)
-  async #reserve(ctx: RequestContext, r: Reservation): Promise<{ recorded: Promise<void> }> {
-    if (r.cost === 0n) return { recorded: this.#reservations.write(r, null) };
+  async #reserve(ctx: RequestContext, r: Reservation): Promise<{ recorded: Promise<void>; holder: ReservationHolder }> {
+    if (r.cost === 0n) return { recorded: this.#reservations.write(r, null), holder: 'free' };
     if (!ctx.key.hasSpendLimit) {
       const leaseId = await this.escrow.reserve(r.projectId, r.cost);
       if (leaseId) {
@@ -201,11 +198,11 @@ export class Metering {
           this.escrow.refund(r.projectId, leaseId, r.cost);
           throw e;
         });
-        return { recorded };
+        return { recorded, holder: 'lease' };
       }
     }
     await reserve(this.db, r);
-    return { recorded: Promise.resolve() };
+    return { recorded: Promise.resolve(), holder: 'row' };
   }
 
   /** Requests between their reservation and their meter's close (for metrics). */
@@ -280,6 +277,19 @@ export class Metering {
     });
   }
 
+  #notifySettled(results: SettleResult[], startedAt: number): void {
+    if (!this.#observers.some((o) => o.requestsSettled)) return;
+    const endedAt = Date.now();
+    const settled = results.map((r) => ({ requestId: r.requestId, charged: r.charged }));
+    for (const observer of this.#observers) {
+      try {
+        observer.requestsSettled?.(settled, startedAt, endedAt);
+      } catch (err) {
+        this.logger.error({ err }, 'settlement observer failed');
+      }
+    }
+  }
+
   #meterClosed(): void {
     this.#open--;
     if (this.#open === 0) this.#onAllClosed?.();
@@ -318,6 +328,7 @@ export class Metering {
       usage: outcome.usage,
       cost: meter.costOf(outcome.usage),
       reservedCost: meter.reservedCost,
+      reservation: meter.reservation,
       stream: meter.stream,
       test: ctx.key.mode === 'test',
       receivedAt: ctx.receivedAt,
@@ -373,7 +384,9 @@ export class Metering {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {
         const started = performance.now();
+        const startedAt = Date.now();
         const results = await settleMany(this.db, batch.map((b) => b.settlement));
+        this.#notifySettled(results, startedAt);
         const seconds = (performance.now() - started) / 1000;
         for (const observe of this.#settlementObservers) {
           try {

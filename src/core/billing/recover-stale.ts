@@ -10,6 +10,8 @@ export interface StaleRule {
   olderThan: Date;
   /** Replicas whose heartbeat is older than this are dead: their reservations and leases are settled. */
   deadBefore: Date;
+  /** The replica running the pass: its own background responses are never failed, late heartbeat or not. */
+  self?: string;
 }
 
 const BATCH = 500;
@@ -57,7 +59,7 @@ export async function recoverStaleReservations(db: Db, rule: StaleRule, onSettle
   }
   await releaseDeadLeases(db, rule.deadBefore);
   // Their background responses would otherwise stay in_progress for ever.
-  await failOpenResponses(db, rule.deadBefore);
+  await failOpenResponses(db, rule.deadBefore, rule.self);
   return settled;
 }
 

@@ -18,6 +18,7 @@ export type { AttemptOutcome, AttemptRecord } from './attempt-record.js';
 import type { UpstreamPool } from './upstream-pool.js';
 import type { CancelSignal } from '../../contract/cancel-signal.js';
 import { HOP_HEADER, nextHopValue, parseHopMarks } from './upstream-hop.js';
+import type { AttemptInfo, AttemptSpan, AttemptTracer, RequestTrace } from '../telemetry/tracing-seams.js';
 
 /** Upper bound on upstream calls per request, across keys and fallback models together. */
 export const MAX_ATTEMPTS = 5;
@@ -30,6 +31,8 @@ export interface DispatchOptions {
   test: boolean;
   /** Where each upstream attempt is recorded as it ends, for the request explorer, metrics and traces. */
   attempts?: AttemptRecord[];
+  /** The request's trace: each attempt is drawn under it, and its traceparent goes upstream. */
+  trace?: RequestTrace;
 }
 
 
@@ -40,6 +43,7 @@ export const dispatchOptions = (ctx: RequestContext, deadline: Deadline): Dispat
   test: ctx.key.mode === 'test',
   ...(ctx.hints ? { hints: ctx.hints } : {}),
   ...(ctx.attempts ? { attempts: ctx.attempts } : {}),
+  ...(ctx.trace ? { trace: ctx.trace } : {}),
 });
 
 export interface RouteInfo {
@@ -95,6 +99,8 @@ export interface DispatcherDeps {
   random?: () => number;
   /** The connection pool applying the upstream host policy, and this deployment's hop mark (upstream-hop.ts). */
   upstream?: { agent: UpstreamTransport['agent']; hopMark: string };
+  /** Present when tracing is on: every attempt gets a CLIENT span. */
+  tracing?: AttemptTracer | undefined;
 }
 
 const asProviderError = (e: unknown): ProviderError =>
@@ -116,18 +122,35 @@ export class Dispatcher {
     this.#transport = deps.upstream && { agent: deps.upstream.agent, headers: { [HOP_HEADER]: deps.upstream.hopMark } };
   }
 
-  /** The request's transport: marks it arrived with (from another gateway) are passed on before ours. */
+  /**
+   * The request's transport: marks it arrived with (from another gateway)
+   * are passed on before ours, and so is the client's trace context when
+   * no span of ours stands between the client and the upstream.
+   */
   #transportFor(opts: DispatchOptions): UpstreamTransport | undefined {
     const received = opts.hints?.[HOP_HEADER];
+    const passOn = opts.trace?.passOn;
     const { upstream } = this.deps;
-    if (!upstream || received === undefined) return this.#transport;
-    return { agent: upstream.agent, headers: { [HOP_HEADER]: nextHopValue(parseHopMarks(received), upstream.hopMark) } };
+    if (!upstream || (received === undefined && passOn === undefined)) return this.#transport;
+    const hop = received === undefined ? upstream.hopMark : nextHopValue(parseHopMarks(received), upstream.hopMark);
+    return { agent: upstream.agent, headers: { ...passOn, [HOP_HEADER]: hop } };
+  }
+
+  /** The attempt's span, and its transport carrying the span's traceparent. */
+  #traced(opts: DispatchOptions, transport: UpstreamTransport | undefined, info: () => AttemptInfo): { span: AttemptSpan | undefined; transport: UpstreamTransport | undefined } {
+    const span = opts.trace && this.deps.tracing?.startAttempt(opts.trace, info());
+    if (!span || !transport) return { span, transport };
+    return { span, transport: { agent: transport.agent, headers: { ...transport.headers, ...span.headers } } };
   }
 
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
-    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), async (c, ctx) => {
+    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: false, chat: req }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
       const value = await c.adapter.chat(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
+      if (span) {
+        span.response(value.model, value.id);
+        for (const choice of value.choices) span.finishReason(choice.finish_reason);
+      }
       return {
         value,
         usedTokens: value.usage?.total_tokens,
@@ -137,9 +160,10 @@ export class Dispatcher {
   }
 
   embed(model: CatalogueModel, req: EmbeddingRequest, opts: DispatchOptions): Promise<Dispatched<EmbeddingResponse>> {
-    return this.#run(model, opts, () => estimateTextsTokens(embeddingInputs(req)), [], async (c, ctx) => {
+    return this.#run(model, opts, () => estimateTextsTokens(embeddingInputs(req)), [], { operation: 'embeddings', stream: false }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
       const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
+      span?.response(value.model, undefined);
       return {
         value,
         usedTokens: value.usage?.total_tokens,
@@ -149,7 +173,7 @@ export class Dispatcher {
   }
 
   chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
-    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), async (c, ctx, ticket) => {
+    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: true, chat: req }, async (c, ctx, ticket, span) => {
       const startedAt = Date.now();
       const { chunks } = await c.adapter.chatStream(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
       const upstream = chunks[Symbol.asyncIterator]();
@@ -159,10 +183,21 @@ export class Dispatcher {
       const { health } = this.deps;
       const caps = this.#caps;
       let usedTokens: number | undefined;
-      // Watches the usage chunk go by, for the key's TPM count.
-      const watch = (batch: ChatCompletionChunk[]) => {
-        for (const chunk of batch) if (chunk.usage) usedTokens = chunk.usage.total_tokens;
-      };
+      // Watches the usage chunk go by, for the key's TPM count (and the finish reasons, for the attempt's span).
+      const watch = span
+        ? (batch: ChatCompletionChunk[]) => {
+            for (const chunk of batch) {
+              if (chunk.usage) usedTokens = chunk.usage.total_tokens;
+              for (const choice of chunk.choices) span.finishReason(choice.finish_reason);
+            }
+          }
+        : (batch: ChatCompletionChunk[]) => {
+            for (const chunk of batch) if (chunk.usage) usedTokens = chunk.usage.total_tokens;
+          };
+      if (span) {
+        span.firstChunk(startedAt + ttft);
+        span.response(head.value[0]?.model, head.value[0]?.id);
+      }
       watch(head.value);
       const rest: AsyncIterator<ChatCompletionChunk[]> = {
         next: async () => {
@@ -178,8 +213,13 @@ export class Dispatcher {
         rest,
         startedAt,
         finish: (error) => {
-          if (finished || c.keyId === 'mock') return;
+          if (finished) return;
           finished = true;
+          if (span) {
+            if (error) span.failed(attemptOutcome(error, opts.signal.aborted), error.upstreamStatus, error.message);
+            else span.succeeded();
+          }
+          if (c.keyId === 'mock') return;
           if (usedTokens !== undefined) caps.settle(ticket, usedTokens);
           // A stream the client left, or whose own deadline passed, says nothing about the key.
           if (error && opts.signal.aborted) health.onCancel(c.keyId);
@@ -238,7 +278,8 @@ export class Dispatcher {
     opts: DispatchOptions,
     estimateTokens: () => number,
     needs: NeededCapability[],
-    call: (c: Candidate, ctx: CallContext, ticket: CapTicket | undefined) => Promise<{ value: T; usedTokens?: number | undefined; onSuccess(): void }>,
+    shape: AttemptShape,
+    call: (c: Candidate, ctx: CallContext, ticket: CapTicket | undefined, span: AttemptSpan | undefined) => Promise<{ value: T; usedTokens?: number | undefined; onSuccess(): void }>,
   ): Promise<Dispatched<T>> {
     const { health, logger } = this.deps;
     const unmet = unmetCapability(model, needs);
@@ -269,12 +310,14 @@ export class Dispatcher {
       attempts++;
       if (!isMock) health.onStart(c.keyId, c.provider);
       const started = Date.now();
+      const traced = this.#traced(opts, transport, () => attemptInfo(c, attempts, model, shape));
+      const span = traced.span;
       const ctx: CallContext = {
         target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
         signal: opts.signal,
         requestId: opts.requestId,
         ...(opts.hints ? { hints: opts.hints } : {}),
-        transport,
+        transport: traced.transport,
       };
       const record = (outcome: AttemptOutcome, error: ProviderError | null) =>
         opts.attempts?.push({
@@ -290,8 +333,10 @@ export class Dispatcher {
           durationMs: Date.now() - started,
         });
       try {
-        const result = await call(c, ctx, ticket);
+        const result = await call(c, ctx, ticket, span);
         record('ok', null);
+        // A stream's span ends with the stream (OpenedStream.finish).
+        if (span && !shape.stream) span.succeeded();
         if (result.usedTokens !== undefined) this.#caps.settle(ticket, result.usedTokens);
         if (!isMock) result.onSuccess();
         return {
@@ -302,7 +347,9 @@ export class Dispatcher {
         // The upstream refused or failed: it counted no tokens (the request still counts toward RPM).
         this.#caps.settle(ticket, 0);
         const error = asProviderError(e);
-        record(attemptOutcome(error, opts.signal.aborted), error);
+        const outcome = attemptOutcome(error, opts.signal.aborted);
+        record(outcome, error);
+        span?.failed(outcome, error.upstreamStatus, error.message);
         if (opts.signal.aborted) {
           if (!isMock) health.onCancel(c.keyId);
           throw opts.signal.reason ?? e;
@@ -337,6 +384,25 @@ export class Dispatcher {
  */
 const attemptCap = (req: ChatRequest, reserved: CatalogueModel, routed: CatalogueModel): number =>
   outputCap(req, Math.min(reserved.maxOutputTokens, routed.maxOutputTokens));
+
+/** What kind of call a request's attempts make, for their spans. */
+interface AttemptShape {
+  operation: AttemptInfo['operation'];
+  stream: boolean;
+  chat?: ChatRequest;
+}
+
+const attemptInfo = (c: Candidate, attempt: number, reserved: CatalogueModel, shape: AttemptShape): AttemptInfo => ({
+  operation: shape.operation,
+  provider: c.provider,
+  modelId: c.model.id,
+  upstreamModel: c.upstreamModel,
+  baseUrl: c.baseUrl,
+  upstreamKeyId: c.keyId === 'mock' ? null : c.keyId,
+  attempt,
+  stream: shape.stream,
+  ...(shape.chat ? { maxTokens: attemptCap(shape.chat, reserved, c.model), temperature: shape.chat.temperature, topP: shape.chat.top_p } : {}),
+});
 
 /** The prompt's tokens, counted only when a capped key needs them. */
 const chatTokens = (req: ChatRequest) => () => estimatePromptTokens(req.messages, req.tools);

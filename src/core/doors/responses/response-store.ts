@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, ne, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/open-database.js';
 import { rowsOf } from '../../../db/rows.js';
 import { replicas, responses } from '../../../db/schema.js';
@@ -289,9 +289,9 @@ export class ResponseStore {
     }
   }
 
-  /** A dead replica's open work: see failOpenResponses. */
+  /** A dead replica's open work (never this replica's own): see failOpenResponses. */
   failOpenWork(deadBefore: Date): Promise<number> {
-    return failOpenResponses(this.db, deadBefore);
+    return failOpenResponses(this.db, deadBefore, this.replicaId);
   }
 }
 
@@ -307,13 +307,13 @@ export const REPLICA_LOST_ERROR = {
  * register): nobody will finish them. Their reservations are settled by
  * the same recovery pass. Returns how many responses it failed.
  */
-export async function failOpenResponses(db: Db, deadBefore: Date): Promise<number> {
+export async function failOpenResponses(db: Db, deadBefore: Date, self?: string): Promise<number> {
   const alive = db.select({ id: replicas.id }).from(replicas).where(sql`${replicas.heartbeatAt} >= ${deadBefore.toISOString()}::timestamptz`);
   const patch = JSON.stringify({ status: 'failed', error: REPLICA_LOST_ERROR });
   const failed = await db
     .update(responses)
     .set({ status: 'failed', body: sql`${responses.body} || ${patch}::jsonb`, updatedAt: sql`now()` })
-    .where(and(inArray(responses.status, [...OPEN_STATUSES]), notInArray(responses.replicaId, alive)))
+    .where(and(inArray(responses.status, [...OPEN_STATUSES]), notInArray(responses.replicaId, alive), ...(self ? [ne(responses.replicaId, self)] : [])))
     .returning({ id: responses.id });
   return failed.length;
 }
