@@ -25,6 +25,7 @@ import { UpstreamPool } from './routing/upstream-pool.js';
 import { hostPolicyOf, hostRefusal, isOpenPolicy, type UpstreamHostPolicy } from './routing/upstream-host-policy.js';
 import { hopMarkOf } from './routing/upstream-hop.js';
 import type { SecretBox } from './secrets/secret-box.js';
+import type { Tracing } from './telemetry/tracing.js';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.js';
 import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   bus?: EventBus;
   /** The adapters, the test-mode mock and the upstream pool: src/providers/registry.ts's defaultProviders(). */
   providers: ProviderSet;
+  /** OpenTelemetry traces (src/telemetry/create-tracing.ts); absent, tracing is off and costs nothing. */
+  tracing?: Tracing | undefined;
 }
 
 const RECOVERY_INTERVAL_MS = 60_000;
@@ -68,6 +71,8 @@ export interface Gateway {
   readonly chat: ChatService;
   readonly embeddings: EmbeddingService;
   readonly rateLimiter: RateLimiter;
+  /** Present when traces are exported (OTEL_* variables). */
+  readonly tracing: Tracing | undefined;
   /** Stored Responses API responses, under their project. */
   readonly responseStore: ResponseStore;
   /** Background responses this replica runs. */
@@ -102,6 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         timeouts,
       });
   const metering = new Metering(db, bus, replicaId, logger);
+  if (options.tracing) metering.observe(options.tracing);
   const dispatcher = new Dispatcher({
     pool,
     health,
@@ -117,6 +123,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     logger,
     upstream: { agent: upstreamAgent, hopMark },
+    tracing: options.tracing,
   });
   const rateLimiter: RateLimiter = config.REDIS_URL ? new RedisRateLimiter(config.REDIS_URL, logger) : new MemoryRateLimiter();
   const services = { catalogue, permissions, metering, dispatcher, rateLimiter, defaultDeadlineMs: Math.round(config.REQUEST_DEADLINE_SECONDS * 1000) };
@@ -164,6 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     chat,
     embeddings,
     rateLimiter,
+    tracing: options.tracing,
     responseStore,
     backgroundResponses,
     recover,
@@ -175,6 +183,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Requests still between reserve and settle get a bounded grace; what
       // outlives it stays `reserved` and the recovery pass settles it.
       await metering.drain(SHUTDOWN_GRACE_MS);
+      // After the drain, so the last settlements' spans go out too.
+      await options.tracing?.shutdown().catch((err: unknown) => logger.error({ err }, 'exporting the last spans failed'));
       tokenCountPool.close();
       await metering.escrow.releaseAll().catch((err: unknown) => logger.error({ err }, 'returning leases failed'));
       await heartbeat.stop();
