@@ -16,6 +16,7 @@ import { healthRoutes } from './rest/routes/health.js';
 import { metricsRoutes } from './rest/routes/metrics.js';
 import { modelRoutes } from './rest/routes/models.js';
 import { projectUsageRoutes } from './rest/routes/project-usage.js';
+import { responsesRoutes } from './rest/routes/responses.js';
 import { responseStateRoutes } from './rest/routes/responses-state.js';
 import { webRoutes } from './rest/routes/web.js';
 import { serverTimeouts } from './rest/server-timeouts.js';
@@ -58,6 +59,7 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
       async (scope) => {
         chatRoutes(scope, gateway);
         embeddingRoutes(scope, gateway);
+        responsesRoutes(scope, gateway);
         modelRoutes(scope, gateway);
         balanceRoutes(scope, gateway);
         projectUsageRoutes(scope, gateway);

@@ -13,6 +13,7 @@ import { EmbeddingService } from './embeddings/embedding-service.js';
 import { BackgroundResponses } from './doors/responses/background-runner.js';
 import { startResponsePurge } from './doors/responses/response-retention.js';
 import { ResponseStore } from './doors/responses/response-store.js';
+import { ResponsesService } from './doors/responses/responses-service.js';
 import type { EventBus } from './events/event-bus.js';
 import { createEventBus } from './events/create-event-bus.js';
 import { HealthTracker } from './health/health-tracker.js';
@@ -77,6 +78,8 @@ export interface Gateway {
   readonly responseStore: ResponseStore;
   /** Background responses this replica runs. */
   readonly backgroundResponses: BackgroundResponses;
+  /** POST /v1/responses: the Responses API door over the chat service. */
+  readonly responses: ResponsesService;
   /** Settles reservations that outlived any request. */
   recover(): Promise<number>;
   close(): Promise<void>;
@@ -131,6 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const embeddings = new EmbeddingService(services);
   const responseStore = new ResponseStore(db, replicaId);
   const backgroundResponses = new BackgroundResponses(responseStore, bus, logger);
+  const responses = new ResponsesService({ chat, metering, logger, state: responseStore, background: backgroundResponses });
 
   await Promise.all([catalogue.ready(), pool.ready()]);
 
@@ -174,6 +178,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tracing: options.tracing,
     responseStore,
     backgroundResponses,
+    responses,
     recover,
     async close() {
       clearInterval(recoveryTimer);
