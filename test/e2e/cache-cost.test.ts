@@ -183,6 +183,17 @@ describe('exact cost with prompt caching, door × upstream', () => {
     expect(Number(r!.reservedCost)).toBeGreaterThan(Number(r!.cost));
   });
 
+  it("shows the cache reads and writes in the project's own usage API (the project dashboard's table)", async () => {
+    const { secret } = await gw.project({ mode: 'live', balance: '10' });
+    const row = { ...scenarios[2]!, door: 'chat' as const, stream: false };
+    emulators.anthropic.setScript({ text: 'Cached.', usage: row.usage });
+    await doors.chat.send(row, secret);
+    await gw.gateway.metering.idle();
+    const res = await fetch(`${gw.url}/api/usage?range=24h`, { headers: { authorization: `Bearer ${secret}` } });
+    const body = (await res.json()) as { recent: Array<Record<string, unknown>> };
+    expect(body.recent).toMatchObject([{ prompt_tokens: 5000, cached_tokens: 3000, cache_write_tokens: 1000, cache_write_1h_tokens: 500, completion_tokens: 200, cost: '0.01215' }]);
+  });
+
   it.each(['chat', 'responses'] as const)("%s door passes OpenAI's prompt_cache_key through to an OpenAI-wire upstream", async (door) => {
     const { secret } = await gw.project({ mode: 'live', balance: '10' });
     emulators.openai.setScript({ text: 'Cached.', usage: scenarios[0]!.usage });

@@ -69,6 +69,8 @@ function usageView(r: UsageRow) {
     prompt_tokens: r.promptTokens,
     completion_tokens: r.completionTokens,
     cached_tokens: r.cachedTokens,
+    cache_write_tokens: r.cacheWriteTokens,
+    cache_write_1h_tokens: r.cacheWrite1hTokens,
     reasoning_tokens: r.reasoningTokens,
     cost: formatMoney(parseMoney(r.cost)),
     latency_ms: r.latencyMs,

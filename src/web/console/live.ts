@@ -64,6 +64,16 @@ export function LiveCharts(props: { window: Map<number, Second>; nowSecond: numb
   </div>`;
 }
 
+/** "1,536 cached · 1,500 written" under the prompt tokens, when the request used the prompt cache. */
+export function cacheLine(e: Pick<UsageEventItem, 'cachedTokens' | 'cacheWriteTokens' | 'cacheWrite1hTokens'>) {
+  const read = e.cachedTokens ?? 0;
+  const write5m = e.cacheWriteTokens ?? 0;
+  const write1h = e.cacheWrite1hTokens ?? 0;
+  if (read + write5m + write1h === 0) return null;
+  const parts = [read > 0 ? `${int(read)} cached` : '', write5m + write1h > 0 ? `${int(write5m + write1h)} written` : ''].filter(Boolean);
+  return html`<span class="sub-line muted" data-testid="cache-tokens" title=${`prompt cache: ${int(read)} read, ${int(write5m)} written (5 min), ${int(write1h)} written (1 h)`}>${parts.join(' · ')}</span>`;
+}
+
 export function Feed(props: { items: FeedItem[]; projectName: (id: string | null | undefined) => string; currency: string; now: number }) {
   if (props.items.length === 0) {
     return html`<p class="muted" data-testid="feed-empty">Waiting for requests… every settled request appears here the moment it happens.</p>`;
@@ -86,7 +96,7 @@ export function Feed(props: { items: FeedItem[]; projectName: (id: string | null
             <td data-label="Status">
               <span><span class=${`pill ${e.status.toLowerCase()}`}>${e.status.toLowerCase()}</span>${e.test ? html` <span class="pill test">test</span>` : null}</span>
             </td>
-            <td class="num" data-label="Tokens in / out">${int(e.promptTokens)} / ${int(e.completionTokens)}</td>
+            <td class="num" data-label="Tokens in / out">${int(e.promptTokens)} / ${int(e.completionTokens)}${cacheLine(e)}</td>
             <td class="num" data-label="Cost">${money(e.cost, props.currency)}</td>
             <td class="num muted" data-label="Time">${time(e.receivedAt)}</td>
           </tr>`,

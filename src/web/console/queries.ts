@@ -88,6 +88,10 @@ export interface UsageEventItem {
   model: string;
   promptTokens: number;
   completionTokens: number;
+  /** Parts of promptTokens: read from the provider's prompt cache, and written to it (5-minute, 1-hour TTL). */
+  cachedTokens?: number | null;
+  cacheWriteTokens?: number | null;
+  cacheWrite1hTokens?: number | null;
   cost: string;
   status: string;
   test?: boolean | null;
@@ -97,7 +101,7 @@ export interface UsageEventItem {
 
 export const USAGE_SUBSCRIPTION = /* GraphQL */ `
   subscription LiveUsage {
-    usage { requestId projectId model promptTokens completionTokens cost status test latencyMs createdAt }
+    usage { requestId projectId model promptTokens completionTokens cachedTokens cacheWriteTokens cacheWrite1hTokens cost status test latencyMs createdAt }
   }
 `;
 

@@ -18,7 +18,10 @@ export interface UsageRecord {
   error_code: string | null;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Parts of prompt_tokens: read from the prompt cache, and written to it (5-minute, 1-hour TTL). */
   cached_tokens: number;
+  cache_write_tokens?: number;
+  cache_write_1h_tokens?: number;
   reasoning_tokens: number;
   cost: string;
   latency_ms: number | null;

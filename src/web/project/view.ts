@@ -9,7 +9,7 @@ import { restJson } from '../lib/rest.js';
 import { Card, CopyButton, ErrorBox, Stat, Tabs, Topbar } from '../lib/ui.js';
 import { Playground } from './playground.js';
 import { QuickStart } from './quickstart.js';
-import type { ProjectUsage } from './types.js';
+import type { ProjectUsage, UsageRecord } from './types.js';
 
 const RANGES = [
   { value: '1h', label: '1 h' },
@@ -51,6 +51,16 @@ function ByModel(props: { usage: ProjectUsage }) {
   </div>`;
 }
 
+/** "1,536 cached · 1,500 written" under the prompt tokens, when the request used the prompt cache. */
+function cacheLine(r: UsageRecord) {
+  const read = r.cached_tokens;
+  const write5m = r.cache_write_tokens ?? 0;
+  const write1h = r.cache_write_1h_tokens ?? 0;
+  if (read + write5m + write1h === 0) return null;
+  const parts = [read > 0 ? `${int(read)} cached` : '', write5m + write1h > 0 ? `${int(write5m + write1h)} written` : ''].filter(Boolean);
+  return html`<span class="sub-line muted" data-testid="cache-tokens" title=${`prompt cache: ${int(read)} read, ${int(write5m)} written (5 min), ${int(write1h)} written (1 h)`}>${parts.join(' · ')}</span>`;
+}
+
 function Recent(props: { usage: ProjectUsage }) {
   const rows = props.usage.recent;
   if (rows.length === 0) return html`<p class="muted">No requests yet.</p>`;
@@ -71,7 +81,7 @@ function Recent(props: { usage: ProjectUsage }) {
           (r) => html`<tr>
             <td class="lead"><b>${r.model}</b><span class="sub-line mono">${r.id}</span></td>
             <td data-label="Status"><span class=${`pill ${r.status}`}>${r.status}${r.http_status && r.status !== 'ok' ? ` ${r.http_status}` : ''}</span></td>
-            <td class="num" data-label="Tokens in / out">${int(r.prompt_tokens)} / ${int(r.completion_tokens)}</td>
+            <td class="num" data-label="Tokens in / out">${int(r.prompt_tokens)} / ${int(r.completion_tokens)}${cacheLine(r)}</td>
             <td class="num" data-label="Cost">${money(r.cost, props.usage.project.currency)}</td>
             <td class="num" data-label="Latency">${ms(r.latency_ms)}</td>
             <td class="num muted" data-label="When" title=${r.created_at}>${ago(r.created_at)}</td>
