@@ -13,6 +13,7 @@ import { chatRoutes } from './rest/routes/chat.js';
 import { embeddingRoutes } from './rest/routes/embeddings.js';
 import { geminiRoutes } from './rest/routes/gemini.js';
 import { healthRoutes } from './rest/routes/health.js';
+import { messagesRoutes } from './rest/routes/messages.js';
 import { metricsRoutes } from './rest/routes/metrics.js';
 import { modelRoutes } from './rest/routes/models.js';
 import { projectUsageRoutes } from './rest/routes/project-usage.js';
@@ -67,6 +68,8 @@ export async function buildApp(gateway: Gateway, options: BuildAppOptions = {}):
       },
       { prefix },
     );
+    // Its own scope: errors under /v1/messages take Anthropic's shape.
+    await app.register(async (scope) => messagesRoutes(scope, gateway), { prefix: `${prefix}/messages` });
   }
   // Balance and usage were first served under /api alone; the dashboard still reads /api/usage.
   await app.register(

@@ -42,6 +42,15 @@ const assistantMessage = z.looseObject({
   name: identifierText().optional(),
   tool_calls: z.array(toolCall).optional(),
   reasoning_content: z.string().nullish(),
+  // Signed reasoning from an earlier answer (openai-shapes ThinkingBlock), replayed as is to Anthropic.
+  thinking_blocks: z
+    .array(
+      z.union([
+        z.looseObject({ type: z.literal('thinking'), thinking: z.string(), signature: z.string() }),
+        z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() }),
+      ]),
+    )
+    .optional(),
 });
 const toolMessage = z.looseObject({
   role: z.literal('tool'),
@@ -107,6 +116,8 @@ export const chatRequestSchema = z.looseObject({
   timeout: z.number().positive().max(3600).nullish(),
   think: z.boolean().nullish(),
   deepsearch: z.boolean().nullish(),
+  /** A reasoning budget in tokens (the Messages door's thinking.budget_tokens); 0 turns reasoning off. Wins over think and reasoning_effort where the upstream takes a budget. */
+  thinking_budget: z.number().int().nonnegative().nullish(),
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

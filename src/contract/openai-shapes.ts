@@ -18,12 +18,20 @@ export interface Usage {
   completion_tokens_details?: { reasoning_tokens: number };
 }
 
+/**
+ * A reasoning block as Anthropic signs it (LiteLLM's `thinking_blocks`
+ * convention): what a later turn must send back unchanged for the upstream to
+ * accept its own reasoning. `reasoning_content` holds the same text unsigned.
+ */
+export type ThinkingBlock = { type: 'thinking'; thinking: string; signature: string } | { type: 'redacted_thinking'; data: string };
+
 export interface AssistantMessage {
   role: 'assistant';
   content: string | null;
   refusal: string | null;
   tool_calls?: ToolCall[];
   reasoning_content?: string;
+  thinking_blocks?: ThinkingBlock[];
 }
 
 export interface ChatCompletion {
@@ -31,7 +39,8 @@ export interface ChatCompletion {
   object: 'chat.completion';
   created: number;
   model: string;
-  choices: Array<{ index: number; message: AssistantMessage; logprobs: null; finish_reason: FinishReason }>;
+  /** stop_sequence: which of the request's stop sequences ended the answer, when the upstream says. */
+  choices: Array<{ index: number; message: AssistantMessage; logprobs: null; finish_reason: FinishReason; stop_sequence?: string }>;
   usage: Usage;
   system_fingerprint?: string;
 }
@@ -47,6 +56,8 @@ export interface ChunkDelta {
   role?: 'assistant';
   content?: string | null;
   reasoning_content?: string;
+  /** A thinking block's signature once its text has streamed (thinking ''), or a whole redacted block. */
+  thinking_blocks?: ThinkingBlock[];
   tool_calls?: ToolCallDelta[];
   refusal?: string | null;
 }
@@ -56,7 +67,7 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: Array<{ index: number; delta: ChunkDelta; logprobs?: null; finish_reason: FinishReason | null }>;
+  choices: Array<{ index: number; delta: ChunkDelta; logprobs?: null; finish_reason: FinishReason | null; stop_sequence?: string }>;
   usage?: Usage | null;
   system_fingerprint?: string;
 }

@@ -63,6 +63,8 @@ export interface ProviderAdapter {
   /** Resolves once the upstream accepted the call (status known), so pre-stream errors can fail over. */
   chatStream(req: ChatRequest, ctx: CallContext): Promise<ChatStream>;
   embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+  /** The prompt's input tokens as the upstream itself counts them, where it offers a count (Anthropic's count_tokens). */
+  countTokens?(req: ChatRequest, ctx: CallContext): Promise<number>;
 }
 
 export type ProviderErrorClass =

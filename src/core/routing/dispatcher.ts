@@ -232,6 +232,33 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * The prompt's input tokens as an upstream that counts them reports them
+   * (Anthropic's count_tokens), from the model's first available keys whose
+   * adapter counts; undefined when none does or the tries failed. A free
+   * side call: key health and rate caps are left as they are.
+   */
+  async countTokens(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<number | undefined> {
+    let tries = 0;
+    for (const c of this.#candidates(model, opts.test, [])) {
+      if (c.keyId === 'mock' || !c.adapter.countTokens || !this.deps.health.isAvailable(c.keyId)) continue;
+      if (++tries > 2 || opts.signal.aborted) break;
+      try {
+        return await c.adapter.countTokens(req, {
+          target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
+          signal: opts.signal,
+          requestId: opts.requestId,
+          ...(opts.hints ? { hints: opts.hints } : {}),
+          transport: this.#transportFor(opts),
+          maxOutputTokens: attemptCap(req, model, c.model),
+        });
+      } catch (e) {
+        this.deps.logger.debug({ requestId: opts.requestId, upstreamKeyId: c.keyId, err: asProviderError(e).message }, 'upstream token count failed');
+      }
+    }
+    return undefined;
+  }
+
   /** Requests and tokens counted against an upstream key's caps in the current minute. */
   capUsage(keyId: string): { requests: number; tokens: number } {
     return this.#caps.usage(keyId);

@@ -10,6 +10,8 @@ import { ProviderError, type CallContext, type ChatStream, type ProviderAdapter 
 import type { ProviderInfo } from '../../contract/provider-info.js';
 import { anthropicErrorDetails } from './anthropic-error.js';
 import { anthropicMessageSchema } from './anthropic-response-schema.js';
+import { ANTHROPIC_BETA_HINT, passedBetas } from './beta-header.js';
+import { countTokensBody, countTokensResponseSchema } from './count-tokens.js';
 import { toAnthropicRequest } from './convert-request.js';
 import { convertAnthropicResponse } from './convert-response.js';
 import { AnthropicStreamTranslator } from './stream-translator.js';
@@ -28,10 +30,11 @@ export const anthropicInfo: ProviderInfo = {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function send(body: unknown, ctx: CallContext, accept?: string) {
-  return sendUpstream(joinUrl(ctx.target.baseUrl, '/v1/messages'), {
+function send(body: unknown, ctx: CallContext, accept?: string, path = '/v1/messages') {
+  const betas = passedBetas(ctx.hints?.[ANTHROPIC_BETA_HINT]);
+  return sendUpstream(joinUrl(ctx.target.baseUrl, path), {
     provider: PROVIDER,
-    headers: { 'x-api-key': ctx.target.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
+    headers: { 'x-api-key': ctx.target.apiKey, 'anthropic-version': ANTHROPIC_VERSION, ...(betas ? { 'anthropic-beta': betas } : {}) },
     body,
     signal: ctx.signal,
     transport: ctx.transport,
@@ -67,6 +70,13 @@ export function createAnthropicAdapter(): ProviderAdapter {
         ...(plan.jsonToolName ? { jsonToolName: plan.jsonToolName } : {}),
       });
       return { chunks: translateEventStream(res.body, translator, PROVIDER, ctx.signal) };
+    },
+
+    async countTokens(req: ChatRequest, ctx: CallContext): Promise<number> {
+      const plan = toAnthropicRequest(req, ctx.target.upstreamModel, false, ctx.maxOutputTokens);
+      const res = await send(countTokensBody(plan.body), ctx, undefined, '/v1/messages/count_tokens');
+      const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
+      return parseUpstream(countTokensResponseSchema, json, PROVIDER).input_tokens;
     },
 
     async embed(): Promise<EmbeddingResponse> {

@@ -18,6 +18,7 @@ export const contentBlockStartSchema = z.looseObject({
     name: z.string().nullish(),
     text: z.string().nullish(),
     thinking: z.string().nullish(),
+    data: z.string().nullish(),
   }),
 });
 
@@ -29,12 +30,13 @@ export const contentBlockDeltaSchema = z.looseObject({
     text: z.string().nullish(),
     partial_json: z.string().nullish(),
     thinking: z.string().nullish(),
+    signature: z.string().nullish(),
   }),
 });
 
 export const messageDeltaSchema = z.looseObject({
   type: z.literal('message_delta'),
-  delta: z.looseObject({ stop_reason: z.string().nullish() }),
+  delta: z.looseObject({ stop_reason: z.string().nullish(), stop_sequence: z.string().nullish() }),
   // Cumulative counts; newer API versions repeat the input counts here too.
   usage: anthropicUsageSchema.nullish(),
 });

@@ -14,11 +14,22 @@ export interface AnthropicPrompt {
 
 const invalid = (message: string) => new ProviderError(message, 'client', undefined, undefined, 400);
 
-const textBlocks = (content: string | Array<{ type: string; text?: string; refusal?: string }> | null | undefined): AnthropicBlock[] => {
+type TextLike = { type: string; text?: string; refusal?: string; cache_control?: unknown };
+
+/** A part's `cache_control` (OpenAI-shaped parts carry it as OpenRouter and LiteLLM do), kept on the block it becomes. */
+function withCacheControl(block: AnthropicBlock, from: object): AnthropicBlock {
+  const cacheControl = (from as { cache_control?: unknown }).cache_control;
+  return cacheControl != null ? { ...block, cache_control: cacheControl } : block;
+}
+
+const textBlocks = (content: string | TextLike[] | null | undefined): AnthropicBlock[] => {
   if (content == null) return [];
-  const texts = typeof content === 'string' ? [content] : content.map((p) => p.text ?? p.refusal ?? '');
+  if (typeof content === 'string') return content.length > 0 ? [{ type: 'text', text: content }] : [];
   // The Messages API rejects empty text blocks.
-  return texts.filter((text) => text.length > 0).map((text) => ({ type: 'text', text }));
+  return content.flatMap((p) => {
+    const text = p.text ?? p.refusal ?? '';
+    return text.length > 0 ? [withCacheControl({ type: 'text', text }, p)] : [];
+  });
 };
 
 function imageBlock(url: string, where: string): AnthropicBlock {
@@ -31,14 +42,14 @@ function imageBlock(url: string, where: string): AnthropicBlock {
 function userBlock(part: ContentPart, where: string): AnthropicBlock | undefined {
   switch (part.type) {
     case 'text':
-      return part.text.length > 0 ? { type: 'text', text: part.text } : undefined;
+      return part.text.length > 0 ? withCacheControl({ type: 'text', text: part.text }, part) : undefined;
     case 'image_url':
-      return imageBlock(part.image_url.url, where);
+      return withCacheControl(imageBlock(part.image_url.url, where), part);
     case 'file': {
       const fileData = (part.file as { file_data?: unknown }).file_data;
       const data = typeof fileData === 'string' ? parseBase64DataUrl(fileData) : undefined;
       if (data?.mediaType === 'application/pdf') {
-        return { type: 'document', source: { type: 'base64', media_type: data.mediaType, data: data.data } };
+        return withCacheControl({ type: 'document', source: { type: 'base64', media_type: data.mediaType, data: data.data } }, part);
       }
       throw invalid(`${where}: only PDF files sent as file_data data: URLs are supported by anthropic models`);
     }
@@ -49,7 +60,7 @@ function userBlock(part: ContentPart, where: string): AnthropicBlock | undefined
   }
 }
 
-function toolUseBlock(call: { id: string; function: { name: string; arguments: string } }, where: string): AnthropicBlock {
+function toolUseBlock(call: { id: string; function: { name: string; arguments: string }; cache_control?: unknown }, where: string): AnthropicBlock {
   let input: unknown;
   try {
     input = call.function.arguments.trim() === '' ? {} : JSON.parse(call.function.arguments);
@@ -59,8 +70,14 @@ function toolUseBlock(call: { id: string; function: { name: string; arguments: s
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid(`${where}.function.arguments must be a JSON object`);
   }
-  return { type: 'tool_use', id: call.id, name: call.function.name, input };
+  return withCacheControl({ type: 'tool_use', id: call.id, name: call.function.name, input }, call);
 }
+
+/** Signed reasoning replayed first in its turn, as Anthropic wants it back. */
+const thinkingBlocks = (message: Extract<ChatMessage, { role: 'assistant' }>): AnthropicBlock[] =>
+  (message.thinking_blocks ?? []).map((b) =>
+    b.type === 'thinking' ? { type: 'thinking', thinking: b.thinking, signature: b.signature } : { type: 'redacted_thinking', data: b.data },
+  );
 
 /**
  * OpenAI messages as a Messages API prompt: system and developer text moves
@@ -94,14 +111,17 @@ export function convertToAnthropicPrompt(messages: ChatMessage[]): AnthropicProm
         break;
       case 'assistant':
         push('assistant', [
+          ...thinkingBlocks(message),
           ...textBlocks(message.content),
           ...(message.tool_calls ?? []).map((call, j) => toolUseBlock(call, `${where}.tool_calls[${j}]`)),
         ]);
         break;
       case 'tool': {
         const content = textBlocks(message.content);
-        const block: AnthropicBlock = { type: 'tool_result', tool_use_id: message.tool_call_id };
+        const extra = message as { is_error?: unknown; cache_control?: unknown };
+        const block: AnthropicBlock = withCacheControl({ type: 'tool_result', tool_use_id: message.tool_call_id }, extra);
         if (content.length > 0) block.content = content;
+        if (extra.is_error === true) block.is_error = true;
         push('user', [block]);
         break;
       }
@@ -112,15 +132,15 @@ export function convertToAnthropicPrompt(messages: ChatMessage[]): AnthropicProm
 
 /**
  * True when the conversation is mid tool loop: the last assistant turn
- * called tools and only their results follow. With thinking on, Anthropic
- * wants that turn to start with its signed thinking block, which OpenAI
- * history cannot carry.
+ * called tools and only their results follow, and that turn has no signed
+ * thinking blocks. With thinking on, Anthropic wants that turn to start with
+ * its signed thinking block, which plain OpenAI history cannot carry.
  */
 export function continuesToolLoop(messages: ChatMessage[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
     if (m.role === 'tool') continue;
-    return m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0;
+    return m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0 && (m.thinking_blocks?.length ?? 0) === 0;
   }
   return false;
 }

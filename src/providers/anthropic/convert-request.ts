@@ -2,7 +2,7 @@ import { requestedMaxTokens, type ChatRequest } from '../../contract/chat-reques
 import { ProviderError } from '../../contract/provider.js';
 import { continuesToolLoop, convertToAnthropicPrompt } from './convert-messages.js';
 import { convertToAnthropicTools } from './convert-tools.js';
-import { fitThinkingBudget, thinkingBudget } from './thinking-budget.js';
+import { sentThinkingBudget, thinkingBudget } from './thinking-budget.js';
 import { assertAnthropicSupports } from './unsupported-options.js';
 
 /** Required by the Messages API; used when neither the gateway's cap nor the request gives one. */
@@ -26,7 +26,7 @@ export function toAnthropicRequest(req: ChatRequest, upstreamModel: string, stre
   // to replay, which Anthropic would reject; that step runs without thinking.
   const maxTokens = outputCap ?? requestedMaxTokens(req) ?? DEFAULT_MAX_TOKENS;
   const wanted = continuesToolLoop(req.messages) ? undefined : thinkingBudget(req);
-  const budget = wanted === undefined ? undefined : fitThinkingBudget(wanted, maxTokens);
+  const budget = wanted === undefined ? undefined : sentThinkingBudget(req, wanted, maxTokens);
   const topK = (req as Record<string, unknown>).top_k;
 
   if (budget !== undefined) {

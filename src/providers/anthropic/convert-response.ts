@@ -1,5 +1,5 @@
 import type { ToolCall } from '../../contract/chat-request.js';
-import type { AssistantMessage, ChatCompletion } from '../../contract/openai-shapes.js';
+import type { AssistantMessage, ChatCompletion, ThinkingBlock } from '../../contract/openai-shapes.js';
 import type { AnthropicMessageResponse } from './anthropic-response-schema.js';
 import { convertAnthropicUsage } from './convert-usage.js';
 import { mapAnthropicStopReason } from './map-stop-reason.js';
@@ -14,11 +14,15 @@ export function convertAnthropicResponse(res: AnthropicMessageResponse, options:
   const texts: string[] = [];
   const thoughts: string[] = [];
   const toolCalls: ToolCall[] = [];
+  const signed: ThinkingBlock[] = [];
   let json: string | undefined;
 
   for (const block of res.content) {
     if (block.type === 'text') texts.push(block.text);
-    else if (block.type === 'thinking') thoughts.push(block.thinking);
+    else if (block.type === 'thinking') {
+      thoughts.push(block.thinking);
+      if (block.signature) signed.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') signed.push({ type: 'redacted_thinking', data: block.data });
     else if (block.type === 'tool_use') {
       const args = JSON.stringify(block.input ?? {});
       if (block.name === options.jsonToolName) json = args;
@@ -33,6 +37,7 @@ export function convertAnthropicResponse(res: AnthropicMessageResponse, options:
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   if (thoughts.length > 0) message.reasoning_content = thoughts.join('');
+  if (signed.length > 0) message.thinking_blocks = signed;
 
   let finish = mapAnthropicStopReason(res.stop_reason);
   // The JSON tool's call is the answer: the turn ended normally.
@@ -43,7 +48,7 @@ export function convertAnthropicResponse(res: AnthropicMessageResponse, options:
     object: 'chat.completion',
     created: options.now,
     model: res.model ?? options.upstreamModel,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finish, ...(res.stop_sequence ? { stop_sequence: res.stop_sequence } : {}) }],
     usage: convertAnthropicUsage(res.usage),
   };
 }

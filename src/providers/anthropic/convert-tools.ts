@@ -43,11 +43,16 @@ function jsonTool(req: ChatRequest): Record<string, unknown> | undefined {
  * mandatory, so the answer is either structured output or a tool call.
  */
 export function convertToAnthropicTools(req: ChatRequest, thinking: boolean): AnthropicTools {
-  const tools: Array<Record<string, unknown>> = (req.tools ?? []).map((tool) => ({
-    name: tool.function.name,
-    ...(tool.function.description ? { description: tool.function.description } : {}),
-    input_schema: objectSchema(tool.function.parameters),
-  }));
+  const tools: Array<Record<string, unknown>> = (req.tools ?? []).map((tool) => {
+    const cacheControl = (tool as { cache_control?: unknown }).cache_control;
+    return {
+      name: tool.function.name,
+      ...(tool.function.description ? { description: tool.function.description } : {}),
+      input_schema: objectSchema(tool.function.parameters),
+      // A cache breakpoint on a tool (OpenRouter's and LiteLLM's place for it) caches the tools list up to it.
+      ...(cacheControl != null ? { cache_control: cacheControl } : {}),
+    };
+  });
   const hasClientTools = tools.length > 0;
 
   const json = jsonTool(req);

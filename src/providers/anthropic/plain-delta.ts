@@ -17,6 +17,6 @@ export function plainBlockDelta(json: unknown): BlockDelta | undefined {
   const { index, delta } = json;
   if (!(typeof index === 'number' && Number.isInteger(index) && index >= 0)) return undefined;
   if (!isObject(delta) || typeof delta.type !== 'string') return undefined;
-  if (!(optString(delta.text) && optString(delta.partial_json) && optString(delta.thinking))) return undefined;
+  if (!(optString(delta.text) && optString(delta.partial_json) && optString(delta.thinking) && optString(delta.signature))) return undefined;
   return json as BlockDelta;
 }

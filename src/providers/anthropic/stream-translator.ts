@@ -70,9 +70,11 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         this.finished = true;
         let finish: FinishReason = mapAnthropicStopReason(delta.delta.stop_reason);
         if (finish === 'tool_calls' && this.toolCount === 0) finish = 'stop';
+        const end = this.chunk({}, finish);
+        if (delta.delta.stop_sequence) end.choices[0]!.stop_sequence = delta.delta.stop_sequence;
         return [
           ...this.start(),
-          this.chunk({}, finish),
+          end,
           usageChunk(this.id, this.options.now, this.model, convertAnthropicUsage(this.usage)),
         ];
       }
@@ -108,8 +110,12 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     } else if (block.type === 'thinking') {
       this.blocks.set(event.index, { kind: 'thinking' });
       if (block.thinking) out.push(this.chunk({ reasoning_content: block.thinking }));
+    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+      // Opaque reasoning: nothing to show, but a later turn must send it back.
+      this.blocks.set(event.index, { kind: 'other' });
+      out.push(this.chunk({ thinking_blocks: [{ type: 'redacted_thinking', data: block.data }] }));
     } else {
-      // server_tool_use, web_search_tool_result, redacted_thinking: nothing to show.
+      // server_tool_use, web_search_tool_result: nothing to show.
       this.blocks.set(event.index, { kind: 'other' });
     }
     return out;
@@ -120,13 +126,15 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     const delta = event.delta;
     if (delta.type === 'text_delta' && delta.text) return [this.chunk({ content: delta.text })];
     if (delta.type === 'thinking_delta' && delta.thinking) return [this.chunk({ reasoning_content: delta.thinking })];
+    // The signature closes its thinking block: what streamed since the block began is what it signs.
+    if (delta.type === 'signature_delta' && delta.signature) return [this.chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: delta.signature }] })];
     if (delta.type === 'input_json_delta' && delta.partial_json) {
       if (block.kind === 'json') return [this.chunk({ content: delta.partial_json })];
       if (block.kind === 'tool') {
         return [this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: delta.partial_json } }] })];
       }
     }
-    // signature_delta, citations_delta, server tool input: not part of the OpenAI shape.
+    // citations_delta, server tool input: not part of the OpenAI shape.
     return [];
   }
 
@@ -140,6 +148,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     for (const [key, value] of Object.entries(usage)) {
       if (typeof value === 'number') (this.usage as Record<string, unknown>)[key] = value;
     }
+    if (usage.cache_creation) this.usage.cache_creation = usage.cache_creation;
   }
 
   private chunk(delta: ChunkDelta | undefined, finish: FinishReason | null = null): ChatCompletionChunk {

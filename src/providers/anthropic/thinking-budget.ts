@@ -11,8 +11,9 @@ const BUDGETS: Record<string, number | undefined> = {
   xhigh: 4096,
 };
 
-/** The thinking budget in tokens the request asks for, if any. An explicit `reasoning_effort` wins over `think`. */
+/** The thinking budget in tokens the request asks for, if any: `thinking_budget` as given, else an explicit `reasoning_effort`, else `think`. */
 export function thinkingBudget(req: ChatRequest): number | undefined {
+  if (req.thinking_budget != null) return req.thinking_budget === 0 ? undefined : req.thinking_budget;
   const effort = req.reasoning_effort;
   if (effort != null) {
     if (!(effort in BUDGETS)) {
@@ -43,4 +44,17 @@ export function fitThinkingBudget(budget: number, maxTokens: number): number {
     );
   }
   return Math.min(budget, Math.max(MIN_THINKING_BUDGET, Math.floor(maxTokens / 2)));
+}
+
+/**
+ * The budget sent: one the client gave in tokens stays as given when it fits
+ * below max_tokens (raised to Anthropic's smallest), as the Messages API
+ * itself would take it; an effort's budget, or one that does not fit, is fitted.
+ */
+export function sentThinkingBudget(req: ChatRequest, wanted: number, maxTokens: number): number {
+  if (req.thinking_budget != null) {
+    const exact = Math.max(MIN_THINKING_BUDGET, wanted);
+    if (exact < maxTokens) return exact;
+  }
+  return fitThinkingBudget(wanted, maxTokens);
 }

@@ -13,7 +13,9 @@ export interface GeminiThinkingConfig {
 export function geminiThinkingConfig(req: ChatRequest): GeminiThinkingConfig | undefined {
   let budget: number | undefined;
   const effort = req.reasoning_effort;
-  if (effort != null) {
+  if (req.thinking_budget != null) {
+    budget = req.thinking_budget;
+  } else if (effort != null) {
     budget = BUDGETS[effort];
     if (budget === undefined) {
       throw new ProviderError(`reasoning_effort "${effort}" is not supported by gemini models`, 'client', undefined, undefined, 400);

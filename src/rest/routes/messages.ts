@@ -1,0 +1,60 @@
+import { once } from 'node:events';
+import type { FastifyInstance } from 'fastify';
+import { countMessageTokens } from '../../core/doors/messages/count-message-tokens.js';
+import { createMessage } from '../../core/doors/messages/messages-door.js';
+import { messagesError } from '../../core/doors/messages/render-error.js';
+import type { Gateway } from '../../core/gateway.js';
+import { ANTHROPIC_BETA_HINT } from '../../providers/anthropic/beta-header.js';
+import { installErrorHandlers } from '../error-handler.js';
+import { requestContext } from '../request-context.js';
+
+/**
+ * Anthropic's Messages API as a front door, in its own scope (prefix
+ * `/v1/messages`) so every error under it, authentication, body parsing and
+ * unknown paths included, comes back in Anthropic's shape.
+ */
+export async function messagesRoutes(scope: FastifyInstance, gateway: Gateway): Promise<void> {
+  installErrorHandlers(scope, messagesError);
+
+  const context = async (request: Parameters<typeof requestContext>[1], reply: Parameters<typeof requestContext>[2]) => {
+    const ctx = await requestContext(gateway, request, reply);
+    // The client's betas, for an Anthropic upstream to honour (the adapter keeps the ones it may pass on).
+    const beta = request.headers[ANTHROPIC_BETA_HINT];
+    if (typeof beta === 'string' && beta) ctx.hints = { ...ctx.hints, [ANTHROPIC_BETA_HINT]: beta };
+    return ctx;
+  };
+
+  scope.post('/', async (request, reply) => {
+    const ctx = await context(request, reply);
+    const result = await createMessage(gateway.chat, ctx, request.body);
+    if (result.kind === 'json') return reply.headers(result.headers).send(result.body);
+
+    // Streams bypass Fastify's serializer: each burst of events is written as it arrives.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': request.id,
+      ...result.headers,
+    });
+    try {
+      for await (const events of result.events) {
+        if (res.destroyed) break;
+        if (!res.write(events)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+    } catch (err) {
+      request.log.error({ err, requestId: request.id }, 'stream failed');
+    } finally {
+      res.end();
+    }
+  });
+
+  scope.post('/count_tokens', async (request, reply) => {
+    const ctx = await context(request, reply);
+    const counted = await countMessageTokens(gateway, ctx, request.body);
+    return reply.header('x-gateway-token-count', counted.source).send({ input_tokens: counted.input_tokens });
+  });
+}
