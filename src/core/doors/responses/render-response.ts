@@ -180,7 +180,8 @@ export function renderResponse(req: ResponsesRequest, completion: ChatCompletion
     createdAt,
     status: incomplete ? 'incomplete' : 'completed',
     output: outputOf(completion),
-    usage: responseUsage(completion.usage),
+    // An upstream that reported no usage leaves it to the caller's count.
+    usage: completion.usage ? responseUsage(completion.usage) : undefined,
     incomplete,
   });
 }

@@ -10,7 +10,7 @@ import type { RequestContext } from '../../request-context.js';
 import { toGatewayError } from '../../routing/to-gateway-error.js';
 import { validate } from '../../validate.js';
 import type { BackgroundResponses } from './background-runner.js';
-import { newResponseId, nowSeconds, type ResponseObject, renderResponse, responseObject } from './render-response.js';
+import { newResponseId, nowSeconds, type OutputItem, type ResponseObject, renderResponse, responseObject, responseUsage } from './render-response.js';
 import type { ResponseStore } from './response-store.js';
 import { ResponseEventRenderer, type ResponseStreamEvent, sseFrame } from './render-events.js';
 import { inputItems, toChatRequest } from './to-chat.js';
@@ -64,7 +64,7 @@ export class ResponsesService {
     const createdAt = nowSeconds();
     const { run, translation } = await this.#run(ctx, body, prior, undefined);
     if (run.kind === 'json') {
-      const response = renderResponse(translation.req, run.completion, id, createdAt);
+      const response = await rendered(translation, run, id, createdAt);
       await this.#save(ctx, translation.req, response);
       return { kind: 'json', body: response, headers: run.headers };
     }
@@ -88,7 +88,7 @@ export class ResponsesService {
     const persist = options.persist !== false;
     const { run, translation } = await this.#run(ctx, body, prior, options.onEvent || options.stream ? true : undefined);
     if (run.kind === 'json') {
-      const response = renderResponse(translation.req, run.completion, id, createdAt);
+      const response = await rendered(translation, run, id, createdAt);
       if (persist) await this.#save(ctx, translation.req, response);
       return response;
     }
@@ -188,7 +188,7 @@ export class ResponsesService {
         }
       }
       if (ctx.client.gone) return;
-      const usage = renderer.usage ?? (await countedUsage(translation.chat, renderer.snapshot('in_progress')));
+      const usage = renderer.usage ?? (await countedUsage(translation.chat, renderer.snapshot('in_progress').output));
       const end = renderer.finish(usage);
       result.final = end.response;
       yield [...out, ...end.events];
@@ -226,18 +226,25 @@ export class ResponsesService {
 }
 
 /**
- * Usage counted by the gateway when the upstream streamed none, as the
+ * Usage counted by the gateway when the upstream reported none, as the
  * meter counts it: the prompt exactly, and every produced text.
  */
-async function countedUsage(chat: ChatRequest, response: ResponseObject): Promise<Usage> {
+async function countedUsage(chat: ChatRequest, output: readonly OutputItem[]): Promise<Usage> {
   const produced: string[] = [];
-  for (const item of response.output) {
+  for (const item of output) {
     if (item.type === 'message') for (const part of item.content) produced.push(part.type === 'output_text' ? part.text : part.refusal);
     else if (item.type === 'reasoning') for (const part of item.content) produced.push(part.text);
     else produced.push(item.name, item.arguments);
   }
   const prompt = await countPromptTokensExact(chat.messages, chat.tools);
   return makeUsage(prompt, countTextTokens(produced.join('')));
+}
+
+/** A finished completion as its response object, with the gateway's count when the upstream reported no usage. */
+async function rendered(translation: Translation, run: ChatRun & { kind: 'json' }, id: string, createdAt: number): Promise<ResponseObject> {
+  const response = renderResponse(translation.req, run.completion, id, createdAt);
+  if (!run.completion.usage) response.usage = responseUsage(await countedUsage(translation.chat, response.output));
+  return response;
 }
 
 /** Event batches as SSE frames: what arrived together leaves in one write. */
