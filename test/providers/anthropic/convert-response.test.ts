@@ -45,6 +45,8 @@ describe('convertAnthropicResponse', () => {
             content: 'Let me check.',
             refusal: null,
             reasoning_content: 'Need weather.',
+            // Signed, so a later turn can send it back to Anthropic as it was.
+            thinking_blocks: [{ type: 'thinking', thinking: 'Need weather.', signature: 'sig' }],
             tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
           },
           logprobs: null,
@@ -55,7 +57,8 @@ describe('convertAnthropicResponse', () => {
         prompt_tokens: 150,
         completion_tokens: 50,
         total_tokens: 200,
-        prompt_tokens_details: { cached_tokens: 30 },
+        // Cache creation without a TTL breakdown: 5-minute writes.
+        prompt_tokens_details: { cached_tokens: 30, cache_write_tokens: 20 },
         completion_tokens_details: { reasoning_tokens: 0 },
       },
     });
