@@ -6,13 +6,40 @@ import type { DbRoundTrips } from './db-round-trips.js';
 import type { Accounting, Activity, DbStats } from './setup-gateway.js';
 import type { LoadResult } from './load.js';
 
-export type TargetId = 'direct' | 'proxy' | 'gateway-pglite' | 'gateway-postgres';
+export type TargetId = 'direct' | 'proxy' | 'gateway-pglite' | 'gateway-postgres' | GatewayVariant;
+
+/**
+ * The gateway with one setting changed, on Postgres when DATABASE_URL is set
+ * (else PGlite), run beside the plain gateway so what the setting costs is
+ * read from one run. The plain gateway has metrics on (the default) and
+ * access lines off (the bench's LOG_LEVEL=warn).
+ */
+/** Stands for the bench's OTLP sink in a variant's environment. */
+export const OTLP_SINK_URL = '<otlp-sink>';
+
+export const GATEWAY_VARIANTS = {
+  'gateway-nometrics': { env: { METRICS_ENABLED: 'false' }, label: 'gateway, metrics off', cost: 'metrics', costOf: 'base', limitPct: 3 },
+  'gateway-accesslog': { env: { LOG_LEVEL: 'info' }, label: 'gateway, access log on', cost: 'the access log at info', costOf: 'variant', limitPct: undefined },
+  // Every request sampled, exported to a sink that discards it (otlp-sink.ts; OTLP_SINK_URL is its address, filled in by targets.ts).
+  'gateway-tracing': {
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_SINK_URL, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
+    label: 'gateway, tracing on (ratio 1)',
+    cost: 'tracing at ratio 1',
+    costOf: 'variant',
+    limitPct: 15,
+  },
+} as const satisfies Record<string, { env: Record<string, string>; label: string; cost: string; costOf: 'base' | 'variant'; limitPct: number | undefined }>;
+export type GatewayVariant = keyof typeof GATEWAY_VARIANTS;
+export const isGatewayVariant = (t: string): t is GatewayVariant => t in GATEWAY_VARIANTS;
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct to mock',
   proxy: 'bare proxy',
   'gateway-pglite': 'gateway (PGlite)',
   'gateway-postgres': 'gateway (Postgres)',
+  'gateway-nometrics': GATEWAY_VARIANTS['gateway-nometrics'].label,
+  'gateway-accesslog': GATEWAY_VARIANTS['gateway-accesslog'].label,
+  'gateway-tracing': GATEWAY_VARIANTS['gateway-tracing'].label,
 };
 
 /** fast: answers at once; slow: a fixed latency before the answer; drip: a pause between stream chunks. */
@@ -225,6 +252,21 @@ export function goals(runs: RunRecord[], targets: TargetRecord[], scenarios: Sce
       measured: `${fmt(dripRun.server.peakRssMb, 0)} MB peak, ${dripRun.load.non2xx + dripRun.load.errors + dripRun.load.mismatches} failed`,
       pass: dripRun.server.peakRssMb <= 250 && dripRun.load.non2xx + dripRun.load.errors + dripRun.load.mismatches === 0,
     });
+  }
+  // What a setting costs: CPU per request of the gateway with it against the gateway without it, scenario by scenario.
+  for (const [variant, v] of Object.entries(GATEWAY_VARIANTS)) {
+    for (const s of scenarios) {
+      const base = run(s.id);
+      const other = runs.find((r) => r.target === variant && r.scenario === s.id);
+      if (!base || !other || !Number.isFinite(base.server.cpuPer1k) || !Number.isFinite(other.server.cpuPer1k)) continue;
+      const [withIt, without] = v.costOf === 'base' ? [base.server.cpuPer1k, other.server.cpuPer1k] : [other.server.cpuPer1k, base.server.cpuPer1k];
+      const pct = ((withIt - without) / without) * 100;
+      out.push({
+        goal: `${v.cost}: CPU per request${v.limitPct === undefined ? '' : ` < +${v.limitPct} %`}, ${s.label} (${on})`,
+        measured: `${signed(pct, 1)} % (${fmt(withIt, 3)} with, ${fmt(without, 3)} without, CPU s / 1k req)`,
+        pass: v.limitPct === undefined ? null : pct < v.limitPct,
+      });
+    }
   }
   for (const t of targets.filter((t) => t.accounting)) {
     out.push({

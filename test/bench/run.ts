@@ -8,7 +8,7 @@
  *   npm run bench -- --soak            # one gateway under steady mixed load for 5 minutes: the RSS curve (soak.ts)
  *
  * Env: BENCH_DURATION (s per scenario, 6), BENCH_WARMUP (s per gateway target, 15; the proxy 3, direct 2), BENCH_REWARM (s of unmeasured load on a gateway before each scenario, 0.5),
- * BENCH_TARGETS (direct,proxy,pglite,postgres), BENCH_STREAM_CHUNKS (20),
+ * BENCH_TARGETS (direct,proxy,pglite,postgres,nometrics,tracing; also accesslog: see GATEWAY_VARIANTS in report.ts), BENCH_STREAM_CHUNKS (20),
  * BENCH_SLOW_LATENCY_MS (50), BENCH_CONNECTIONS (50), BENCH_DRIP_CONNECTIONS (1000),
  * BENCH_DRIP_INTERVAL_MS (100, between the chunks of the slow streams), BENCH_PROFILE=1,
  * BENCH_QUIET_WAIT (s to wait before each scenario for other load on the machine to stop, 0),
@@ -51,6 +51,7 @@ import {
   type BenchReport,
   derive,
   goals,
+  isGatewayVariant,
   type Machine,
   machineInfo,
   type RunRecord,
@@ -104,13 +105,16 @@ const DIAGNOSIS = PROFILE || ALLOC;
 // The direct-to-mock baseline varies little: half the time is enough.
 const DIRECT_DURATION = Math.max(1, DURATION / 2);
 
+/** What a plain `npm run bench` runs: the baselines, both databases, and the gateway with metrics off for their cost. */
+const FULL_RUN_TARGETS = ['direct', 'proxy', 'pglite', ...(DATABASE_URL ? ['postgres'] : []), 'nometrics', 'tracing'];
+
 const TARGETS: TargetId[] = (() => {
-  const all = ['direct', 'proxy', 'pglite', 'postgres'];
-  const fallback = DIAGNOSIS ? ['pglite', ...(DATABASE_URL ? ['postgres'] : [])] : ['direct', 'proxy', 'pglite', ...(DATABASE_URL ? ['postgres'] : [])];
+  const all = ['direct', 'proxy', 'pglite', 'postgres', 'nometrics', 'accesslog', 'tracing'];
+  const fallback = DIAGNOSIS ? ['pglite', ...(DATABASE_URL ? ['postgres'] : [])] : [...FULL_RUN_TARGETS];
   const asked = process.env.BENCH_TARGETS ? process.env.BENCH_TARGETS.split(',').map((s) => s.trim()).filter(Boolean) : fallback;
   for (const t of asked) if (!all.includes(t)) throw new Error(`BENCH_TARGETS: unknown target "${t}" (expected ${all.join(', ')})`);
   if (asked.includes('postgres') && !DATABASE_URL) throw new Error('BENCH_TARGETS includes postgres but DATABASE_URL is not set');
-  return asked.map((t) => (t === 'pglite' || t === 'postgres' ? (`gateway-${t}` as TargetId) : (t as TargetId)));
+  return asked.map((t) => (t === 'direct' || t === 'proxy' ? t : (`gateway-${t}` as TargetId)));
 })();
 
 const ALL_SCENARIOS: Scenario[] = [
@@ -274,7 +278,7 @@ async function measureScenario(p: Prepared, s: Scenario, mocks: Mocks): Promise<
   const otherPids = target === 'direct' ? [] : Object.values(mocks).map((m) => m.child.pid);
   // The many-streams scenario is about memory with streams held open: a few rounds are enough.
   const duration = s.upstream === 'drip' ? Math.min(DURATION, 5) : target === 'direct' ? DIRECT_DURATION : DURATION;
-  const onPostgres = target === 'gateway-postgres';
+  const onPostgres = target === 'gateway-postgres' || (isGatewayVariant(target) && DATABASE_URL !== undefined);
   const drive = (seconds: number) =>
     runLoad({ url: ep.url, headers: ep.headers, body: ep.body(s.stream), connections: s.connections, durationSeconds: seconds, stream: s.stream });
   // A gateway that sat idle while the other targets ran has had V8's memory reducer shrink its heap
@@ -462,7 +466,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${toConsole(report)}\n\n`);
   log(`wrote ${join(outDir, `${stem}.json`)} and ${stem}.md`);
   // Only a full run stands for the project: subsets and profiled runs are experiments.
-  if (!DIAGNOSIS && TARGETS.length === 4 && SCENARIOS.length === ALL_SCENARIOS.length) {
+  if (!DIAGNOSIS && DATABASE_URL && TARGETS.length === FULL_RUN_TARGETS.length && SCENARIOS.length === ALL_SCENARIOS.length) {
     const readmePath = join(REPO_ROOT, 'test', 'bench', 'README.md');
     const readme = withReadmeBlock(readFileSync(readmePath, 'utf8'), report);
     if (readme) {

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { type Child, cpuSeconds, freePort, startChild } from './processes.js';
 import type { Prompt } from './prompts.js';
-import type { TargetId, TargetRecord, Upstream } from './report.js';
+import { GATEWAY_VARIANTS, isGatewayVariant, OTLP_SINK_URL, type TargetId, type TargetRecord, type Upstream } from './report.js';
 import { type Activity, BENCH_MODELS, type BenchDatabase, setupDatabase, statsDelta } from './setup-gateway.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -158,7 +158,10 @@ export async function startTarget(target: TargetId, mocks: Mocks, o: TargetOptio
     };
   }
 
-  const kind = target === 'gateway-postgres' ? 'postgres' : 'pglite';
+  const kind = target === 'gateway-postgres' || (isGatewayVariant(target) && o.databaseUrl) ? 'postgres' : 'pglite';
+  const variantEnv: Record<string, string> = isGatewayVariant(target) ? { ...GATEWAY_VARIANTS[target].env } : {};
+  const sink = Object.values(variantEnv).includes(OTLP_SINK_URL) ? await startOtlpSink(o) : undefined;
+  for (const [name, value] of Object.entries(variantEnv)) if (value === OTLP_SINK_URL) variantEnv[name] = sink!.url;
   o.log(`setting up ${kind} database`);
   const database: BenchDatabase = await setupDatabase({
     kind,
@@ -178,10 +181,10 @@ export async function startTarget(target: TargetId, mocks: Mocks, o: TargetOptio
   let child: Child;
   try {
     ({ child } = await startChild({
-      name: `gateway-${kind}`,
+      name: isGatewayVariant(target) ? target : `gateway-${kind}`,
       script: 'src/main.ts',
       cpu: 1,
-      env: { ...database.env, PORT: String(port), HOST: '127.0.0.1' },
+      env: { ...database.env, PORT: String(port), HOST: '127.0.0.1', ...variantEnv },
       nodeArgs: o.gatewayNodeArgs ?? [],
       ready: (c) => waitHealthy(base, c),
       readyTimeoutMs: 120_000,
@@ -215,7 +218,22 @@ export async function startTarget(target: TargetId, mocks: Mocks, o: TargetOptio
         else o.log('warning: no .cpuprofile was written');
       }
       await drop();
+      if (sink) o.log(`OTLP sink received ${await sink.stop()}`);
       return out;
+    },
+  };
+}
+
+/** A collector that discards spans, on the load generator's core (otlp-sink.ts). */
+async function startOtlpSink(o: TargetOptions): Promise<{ url: string; stop(): Promise<string> }> {
+  const { child, port } = await startChild({ name: 'otlp-sink', script: 'test/bench/otlp-sink.ts', cpu: 0, env: { PORT: '0' } });
+  o.onCleanup(async () => void (await child.stop(2_000)));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      await child.stop(5_000);
+      const m = /OTLP_SINK (\d+) (\d+)/.exec(child.tail());
+      return m ? `${m[1]} exports, ${(Number(m[2]) / 1e6).toFixed(1)} MB of spans` : 'nothing it reported';
     },
   };
 }
