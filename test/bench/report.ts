@@ -8,15 +8,15 @@ import type { LoadResult } from './load.js';
 
 export type TargetId = 'direct' | 'proxy' | 'gateway-pglite' | 'gateway-postgres' | GatewayVariant;
 
+/** Stands for the bench's OTLP sink in a variant's environment. */
+export const OTLP_SINK_URL = '<otlp-sink>';
+
 /**
  * The gateway with one setting changed, on Postgres when DATABASE_URL is set
  * (else PGlite), run beside the plain gateway so what the setting costs is
  * read from one run. The plain gateway has metrics on (the default) and
  * access lines off (the bench's LOG_LEVEL=warn).
  */
-/** Stands for the bench's OTLP sink in a variant's environment. */
-export const OTLP_SINK_URL = '<otlp-sink>';
-
 export const GATEWAY_VARIANTS = {
   'gateway-nometrics': { env: { METRICS_ENABLED: 'false' }, label: 'gateway, metrics off', cost: 'metrics', costOf: 'base', limitPct: 3 },
   'gateway-accesslog': { env: { LOG_LEVEL: 'info' }, label: 'gateway, access log on', cost: 'the access log at info', costOf: 'variant', limitPct: undefined },
