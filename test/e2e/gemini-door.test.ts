@@ -185,23 +185,38 @@ describe.each(UPSTREAMS)('the Gemini door over $id', (u) => {
     expect(JSON.stringify(schema)).toContain('city');
   });
 
-  it('counts tokens without calling the upstream or billing', async () => {
+  it('counts tokens, exactly where the upstream counts (Gemini, Anthropic), without billing', async () => {
+    emulator().setScript({ usage: { input: 42, output: 1 } });
     const res = await genai(secret).models.countTokens({ model, contents: 'How many tokens is this sentence?' });
-    expect(res.totalTokens).toBeGreaterThan(5);
-    expect(res.sdkHttpResponse!.headers!['x-gateway-token-count']).toBe('estimate');
-    expect(emulator().requests).toHaveLength(0);
+    const counted = res.sdkHttpResponse!.headers!['x-gateway-token-count'];
+    if (u.id === 'openai') {
+      expect(counted).toBe('estimate');
+      expect(res.totalTokens).toBeGreaterThan(5);
+      expect(emulator().requests).toHaveLength(0);
+    } else {
+      expect(counted).toBe('exact');
+      expect(emulator().requests).toHaveLength(1);
+      expect(JSON.stringify(emulator().requests[0]!.body)).toContain('How many tokens is this sentence?');
+      if (u.id === 'gemini') {
+        expect(emulator().requests[0]!.path).toBe(`/v1beta/models/${model}-up:countTokens`);
+        expect(res.totalTokens).toBe(42);
+      }
+    }
   });
 
   it.runIf(u.embeddings)('embeds one content and a batch, with outputDimensionality', async () => {
     const ai = genai(secret);
-    const one = await ai.models.embedContent({ model: `${model}-embed`, contents: 'hello world', config: { outputDimensionality: 8, taskType: 'RETRIEVAL_QUERY' } });
+    const one = await ai.models.embedContent({ model: `${model}-embed`, contents: 'first', config: { outputDimensionality: 8, taskType: 'RETRIEVAL_QUERY' } });
     expect(one.embeddings).toHaveLength(1);
     expect(one.embeddings![0]!.values).toHaveLength(8);
     const many = await ai.models.embedContent({ model: `${model}-embed`, contents: ['first', 'second', 'third'], config: { outputDimensionality: 8 } });
     expect(many.embeddings!.map((e) => e.values!.length)).toEqual([8, 8, 8]);
-    expect(many.embeddings![0]!.values).toEqual(one.embeddings![0]!.values === undefined ? [] : many.embeddings![0]!.values);
+    // The same text, the same vector, alone or in a batch.
+    expect(many.embeddings![0]!.values).toEqual(one.embeddings![0]!.values);
     const row = await usageRow(gw, requestIdOf(many));
-    expect(row).toMatchObject({ endpoint: 'embed_content', status: 'ok', modelId: `${model}-embed`, provider: u.id });
+    // OpenAI's emulator reports ceil(chars / 4) per text (2 + 2 + 2); Gemini reports none and the gateway counts one token each. 1/M per token.
+    const tokens = u.id === 'openai' ? 6 : 3;
+    expect(row).toMatchObject({ endpoint: 'embed_content', status: 'ok', modelId: `${model}-embed`, provider: u.id, promptTokens: tokens, cost: `0.00000${tokens}000000` });
   });
 });
 
@@ -219,6 +234,24 @@ describe('the Gemini door', () => {
     // `models/x` in the path names the same model.
     const prefixed = await fetch(`${gw.url}/v1beta/models/models/gd-gemini:generateContent?key=${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(prefixed.status).toBe(200);
+  });
+
+  it('answers :embedContent (which the SDK does not call) as one embedding, and refuses a batch naming another model', async () => {
+    const post = (action: string, body: unknown) =>
+      fetch(`${gw.url}/v1beta/models/gd-gemini-embed:${action}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': secret }, body: JSON.stringify(body) });
+    const one = await post('embedContent', { content: { parts: [{ text: 'first' }] }, outputDimensionality: 8, taskType: 'SEMANTIC_SIMILARITY' });
+    expect(one.status).toBe(200);
+    const body = (await one.json()) as { embedding: { values: number[] } };
+    expect(body.embedding.values).toHaveLength(8);
+    const row = await usageRow(gw, one.headers.get('x-request-id')!);
+    expect(row).toMatchObject({ endpoint: 'embed_content', promptTokens: 1, cost: '0.000001000000' });
+    const mixed = await post('batchEmbedContents', { requests: [{ model: 'models/gd-gemini-embed', content: { parts: [{ text: 'a' }] } }, { model: 'models/other', content: { parts: [{ text: 'b' }] } }] });
+    expect(mixed.status).toBe(400);
+    expect(await mixed.json()).toMatchObject({ error: { status: 'INVALID_ARGUMENT', message: expect.stringContaining('requests.1.model') } });
+    // A chat model cannot embed.
+    const chatModel = await fetch(`${gw.url}/v1beta/models/gd-gemini:embedContent`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': secret }, body: JSON.stringify({ content: { parts: [{ text: 'x' }] } }) });
+    expect(chatModel.status).toBe(400);
+    expect(await chatModel.json()).toMatchObject({ error: { status: 'INVALID_ARGUMENT', message: expect.stringContaining('chat model') } });
   });
 
   it('answers pk_test_ keys with the mock in Gemini shape, and X-Mock-Scenario errors in Google shape', async () => {

@@ -14,7 +14,7 @@ import { convertGeminiEmbeddingResponse, toGeminiBatchEmbedBody } from './conver
 import { toGeminiRequest } from './convert-request.js';
 import { convertGeminiResponse } from './convert-response.js';
 import { geminiErrorDetails } from './gemini-error.js';
-import { geminiBatchEmbedResponseSchema, geminiResponseSchema } from './gemini-response-schema.js';
+import { geminiBatchEmbedResponseSchema, geminiCountTokensResponseSchema, geminiResponseSchema } from './gemini-response-schema.js';
 import { GeminiStreamTranslator } from './stream-translator.js';
 
 const PROVIDER = 'gemini';
@@ -67,6 +67,15 @@ export function createGeminiAdapter(): ProviderAdapter {
       const res = await send(url, toGeminiRequest(req, upstreamModel, ctx.maxOutputTokens), ctx, 'text/event-stream');
       const translator = new GeminiStreamTranslator({ upstreamModel, now: nowSeconds(), fallbackId: newId('chatcmpl', 24), newToolCallId });
       return { chunks: translateEventStream(res.body, translator, PROVIDER, ctx.signal) };
+    },
+
+    /** `countTokens` over the whole request as it would be sent (system instruction and tools count too). */
+    async countTokens(req: ChatRequest, ctx: CallContext): Promise<number> {
+      const { baseUrl, upstreamModel } = ctx.target;
+      const generateContentRequest = { model: `models/${upstreamModel.replace(/^models\//, '')}`, ...toGeminiRequest(req, upstreamModel) };
+      const res = await send(geminiUrl(baseUrl, upstreamModel, 'countTokens'), { generateContentRequest }, ctx);
+      const json = await readJsonBody(res.body, PROVIDER, ctx.signal);
+      return parseUpstream(geminiCountTokensResponseSchema, json, PROVIDER).totalTokens;
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

@@ -42,3 +42,5 @@ export type GeminiResponse = z.infer<typeof geminiResponseSchema>;
 export const geminiBatchEmbedResponseSchema = z.looseObject({
   embeddings: z.array(z.looseObject({ values: z.array(z.number()) })),
 });
+
+export const geminiCountTokensResponseSchema = z.looseObject({ totalTokens: z.number().int().nonnegative() });

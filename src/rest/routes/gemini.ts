@@ -53,7 +53,7 @@ async function handle(gateway: Gateway, request: FastifyRequest, reply: FastifyR
   switch (action) {
     case 'countTokens': {
       const counted = await countGeminiTokens(gateway, ctx, request.body === null || typeof request.body !== 'object' ? request.body : { ...request.body, model });
-      return reply.header('x-gateway-token-count', 'estimate').send(counted);
+      return reply.header('x-gateway-token-count', counted.source).send({ totalTokens: counted.totalTokens });
     }
     case 'embedContent': {
       const result = await gateway.embeddings.embed(ctx, embedBody(request.body, model), EMBED_CONTENT_PLAN);
