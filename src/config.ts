@@ -65,6 +65,8 @@ const envSchema = z.object({
   UPSTREAM_BODY_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(300),
   /** Seconds a reservation may stay open before recovery settles it. */
   STALE_RESERVATION_SECONDS: z.coerce.number().int().positive().default(900),
+  /** Days captured payloads (projects with capturePayloads) are kept before the hourly purge deletes them. */
+  PAYLOAD_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
   /** Days stored Responses API responses (store=true) are kept before the purge deletes them. */
   RESPONSES_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   /** A replica silent for three heartbeats is dead and its reservations are recovered. */

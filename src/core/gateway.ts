@@ -14,6 +14,7 @@ import { BackgroundResponses } from './doors/responses/background-runner.js';
 import { startResponsePurge } from './doors/responses/response-retention.js';
 import { ResponseStore } from './doors/responses/response-store.js';
 import { ResponsesService } from './doors/responses/responses-service.js';
+import { PayloadStore } from './explorer/payload-store.js';
 import type { EventBus } from './events/event-bus.js';
 import { createEventBus } from './events/create-event-bus.js';
 import { HealthTracker } from './health/health-tracker.js';
@@ -80,6 +81,8 @@ export interface Gateway {
   readonly backgroundResponses: BackgroundResponses;
   /** POST /v1/responses: the Responses API door over the chat service. */
   readonly responses: ResponsesService;
+  /** Captured prompts and answers for the request explorer (projects with capturePayloads). */
+  readonly payloads: PayloadStore;
   /** Settles reservations that outlived any request. */
   recover(): Promise<number>;
   close(): Promise<void>;
@@ -111,6 +114,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       });
   const metering = new Metering(db, bus, replicaId, logger);
   if (options.tracing) metering.observe(options.tracing);
+  const payloads = new PayloadStore(db, logger, config.PAYLOAD_RETENTION_DAYS);
+  metering.observe(payloads);
   const dispatcher = new Dispatcher({
     pool,
     health,
@@ -176,6 +181,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     embeddings,
     rateLimiter,
     tracing: options.tracing,
+    payloads,
     responseStore,
     backgroundResponses,
     responses,
@@ -190,6 +196,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await metering.drain(SHUTDOWN_GRACE_MS);
       // After the drain, so the last settlements' spans go out too.
       await options.tracing?.shutdown().catch((err: unknown) => logger.error({ err }, 'exporting the last spans failed'));
+      await payloads.close().catch((err: unknown) => logger.error({ err }, 'writing captured payloads failed'));
       tokenCountPool.close();
       await metering.escrow.releaseAll().catch((err: unknown) => logger.error({ err }, 'returning leases failed'));
       await heartbeat.stop();

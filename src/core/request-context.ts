@@ -1,4 +1,5 @@
 import type { AuthenticatedKey } from './keys/key-store.js';
+import type { PayloadCapture } from './explorer/payload-capture.js';
 import type { AttemptRecord } from './routing/attempt-record.js';
 import type { RequestTrace } from './telemetry/tracing-seams.js';
 
@@ -32,4 +33,6 @@ export interface RequestContext {
   traceId?: string;
   /** The trace the door started or received: the dispatcher draws attempts under it and sends it upstream. */
   trace?: RequestTrace;
+  /** Set by the core after admission when the project captures payloads (core/explorer/payload-capture.ts). */
+  capture?: PayloadCapture;
 }

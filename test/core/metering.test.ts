@@ -187,8 +187,12 @@ describe('settling a meter', () => {
       ttftMs: 12,
       stream: true,
       test: false,
-      createdAt: r.createdAt.toISOString(),
+      // When the reservation was held: the row's created_at is the database's clock for about the same moment.
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+      // Published as the meter closed, before the settlement batch was written.
+      settled: false,
     });
+    expect(Math.abs(Date.parse(event!.createdAt) - r.createdAt.getTime())).toBeLessThan(5_000);
     expect(balanceEvents.filter((e) => e.projectId === c.projectId)).toEqual([{ projectId: c.projectId, balance: '9.999982', reserved: '0' }]);
   });
 

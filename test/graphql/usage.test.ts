@@ -129,7 +129,7 @@ describe('usage queries', () => {
 });
 
 describe('subscriptions over graphql-ws', () => {
-  it('usage(projectId) emits each settled request of that project once its settlement commits', async () => {
+  it('usage(projectId) emits each request of that project as it closes', async () => {
     const client = wsClient(gw.url, { authorization: `Bearer ${gw.adminToken}` });
     const ready = nextSubscriber(gw.gateway.bus, 'usage');
     const feed = collect(client, `subscription($p: ID) { usage(projectId: $p) { requestId projectId model promptTokens completionTokens cost status test } }`, { p: test.projectId });
@@ -149,7 +149,8 @@ describe('subscriptions over graphql-ws', () => {
       status: 'OK',
       test: true,
     });
-    // Pushed once its settlement has committed, not before: the row it reports is already there.
+    // Pushed as the request closed, its settlement following within the batch delay.
+    await gw.gateway.metering.idle();
     const [row] = await gw.database.db.select().from(usageRecords).where(eq(usageRecords.id, event.data!.usage.requestId));
     expect(row).toMatchObject({ status: 'ok', projectId: test.projectId, cost: '0.000000000000' });
     await client.dispose();

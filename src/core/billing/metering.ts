@@ -35,7 +35,6 @@ export const SETTLE_DELAY_MS = 100;
 
 interface QueuedSettlement {
   settlement: Settlement;
-  outcome: MeterClose;
   /** When it was queued: nothing waits more than SETTLE_DELAY_MS for company. */
   queuedAt: number;
 }
@@ -112,8 +111,9 @@ export class Meter {
 }
 
 /**
- * Reserve → settle around every metered request, and the usage event after
- * it. Test keys take the same path at a zero price.
+ * Reserve → settle around every metered request: the usage event when it
+ * closes, the balance event once its settlement is written. Test keys take
+ * the same path at a zero price.
  */
 export class Metering {
   readonly #queue: QueuedSettlement[] = [];
@@ -304,6 +304,10 @@ export class Metering {
     meter.recorded.then(
       () => {
         this.#meterClosed();
+        // Live views hear of the request now, not after the settlement's
+        // batch: its charge is known already. The row it names exists (as
+        // `reserved` until the batch below is written).
+        this.#publishUsage(meter, outcome, latencyMs);
         this.#enqueue(meter, outcome, latencyMs);
       },
       (err: unknown) => {
@@ -338,6 +342,7 @@ export class Metering {
       ttftMs: outcome.ttftMs ?? null,
       attempts: ctx.attempts ?? [],
       traceId: ctx.traceId ?? null,
+      capture: ctx.capture,
     };
   }
 
@@ -363,7 +368,6 @@ export class Metering {
         admissionMs: admissionMs(meter),
         traceId: meter.ctx.traceId ?? null,
       },
-      outcome,
       queuedAt: Date.now(),
     });
     if (!this.#flushing) {
@@ -400,7 +404,7 @@ export class Metering {
         unavailableSince = undefined;
         unavailableTries = 0;
         this.escrow.settled(results);
-        this.#publish(batch, results);
+        this.#publishBalances(results);
       } catch (err) {
         if (isDatabaseUnavailable(err) && (unavailableSince ??= Date.now()) > Date.now() - UNAVAILABLE_RETRY_MS) {
           // Down or restarting: postgres.js reconnects by itself, so the batch
@@ -434,30 +438,36 @@ export class Metering {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #publish(batch: QueuedSettlement[], results: SettleResult[]): void {
-    const byId = new Map(batch.map((b) => [b.settlement.requestId, b]));
+  /** The usage event of a closed request: what its settlement will charge, before it is written. */
+  #publishUsage(meter: Meter, outcome: MeterClose, latencyMs: number): void {
+    const { ctx } = meter;
+    const cost = meter.costOf(outcome.usage);
+    this.bus.publish('usage', {
+      requestId: ctx.requestId,
+      projectId: ctx.key.projectId,
+      apiKeyId: ctx.key.id,
+      model: meter.model.id,
+      provider: outcome.route?.provider ?? null,
+      upstreamKeyId: outcome.route?.upstreamKeyId ?? null,
+      status: outcome.status,
+      httpStatus: outcome.httpStatus,
+      ...outcome.usage,
+      // The settlement charges the cost capped at the reservation (settle.ts).
+      // biome-ignore lint/complexity/useMathMinMax: bigints; Math.min takes numbers.
+      cost: formatMoney(cost < meter.reservedCost ? cost : meter.reservedCost),
+      latencyMs,
+      ttftMs: outcome.ttftMs ?? null,
+      stream: meter.stream,
+      test: ctx.key.mode === 'test',
+      createdAt: new Date(meter.startedAt).toISOString(),
+      settled: false,
+    });
+  }
+
+  /** One balance event per project of a written batch: balances move only once the settlement commits. */
+  #publishBalances(results: SettleResult[]): void {
     const balances = new Map<string, SettleResult>();
-    for (const result of results) {
-      const { settlement, outcome } = byId.get(result.requestId)!;
-      this.bus.publish('usage', {
-        requestId: result.requestId,
-        projectId: result.projectId,
-        apiKeyId: result.apiKeyId,
-        model: result.modelId,
-        provider: settlement.provider ?? null,
-        upstreamKeyId: settlement.upstreamKeyId ?? null,
-        status: settlement.status,
-        httpStatus: settlement.httpStatus,
-        ...outcome.usage,
-        cost: formatMoney(result.charged),
-        latencyMs: settlement.latencyMs ?? null,
-        ttftMs: settlement.ttftMs ?? null,
-        stream: result.stream,
-        test: result.test,
-        createdAt: result.createdAt.toISOString(),
-      });
-      if (result.charged > 0n) balances.set(result.projectId, result);
-    }
+    for (const result of results) if (result.charged > 0n) balances.set(result.projectId, result);
     for (const r of balances.values()) {
       this.bus.publish('balance', { projectId: r.projectId, balance: formatMoney(r.projectBalance), reserved: formatMoney(r.projectReserved) });
     }

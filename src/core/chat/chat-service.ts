@@ -15,6 +15,8 @@ import { admit, type AdmissionPlan } from '../admission/admit.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { CancelSignal } from '../../contract/cancel-signal.js';
 import type { z } from 'zod';
+import { startCapture } from '../explorer/payload-capture.js';
+import { StreamTranscript } from '../explorer/stream-transcript.js';
 
 export type ChatResponse =
   | { kind: 'json'; body: ChatCompletion; headers: Record<string, string> }
@@ -150,6 +152,8 @@ export class ChatService {
     const admitted = await admit(this.deps, ctx, body, plan);
     const { model, meter, stream, size, headers: limitHeaders } = admitted;
     const req = plan.toChat(admitted.req);
+    const capture = startCapture(ctx.key.project, body);
+    if (capture) ctx.capture = capture;
     const maxCompletion = size.maxCompletionTokens;
     const deadline = this.#deadline(ctx, req);
     try {
@@ -176,6 +180,7 @@ export class ChatService {
     // The timer holds the whole request (Fastify's request and reply, the socket) until it fires.
     deadline.clear();
     const usage = usageCounts(value.usage);
+    if (ctx.capture) ctx.capture.response = () => value;
     if (usage) meter.close({ status: 'ok', httpStatus: 200, usage, route });
     else closeCounted(meter, req, value.choices.reduce((n, c) => n + countTextTokens(c.message.content ?? ''), 0), { status: 'ok', httpStatus: 200, route });
     return { kind: 'json', req, completion: value, route, usage, headers: routeHeaders(route) };
@@ -218,6 +223,8 @@ export class ChatService {
     let providerFailure: ProviderError | undefined;
     let completed = false;
     const ttftMs = Date.now() - meter.startedAt;
+    const transcript = ctx.capture ? new StreamTranscript() : undefined;
+    if (transcript) ctx.capture!.response = () => transcript.result();
     let next: IteratorResult<ChatCompletionChunk[]> = { done: false, value: opened.first };
     try {
       while (!next.done) {
@@ -226,6 +233,7 @@ export class ChatService {
           const chunk = batch[i]!;
           chunk.model = req.model;
           if (chunk.usage) upstreamUsage = usageCounts(chunk.usage);
+          transcript?.add(chunk);
           for (const choice of chunk.choices) {
             const d = choice.delta;
             if (d.content) produced.push(d.content);

@@ -6,6 +6,7 @@ import { embeddingToBase64 } from '../../contract/embedding-base64.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { PermissionStore } from '../permissions/permission-store.js';
 import type { RequestContext } from '../request-context.js';
+import { startCapture } from '../explorer/payload-capture.js';
 import { type Dispatcher, dispatchOptions } from '../routing/dispatcher.js';
 import { requestDeadline } from '../routing/deadline.js';
 import { DeadlineError } from '../routing/routing-errors.js';
@@ -56,6 +57,9 @@ export class EmbeddingService {
     const admitted = await admit(this.deps, ctx, body, plan);
     const { model, meter, size, headers: limitHeaders } = admitted;
     const req = plan.toEmbedding(admitted.req);
+    // Inputs only: the vectors say nothing a reader of the explorer needs.
+    const capture = startCapture(ctx.key.project, body);
+    if (capture) ctx.capture = capture;
     const { promptTokens } = size;
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
     const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };

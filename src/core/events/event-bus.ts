@@ -26,6 +26,12 @@ export interface UsageEvent {
   stream: boolean;
   test: boolean;
   createdAt: string;
+  /**
+   * False: published when the request closed, before its settlement was
+   * written (the charge is final, the row and balance follow within the
+   * settlement batch). Absent from replicas that published after settling.
+   */
+  settled?: boolean;
 }
 
 export interface HealthEvent {

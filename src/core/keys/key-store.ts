@@ -16,7 +16,14 @@ export interface AuthenticatedKey {
   tpmLimit: number | null;
   /** Keys with a spend limit reserve on their own row so the limit is exact. */
   hasSpendLimit: boolean;
-  project: { status: 'active' | 'archived'; rpmLimit: number | null; tpmLimit: number | null; currency: string };
+  project: {
+    status: 'active' | 'archived';
+    rpmLimit: number | null;
+    tpmLimit: number | null;
+    currency: string;
+    /** Set when the project captures payloads for the request explorer (core/explorer/payload-capture.ts). */
+    capture?: { redactPatterns: readonly string[] };
+  };
 }
 
 /** A cache safety net: even a lost invalidation event is healed within this time. */
@@ -78,14 +85,20 @@ export class KeyStore {
         projectRpm: projects.rpmLimit,
         projectTpm: projects.tpmLimit,
         currency: projects.currency,
+        capturePayloads: projects.capturePayloads,
+        redactPatterns: projects.redactPatterns,
       })
       .from(apiKeys)
       .innerJoin(projects, eq(projects.id, apiKeys.projectId))
       .where(eq(apiKeys.keyHash, hash))
       .limit(1);
     if (!row) return undefined;
-    const { projectStatus, projectRpm, projectTpm, currency, spendLimit, ...key } = row;
-    return { ...key, hasSpendLimit: spendLimit !== null, project: { status: projectStatus, rpmLimit: projectRpm, tpmLimit: projectTpm, currency } };
+    const { projectStatus, projectRpm, projectTpm, currency, spendLimit, capturePayloads, redactPatterns, ...key } = row;
+    return {
+      ...key,
+      hasSpendLimit: spendLimit !== null,
+      project: { status: projectStatus, rpmLimit: projectRpm, tpmLimit: projectTpm, currency, ...(capturePayloads ? { capture: { redactPatterns } } : {}) },
+    };
   }
 
   close(): void {

@@ -5,6 +5,7 @@ import type { DbOrTx } from '../../db/open-database.js';
 import { type ActionInput, idInput, nameInput, nonNegativeMoney, parseInput, perMinuteLimit, positiveMoney, moneyInput, reasonInput } from '../admin/admin-inputs.js';
 import { auditedChange, type PendingEvent } from '../audit/audited-change.js';
 import { changeBalance } from '../billing/ledger.js';
+import { checkRedactPatterns } from '../explorer/redact-patterns.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { formatMoney, parseMoney } from '../money.js';
@@ -55,12 +56,21 @@ const updateProjectInput = z.object({
   name: nameInput.optional(),
   rpmLimit: perMinuteLimit.optional(),
   tpmLimit: perMinuteLimit.optional(),
+  capturePayloads: z.boolean().nullish(),
+  // Each pattern is checked by checkRedactPatterns, which names the bad one.
+  redactPatterns: z.array(z.string()).max(1000).nullish(),
 });
 
-/** Changes the fields given; a limit given as null is cleared, an absent one stays. */
+/**
+ * Changes the fields given; a limit given as null is cleared, an absent one
+ * stays. Payload capture and its redaction patterns are among them, so
+ * turning capture on is in the audit log like any other change.
+ */
 export async function updateProjectAction(deps: Deps, actor: string, input: ActionInput<typeof updateProjectInput>): Promise<ProjectRow> {
-  const { id, ...patch } = parseInput(updateProjectInput, input);
-  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  const { id, capturePayloads, redactPatterns, ...patch } = parseInput(updateProjectInput, input);
+  const set: Record<string, unknown> = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  if (capturePayloads !== null && capturePayloads !== undefined) set.capturePayloads = capturePayloads;
+  if (redactPatterns !== undefined) set.redactPatterns = checkRedactPatterns(redactPatterns ?? []);
   return auditedChange(deps.database.db, deps.bus, actor, async (tx) => {
     const before = await findProject(tx, id, 'id');
     const [after] = await tx

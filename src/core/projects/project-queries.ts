@@ -13,6 +13,13 @@ export async function projectById(db: Db, id: string) {
   return row;
 }
 
+/** Several projects in one query, by id (GraphQL lists that name their project). */
+export async function projectsByIds(db: Db, ids: readonly string[]) {
+  if (ids.length === 0) return new Map<string, typeof projects.$inferSelect>();
+  const rows = await db.select().from(projects).where(inArray(projects.id, [...ids]));
+  return new Map(rows.map((p) => [p.id, p]));
+}
+
 export interface ProjectFilter {
   status?: 'active' | 'archived' | null;
   /** Part of the name, case-insensitive. */

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../../contract/endpoints.js';
 import type { UsageCounts } from '../billing/usage-counts.js';
+import type { PayloadCapture } from '../explorer/payload-capture.js';
 import type { AttemptRecord } from '../routing/attempt-record.js';
 import type { RouteInfo } from '../routing/dispatcher.js';
 
@@ -38,6 +39,8 @@ export interface RequestSummary {
   /** Every upstream attempt, in order (empty when refused before any). */
   attempts: readonly AttemptRecord[];
   traceId: string | null;
+  /** The request's payloads, when its project captures them (read by the payload store only). */
+  capture?: PayloadCapture | undefined;
 }
 
 /** A replica's lease on the project's balance, the project's (and key's) row, or nothing for a free request. */

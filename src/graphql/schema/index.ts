@@ -9,6 +9,7 @@ import './health.js';
 import './upstream-key.js';
 import './ledger.js';
 import './usage.js';
+import './request.js';
 import './audit.js';
 import './responses.js';
 import './operator.js';

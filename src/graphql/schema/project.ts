@@ -22,6 +22,10 @@ export const Project = builder.objectRef<ProjectRow>('Project').implement({
     available: t.field({ type: 'Decimal', description: 'balance − reserved: what new requests can still spend.', resolve: (p) => decimalText(parseMoney(p.balance) - parseMoney(p.reserved)) }),
     rpmLimit: t.exposeInt('rpmLimit', { nullable: true }),
     tpmLimit: t.exposeInt('tpmLimit', { nullable: true }),
+    capturePayloads: t.exposeBoolean('capturePayloads', {
+      description: "Whether prompts and answers are stored (redacted, compressed, kept PAYLOAD_RETENTION_DAYS) for the request explorer. Off by default.",
+    }),
+    redactPatterns: t.exposeStringList('redactPatterns', { description: 'Regular expressions whose matches are replaced by [REDACTED] before a payload is stored.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -70,6 +74,11 @@ const UpdateProjectInput = builder.inputType('UpdateProjectInput', {
     name: t.string(),
     rpmLimit: t.int(),
     tpmLimit: t.int(),
+    capturePayloads: t.boolean({ description: "Store this project's prompts and answers for the request explorer (audited like every change here)." }),
+    redactPatterns: t.stringList({
+      description:
+        'Replaces the list: JavaScript regular expressions (flag g), at most 20 of at most 200 characters; nested quantifiers such as (a+)+ and backreferences are refused. Matches become [REDACTED] before storage.',
+    }),
   }),
 });
 

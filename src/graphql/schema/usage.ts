@@ -17,7 +17,7 @@ import { connectionType, pageArgs, pageComplexity, toConnection } from './connec
 import { Project } from './project.js';
 import { decimalText } from './scalars.js';
 
-const UsageStatus = builder.enumType('UsageStatus', {
+export const UsageStatus = builder.enumType('UsageStatus', {
   values: {
     RESERVED: { value: 'reserved', description: 'In flight: cost reserved, not settled yet.' },
     OK: { value: 'ok' },
@@ -27,7 +27,7 @@ const UsageStatus = builder.enumType('UsageStatus', {
   } as const,
 });
 
-const Endpoint = builder.enumType('UsageEndpoint', {
+export const Endpoint = builder.enumType('UsageEndpoint', {
   description: 'The door the request came through.',
   values: {
     CHAT: { value: 'chat', description: '/v1/chat/completions' },
@@ -211,7 +211,7 @@ builder.queryFields((t) => ({
 }));
 
 const UsageEvent = builder.objectRef<UsageEventShape>('UsageEvent').implement({
-  description: 'A request as it settles, on any replica.',
+  description: 'A request as it closes, on any replica.',
   fields: (t) => ({
     requestId: t.exposeID('requestId'),
     projectId: t.exposeID('projectId'),
@@ -233,13 +233,18 @@ const UsageEvent = builder.objectRef<UsageEventShape>('UsageEvent').implement({
     stream: t.exposeBoolean('stream'),
     test: t.exposeBoolean('test'),
     createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+    settled: t.boolean({
+      description:
+        'False when the event left as the request closed, before its settlement batch was written (≤ ~100 ms later): cost is the final charge, but the usage row may still read RESERVED and the balance not include it yet.',
+      resolve: (e) => e.settled ?? true,
+    }),
   }),
 });
 
 builder.subscriptionField('usage', (t) =>
   t.field({
     type: UsageEvent,
-    description: 'Each settled request as it happens, on any replica; all projects when projectId is left out.',
+    description: 'Each request the moment it closes, with its final charge, on any replica; all projects when projectId is left out.',
     args: { projectId: t.arg.id() },
     subscribe: (_root, args, ctx) => {
       const projectId = args.projectId === null || args.projectId === undefined ? null : String(args.projectId);

@@ -7,6 +7,7 @@ import { html, useCallback, useEffect, useMemo, useRef, useState } from '../lib/
 import { Card, ErrorBox, Stat, Topbar, useTick } from '../lib/ui.js';
 import { type ActionTab, Actions } from './forms.js';
 import { addToWindow, type FeedItem, Feed, LiveCharts, type Second } from './live.js';
+import RequestsPage from './requests.js';
 import {
   CONSOLE_QUERY,
   type ConsoleData,
@@ -19,6 +20,10 @@ import {
 } from './queries.js';
 
 const FEED_MAX = 100;
+
+/** The console's pages, kept in the address's hash so a reload stays where it was. */
+type Page = 'overview' | 'requests';
+const pageOfHash = (): Page => (location.hash === '#requests' ? 'requests' : 'overview');
 const REFRESH_MS = 10_000;
 
 const LIVE_LABEL: Record<LiveState, string> = {
@@ -63,6 +68,16 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
   const [health, setHealth] = useState<Map<string, HealthEventItem>>(new Map());
   const [tab, setTab] = useState<ActionTab>('project');
   const [projectId, setProjectId] = useState('');
+  const [page, setPage] = useState<Page>(pageOfHash);
+  useEffect(() => {
+    const onHash = () => setPage(pageOfHash());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  const go = (next: Page) => {
+    history.replaceState(null, '', next === 'requests' ? '#requests' : location.pathname);
+    setPage(next);
+  };
   const perSecond = useRef(new Map<number, Second>());
   const actionsRef = useRef<HTMLDivElement>(null);
   useTick(1000);
@@ -148,6 +163,10 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
 
   return html`<div>
     <${Topbar} where="Operator console" onSignOut=${props.onSignOut}>
+      <nav class="row" style=${{ gap: '4px' }} aria-label="Console pages">
+        <button type="button" class="small" aria-pressed=${String(page === 'overview')} onClick=${() => go('overview')} data-testid="nav-overview">Overview</button>
+        <button type="button" class="small" aria-pressed=${String(page === 'requests')} onClick=${() => go('requests')} data-testid="nav-requests">Requests</button>
+      </nav>
       <span class=${`pill ${liveState === 'live' ? 'live-on' : liveState === 'refused' ? 'live-off' : 'live-wait'}`} data-testid="live-state">
         ${LIVE_LABEL[liveState]}
       </span>
@@ -155,6 +174,8 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
     <main>
       <${ErrorBox} error=${error} testid="console-error" />
       <${ErrorBox} error=${liveError} testid="live-error" />
+      ${page === 'requests' ? html`<${RequestsPage} token=${token} />` : null}
+      <div hidden=${page !== 'overview'} data-testid="overview-page">
       <div class="stats">
         <${Stat} label="Projects" value=${data ? int(projects.length) : '…'} sub=${`${int(projects.filter((p) => p.status === 'ARCHIVED').length)} archived`} />
         <${Stat} label="Total balance" value=${data ? money(totalBalance, currency) : '…'} sub="across all projects" />
@@ -226,6 +247,7 @@ export default function ConsoleView(props: { secret: string; onSignOut: () => vo
             />
           <//>
         </div>
+      </div>
       </div>
     </main>
   </div>`;
