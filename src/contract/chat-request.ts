@@ -118,6 +118,8 @@ export const chatRequestSchema = z.looseObject({
   deepsearch: z.boolean().nullish(),
   /** A reasoning budget in tokens (the Messages door's thinking.budget_tokens); 0 turns reasoning off. Wins over think and reasoning_effort where the upstream takes a budget. */
   thinking_budget: z.number().int().nonnegative().nullish(),
+  /** Google's safetySettings (the Gemini door's), sent on to Gemini upstreams only; others have no such control. */
+  safety_settings: z.array(z.looseObject({})).nullish(),
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

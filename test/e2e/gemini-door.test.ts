@@ -4,7 +4,7 @@
 // JSON schemas reaching the upstream's own fields, errors as the SDK raises
 // them, and the usage rows the door writes.
 import { Writable } from 'node:stream';
-import { ApiError, GoogleGenAI, Type } from '@google/genai';
+import { ApiError, GoogleGenAI, HarmBlockThreshold, HarmCategory, Type } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, type RecordedRequest, startAnthropicEmulator, startGeminiEmulator, startOpenAIEmulator } from '../emulators/index.js';
 import { createLogger } from '../../src/create-logger.js';
@@ -103,7 +103,12 @@ describe.each(UPSTREAMS)('the Gemini door over $id', (u) => {
     const res = await genai(secret).models.generateContent({
       model,
       contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }],
-      config: { systemInstruction: 'Be brief.', temperature: 0.5, maxOutputTokens: 2000 },
+      config: {
+        systemInstruction: 'Be brief.',
+        temperature: 0.5,
+        maxOutputTokens: 2000,
+        safetySettings: [{ category: HarmCategory.HARM_CATEGORY_HARASSMENT, threshold: HarmBlockThreshold.BLOCK_ONLY_HIGH }],
+      },
     });
     expect(res.text).toBe(`Bonjour from ${u.id}.`);
     expect(res.candidates![0]!.finishReason).toBe('STOP');
@@ -115,6 +120,9 @@ describe.each(UPSTREAMS)('the Gemini door over $id', (u) => {
     const sent = lastSent(emulator()).body;
     expect(JSON.stringify(sent)).toContain('Be brief.');
     expect(JSON.stringify(sent)).toContain('Say hello');
+    // Safety settings reach Gemini; no other upstream has such a control (nor gets the field).
+    if (u.id === 'gemini') expect(sent.safetySettings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' }]);
+    else expect(JSON.stringify(sent)).not.toMatch(/safety/i);
   });
 
   it('reports cached input as cachedContentTokenCount and prices it at the cached rate', async () => {

@@ -53,5 +53,6 @@ export function toGeminiRequest(req: ChatRequest, upstreamModel: string, outputC
 
   const body: Record<string, unknown> = { ...prompt, ...convertToGeminiTools(req) };
   if (Object.keys(config).length > 0) body.generationConfig = config;
+  if (req.safety_settings?.length) body.safetySettings = req.safety_settings;
   return body;
 }

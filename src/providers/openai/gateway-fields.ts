@@ -1,6 +1,6 @@
 // Fields of the gateway's own dialect that must never reach an upstream:
 // the seed's extensions and the mock's test-mode switches.
-const GATEWAY_FIELDS = new Set(['timeout', 'think', 'deepsearch', 'thinking_budget']);
+const GATEWAY_FIELDS = new Set(['timeout', 'think', 'deepsearch', 'thinking_budget', 'safety_settings']);
 
 export const isGatewayField = (key: string): boolean => GATEWAY_FIELDS.has(key) || key.startsWith('mock');
 

@@ -204,6 +204,7 @@ export function geminiToChat(req: GenerateContentRequest): ChatRequest {
     ...(tools.length > 0 ? { tools } : {}),
     ...(choice ? { tool_choice: choice } : {}),
     ...(declared.webSearch ? { deepsearch: true } : {}),
+    ...(req.safetySettings?.length ? { safety_settings: req.safetySettings } : {}),
     ...generationFields(req.generationConfig),
   };
 }
