@@ -64,17 +64,22 @@ export const priceText = (p: Prices): PriceText => ({
 /**
  * Anthropic's list rates, the defaults when a model sets no cache-write
  * price: 1.25 × input for the 5-minute TTL, 2 × input for the 1-hour one.
- * 1.25 × a 6-decimal price can need 8 decimals, which neither the price
- * columns nor a pico-unit ledger can hold, so such a default is refused
- * rather than rounded: the operator sets the write price explicitly.
+ * 1.25 × a price with 5 or 6 decimals can need 8, which neither the price
+ * columns nor a pico-unit ledger can hold (no charge at that price would be
+ * a whole number of pico-units), so a model is never stored with such a
+ * default (upsertModel refuses it: the operator sets the price). A row stored
+ * before that rule is charged at the default rounded up to the next
+ * millionth, less than one pico-unit per token more, and every usage row
+ * records the price it was charged at.
  */
 export function defaultCacheWritePrice(input: bigint): bigint {
-  if ((input * 5n) % 4n !== 0n) {
-    throw new RangeError(
-      `1.25 × input price ${formatPrice(input)} = ${formatScaled(input * 125n, PRICE_SCALE + 2)} has more than ${PRICE_SCALE} decimals; set the cache-write price explicitly`,
-    );
-  }
-  return (input * 5n) / 4n;
+  return (input * 5n + 3n) / 4n;
+}
+
+/** Why the 1.25 × default of this input price cannot be used, or undefined when it can. */
+export function inexactCacheWriteDefault(input: bigint): string | undefined {
+  if ((input * 5n) % 4n === 0n) return undefined;
+  return `1.25 × input price ${formatPrice(input)} = ${formatScaled(input * 125n, PRICE_SCALE + 2)} has more than ${PRICE_SCALE} decimals; set the cache-write price explicitly`;
 }
 
 export const defaultCacheWrite1hPrice = (input: bigint): bigint => input * 2n;

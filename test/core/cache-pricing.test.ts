@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { Metering, promptReserveTokens } from '../../src/core/billing/metering.js';
 import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
-import { effectivePrices } from '../../src/core/catalogue/model-prices.js';
+import { effectivePrices, unstorablePrices } from '../../src/core/catalogue/model-prices.js';
+import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
 import { newId } from '../../src/contract/ids.js';
 import type { AuthenticatedKey } from '../../src/core/keys/key-store.js';
 import type { Logger } from '../../src/core/logger.js';
@@ -14,6 +15,8 @@ import { plain, useTestDatabase } from '../helpers/use-test-database.js';
 // Claude Sonnet 4.5's list prices per 1M tokens: input 3, cache read 0.3,
 // cache write 3.75 (5-minute TTL) and 6 (1-hour), output 15. A token costs a
 // millionth of those: 0.000003, 0.0000003, 0.00000375, 0.000006, 0.000015.
+const store = useTestDatabase();
+
 const sonnet: Prices = effectivePrices({ kind: 'chat', inputPrice: '3', outputPrice: '15', cachedInputPrice: '0.3' });
 
 describe('the cost of a request with prompt caching', () => {
@@ -68,13 +71,18 @@ describe('cache-write prices', () => {
     expect(priceText(effectivePrices({ kind: 'chat', inputPrice: '0.000004', outputPrice: '0' })).cacheWrite).toBe('0.000005');
   });
 
-  it('are refused, not rounded, when 1.25 × input needs more than 6 decimals', () => {
-    expect(() => effectivePrices({ kind: 'chat', inputPrice: '0.123457', outputPrice: '1' })).toThrow(/0\.15432125 has more than 6 decimals/);
+  it('are refused, not rounded, when 1.25 × input needs more than 6 decimals and nothing is set', async () => {
+    const odd = { id: 'odd-price', kind: 'chat' as const, ownedBy: 'x', inputPrice: '0.123457', outputPrice: '1', routes: [] };
+    expect(unstorablePrices(odd)).toMatch(/0\.15432125 has more than 6 decimals; set the cache-write price explicitly/);
+    await expect(upsertModel(store.db, odd)).rejects.toThrow(/model odd-price: 1\.25 × input price 0\.123457 = 0\.15432125/);
     // Set explicitly, the same input price is fine; 2 × never needs more decimals.
-    expect(priceText(effectivePrices({ kind: 'chat', inputPrice: '0.123457', outputPrice: '1', cacheWritePrice: '0.154322' }))).toMatchObject({
-      cacheWrite: '0.154322',
-      cacheWrite1h: '0.246914',
-    });
+    await upsertModel(store.db, { ...odd, cacheWritePrice: '0.154322' });
+    expect(priceText(effectivePrices({ ...odd, cacheWritePrice: '0.154322' }))).toMatchObject({ cacheWrite: '0.154322', cacheWrite1h: '0.246914' });
+  });
+
+  it('of a row stored before that rule are the default rounded up to the next millionth', () => {
+    // 0.15432125 → 0.154322: less than one pico-unit a token more, and the usage row records it.
+    expect(priceText(effectivePrices({ kind: 'chat', inputPrice: '0.123457', outputPrice: '1' })).cacheWrite).toBe('0.154322');
   });
 
   it('keep what is set, zero included', () => {
@@ -94,7 +102,6 @@ describe('the reservation', () => {
     expect(worstCaseCost(1, 0, { input: 1n, output: 0n, cachedInput: 7n, cacheWrite: 2n, cacheWrite1h: 3n })).toBe(7n);
   });
 
-  const store = useTestDatabase();
   const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
   it('covers a prompt written whole with the 1-hour TTL: charged exactly, not capped', async () => {

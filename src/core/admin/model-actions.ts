@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { models } from '../../db/schema.js';
 import { auditedChange } from '../audit/audited-change.js';
 import { findModel, type ModelWithRoutes } from '../catalogue/model-queries.js';
+import { unstorablePrices } from '../catalogue/model-prices.js';
 import { upsertModel } from '../catalogue/upsert-model.js';
 import { GatewayError } from '../errors.js';
-import { defaultCacheWritePrice, parsePrice } from '../money.js';
 import type { Gateway } from '../gateway.js';
 import { identifierText } from '../../contract/text-limits.js';
 import { type ActionInput, idInput, nameInput, parseInput, priceInput, oneOf } from './admin-inputs.js';
@@ -49,21 +49,10 @@ const upsertInput = (providers: readonly string[]) =>
     routes: z.array(routeInput(providers)).min(1, 'a model needs at least one route').max(20),
   })
   .superRefine((m, ctx) => {
-    // An unset cache-write price is 1.25 × input; refused here (not rounded) when that needs more than 6 decimals.
-    if (m.kind === 'chat' && m.cacheWritePrice == null) {
-      const problem = cacheWriteDefaultProblem(m.inputPrice);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['cacheWritePrice'], message: problem });
-    }
+    // An unset cache-write price is 1.25 × input: refused, not rounded, when that needs more than 6 decimals.
+    const problem = unstorablePrices(m);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['cacheWritePrice'], message: problem });
   });
-
-function cacheWriteDefaultProblem(inputPrice: string): string | undefined {
-  try {
-    defaultCacheWritePrice(parsePrice(inputPrice));
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 /**
  * Creates a model or replaces it whole (prices, routes, fallbacks...), then

@@ -49,8 +49,7 @@ export class Catalogue {
     bus: EventBus,
   ) {
     this.#unsubscribe = bus.subscribe('invalidate', (event) => {
-      // A reload that fails keeps the catalogue in force; ready() and the admin actions report the error.
-      if (event.kind === 'catalogue') this.reload().catch(() => {});
+      if (event.kind === 'catalogue') void this.reload();
     });
   }
 
@@ -62,13 +61,7 @@ export class Catalogue {
       ]);
       const next = new Map<string, CatalogueModel>();
       for (const row of rows) {
-        let prices: Prices;
-        try {
-          prices = effectivePrices(row);
-        } catch (e) {
-          // Only a row written around upsertModel can get here: no price is guessed.
-          throw new RangeError(`model ${row.id}: ${(e as Error).message}`);
-        }
+        const prices = effectivePrices(row);
         next.set(row.id, {
           id: row.id,
           kind: row.kind,

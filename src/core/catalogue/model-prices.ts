@@ -1,4 +1,4 @@
-import { defaultCacheWrite1hPrice, defaultCacheWritePrice, parsePrice, type Prices } from '../money.js';
+import { defaultCacheWrite1hPrice, defaultCacheWritePrice, inexactCacheWriteDefault, parsePrice, type Prices } from '../money.js';
 
 /** A model's prices as stored: decimal strings per 1M tokens, the optional ones null when unset. */
 export interface StoredPrices {
@@ -14,8 +14,8 @@ export interface StoredPrices {
  * The prices a model charges, the unset ones filled in: cache reads cost the
  * input price, cache writes 1.25 × and 2 × input (Anthropic's rates). An
  * embedding model has no prompt cache, so its writes default to the input
- * price and never raise its reservation. Throws when a default cannot be
- * represented exactly (see defaultCacheWritePrice).
+ * price and never raise its reservation. (A 1.25 × default that needs more
+ * than 6 decimals is rounded up: see defaultCacheWritePrice.)
  */
 export function effectivePrices(m: StoredPrices): Prices {
   const input = parsePrice(m.inputPrice);
@@ -28,4 +28,10 @@ export function effectivePrices(m: StoredPrices): Prices {
     cacheWrite: set(m.cacheWritePrice) ?? (embedding ? input : defaultCacheWritePrice(input)),
     cacheWrite1h: set(m.cacheWrite1hPrice) ?? (embedding ? input : defaultCacheWrite1hPrice(input)),
   };
+}
+
+/** Why these prices cannot be stored (an unset write price whose default is inexact), or undefined. */
+export function unstorablePrices(m: StoredPrices): string | undefined {
+  if (m.kind === 'embedding' || (m.cacheWritePrice !== null && m.cacheWritePrice !== undefined)) return undefined;
+  return inexactCacheWriteDefault(parsePrice(m.inputPrice));
 }

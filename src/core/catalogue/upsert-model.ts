@@ -4,7 +4,7 @@ import { modelRoutes, models } from '../../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import { newId } from '../../contract/ids.js';
 import type { CatalogueSeed } from './default-catalogue.js';
-import { effectivePrices } from './model-prices.js';
+import { unstorablePrices } from './model-prices.js';
 
 export type UpsertModelInput = Omit<CatalogueSeed, 'routes'> & {
   routes: Array<{ provider: string; upstreamModel: string; priority?: number; weight?: number }>;
@@ -13,11 +13,12 @@ export type UpsertModelInput = Omit<CatalogueSeed, 'routes'> & {
 
 /**
  * Creates or replaces a model with its routes in one transaction. Refuses
- * prices whose unset cache-write default could not be charged exactly, so
- * every stored model loads (model-prices.ts).
+ * an unset cache-write price whose default could not be charged exactly
+ * (money.ts, defaultCacheWritePrice).
  */
 export async function upsertModel(db: DbOrTx, input: UpsertModelInput, bus?: EventBus): Promise<void> {
-  effectivePrices(input);
+  const unstorable = unstorablePrices(input);
+  if (unstorable) throw new RangeError(`model ${input.id}: ${unstorable}`);
   const values = {
     kind: input.kind,
     ownedBy: input.ownedBy,

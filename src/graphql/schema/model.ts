@@ -60,7 +60,7 @@ export const Model = builder.objectRef<ModelWithRoutes>('Model').implement({
     effectiveCacheWritePrice: t.field({
       type: 'Decimal',
       description:
-        "The 5-minute cache-write price charged: cacheWritePrice, else 1.25 × inputPrice (Anthropic's rate; an embedding model, which has no prompt cache, its inputPrice). Every prompt token is reserved for at the dearest of inputPrice, cachedInputPrice and both write prices.",
+        "The 5-minute cache-write price charged: cacheWritePrice, else 1.25 × inputPrice (Anthropic's rate; rounded up to 6 decimals for a model stored before cache prices existed; an embedding model, which has no prompt cache, its inputPrice). Every prompt token is reserved for at the dearest of inputPrice, cachedInputPrice and both write prices.",
       resolve: (m) => formatPrice(effectivePrices(m.model).cacheWrite),
     }),
     effectiveCacheWrite1hPrice: t.field({
