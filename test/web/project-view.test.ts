@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { responses } from '../../src/db/schema.js';
 import { webBuildDir } from '../../src/rest/routes/web.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { DESKTOP, hasChromium, horizontalOverflow, launchChromium, PHONE, screenshot, SKIP_REASON } from './browser.js';
@@ -120,6 +122,23 @@ describe.skipIf(!hasChromium)('project view in Chromium', () => {
     await page.getByTestId('by-model').waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await screenshot(page, 'project-1280');
+  });
+
+  it('switches the playground to the Responses API, each turn continuing the stored one', async () => {
+    await page.getByTestId('pg-api').selectOption('responses');
+    for (const [i, text] of ['First turn through responses', 'Second turn, chained'].entries()) {
+      await page.getByTestId('pg-input').fill(text);
+      await page.getByTestId('pg-send').click();
+      await expect.poll(() => page.getByTestId('answer').last().textContent(), { timeout: 10_000 }).toContain(text);
+      await expect.poll(() => page.getByTestId('call-stats').last().textContent(), { timeout: 10_000 }).toMatch(/\d+ prompt \+ \d+ completion tokens · \$0\.00/);
+      const stored = await gw.database.db.select().from(responses).where(eq(responses.projectId, project.projectId)).orderBy(responses.createdAt);
+      expect(stored).toHaveLength(i + 1);
+      expect(stored[i]!.previousResponseId).toBe(i === 0 ? null : stored[0]!.id);
+    }
+    // The recent requests name the door each came through.
+    await expect.poll(() => page.getByTestId('recent-endpoint').first().textContent(), { timeout: 10_000 }).toBe('responses');
+    expect(await page.getByTestId('recent-endpoint').last().textContent()).toBe('chat/completions');
+    await page.getByTestId('pg-api').selectOption('chat');
   });
 
   it('fits a phone screen', async () => {

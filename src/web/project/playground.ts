@@ -1,6 +1,8 @@
 // Chat with the gateway from the browser, exactly as an SDK would: POST
-// /v1/chat/completions with the project key, the answer streamed over SSE.
-// After each call the request's usage record gives its exact cost.
+// /v1/chat/completions, or /v1/responses (each turn chained to the last by
+// previous_response_id, so the gateway keeps the conversation), with the
+// project key, the answer streamed over SSE. After each call the request's
+// usage record gives its exact cost.
 import { ApiError, errorFromResponse, plainError } from '../lib/errors.js';
 import { int, money, ms } from '../lib/format.js';
 import { html, useEffect, useRef, useState } from '../lib/html.js';
@@ -27,7 +29,32 @@ interface Message {
   streaming?: boolean;
   stopped?: boolean;
   stats?: CallStats;
+  /** The stored response this answer is (Responses API): the next turn continues from it. */
+  responseId?: string;
 }
+
+type Api = 'chat' | 'responses';
+
+/** One Responses API stream event, or a non-stream response object: the fields the playground reads. */
+interface ResponsesEvent {
+  type?: string;
+  delta?: string;
+  message?: string;
+  code?: string | number | null;
+  response?: ResponsesObject;
+}
+
+interface ResponsesObject {
+  id?: string;
+  status?: string;
+  error?: { message?: string } | null;
+  output?: { type: string; content?: { type: string; text?: string }[] }[];
+  usage?: { input_tokens?: number; output_tokens?: number } | null;
+}
+
+/** The answer's text, as the SDKs' `output_text` joins it. */
+const outputText = (r: ResponsesObject): string =>
+  (r.output ?? []).flatMap((item) => (item.type === 'message' ? (item.content ?? []).filter((c) => c.type === 'output_text').map((c) => c.text ?? '') : [])).join('');
 
 interface ChatChunk {
   choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; message?: { content?: string | null; reasoning_content?: string | null } }[];
@@ -61,6 +88,7 @@ export function Playground(props: { secret: string; currency: string; onCall: ()
   const [temperature, setTemperature] = useState('');
   const [maxTokens, setMaxTokens] = useState('');
   const [stream, setStream] = useState(true);
+  const [api, setApi] = useState<Api>('chat');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -108,7 +136,56 @@ export function Playground(props: { secret: string; currency: string; onCall: ()
     let usage: ChatChunk['usage'] = null;
     let content = '';
     let reasoning = '';
+    let responseId: string | undefined;
     try {
+      if (api === 'responses') {
+        // Continue the stored conversation when the last answer was a stored response; else send the turns as input.
+        const previous = messages.filter((m) => !m.streaming).at(-1)?.responseId;
+        const body: Record<string, unknown> = {
+          model,
+          input: previous ? text : history.map(({ role, content: c }) => ({ role, content: c })),
+          ...(previous ? { previous_response_id: previous } : {}),
+          ...(system.trim() ? { instructions: system.trim() } : {}),
+          stream,
+          ...(temperature.trim() ? { temperature: Number(temperature) } : {}),
+          ...(maxTokens.trim() ? { max_output_tokens: Number(maxTokens) } : {}),
+        };
+        const res = await fetch('/v1/responses', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${props.secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: controller.signal,
+          cache: 'no-store',
+          credentials: 'omit',
+        });
+        requestId = res.headers.get('x-request-id');
+        if (!res.ok) throw await errorFromResponse(res);
+        const finish = (r: ResponsesObject) => {
+          responseId = r.id;
+          if (r.usage) usage = { prompt_tokens: r.usage.input_tokens ?? 0, completion_tokens: r.usage.output_tokens ?? 0 };
+          if (r.status === 'failed') throw new ApiError(r.error?.message ?? 'The response failed.', 500, 'api_error');
+        };
+        if (stream && res.body) {
+          for await (const data of sseData(res.body)) {
+            const event = JSON.parse(data) as ResponsesEvent;
+            if (event.type === 'error') throw new ApiError(event.message ?? 'The stream ended with an error.', Number(event.code) || 500, undefined);
+            if (event.type === 'response.output_text.delta' || event.type === 'response.reasoning_text.delta') {
+              ttft ??= performance.now() - started;
+              if (event.type === 'response.output_text.delta') content += event.delta ?? '';
+              else reasoning += event.delta ?? '';
+              patchLast({ content, ...(reasoning ? { reasoning } : {}) });
+            }
+            if ((event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') && event.response) finish(event.response);
+          }
+        } else {
+          const answer = (await res.json()) as ResponsesObject;
+          content = outputText(answer);
+          patchLast({ content });
+          finish(answer);
+        }
+        patchLast({ ...(responseId ? { responseId } : {}) });
+        return;
+      }
       const body: Record<string, unknown> = {
         model,
         messages: [...(system.trim() ? [{ role: 'system', content: system.trim() }] : []), ...history.map(({ role, content: c }) => ({ role, content: c }))],
@@ -200,6 +277,13 @@ export function Playground(props: { secret: string; currency: string; onCall: ()
   return html`<div data-testid="playground">
     <${ErrorBox} error=${modelsError} />
     <div class="form" style=${{ marginBottom: '10px' }}>
+      <label class="field"
+        >API
+        <select value=${api} onChange=${(e: Event) => setApi((e.target as HTMLSelectElement).value as Api)} disabled=${busy} data-testid="pg-api">
+          <option value="chat">Chat completions</option>
+          <option value="responses">Responses</option>
+        </select>
+      </label>
       <label class="field"
         >Model
         <select value=${model} onChange=${(e: Event) => setModel((e.target as HTMLSelectElement).value)} data-testid="pg-model" disabled=${models.length === 0}>

@@ -61,6 +61,16 @@ function cacheLine(r: UsageRecord) {
   return html`<span class="sub-line muted" data-testid="cache-tokens" title=${`prompt cache: ${int(read)} read, ${int(write5m)} written (5 min), ${int(write1h)} written (1 h)`}>${parts.join(' · ')}</span>`;
 }
 
+/** The door a request came through, as its path reads. */
+const ENDPOINT_LABELS: Record<string, string> = {
+  chat: 'chat/completions',
+  embeddings: 'embeddings',
+  responses: 'responses',
+  messages: 'messages',
+  generate_content: 'generateContent',
+  embed_content: 'embedContent',
+};
+
 function Recent(props: { usage: ProjectUsage }) {
   const rows = props.usage.recent;
   if (rows.length === 0) return html`<p class="muted">No requests yet.</p>`;
@@ -69,6 +79,7 @@ function Recent(props: { usage: ProjectUsage }) {
       <thead>
         <tr>
           <th>Request</th>
+          <th>Endpoint</th>
           <th>Status</th>
           <th class="num">Tokens in / out</th>
           <th class="num">Cost</th>
@@ -80,6 +91,7 @@ function Recent(props: { usage: ProjectUsage }) {
         ${rows.map(
           (r) => html`<tr>
             <td class="lead"><b>${r.model}</b><span class="sub-line mono">${r.id}</span></td>
+            <td class="mono" data-label="Endpoint" data-testid="recent-endpoint">${ENDPOINT_LABELS[r.endpoint] ?? r.endpoint}</td>
             <td data-label="Status"><span class=${`pill ${r.status}`}>${r.status}${r.http_status && r.status !== 'ok' ? ` ${r.http_status}` : ''}</span></td>
             <td class="num" data-label="Tokens in / out">${int(r.prompt_tokens)} / ${int(r.completion_tokens)}${cacheLine(r)}</td>
             <td class="num" data-label="Cost">${money(r.cost, props.usage.project.currency)}</td>
