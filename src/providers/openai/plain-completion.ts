@@ -19,6 +19,8 @@ function plainUsage(usage: unknown): boolean {
     optCount(usage.total_tokens) &&
     optInteger(usage.prompt_cache_hit_tokens) &&
     optDetails(usage.prompt_tokens_details, 'cached_tokens') &&
+    optDetails(usage.prompt_tokens_details, 'cache_write_tokens') &&
+    optDetails(usage.prompt_tokens_details, 'cache_write_1h_tokens') &&
     optDetails(usage.completion_tokens_details, 'reasoning_tokens')
   );
 }

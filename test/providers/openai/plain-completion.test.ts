@@ -23,6 +23,8 @@ const bodies: unknown[] = [
   body({}, {}, { reasoning: 'vLLM calls it this' }),
   body({ usage: { ...usage, prompt_tokens_details: { cached_tokens: 2, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 1 } } }),
   body({ usage: { prompt_tokens: 9, prompt_cache_hit_tokens: 4, prompt_cache_miss_tokens: 5 } }),
+  // Cache writes as another gateway (or OpenRouter) reports them.
+  body({ usage: { ...usage, prompt_tokens_details: { cached_tokens: 2, cache_write_tokens: 3, cache_write_1h_tokens: 1 } } }),
   body({ usage: { prompt_tokens: 9, completion_tokens: null, total_tokens: 12, prompt_tokens_details: null } }),
   body({ usage: null }),
   body({ usage: undefined }),
@@ -37,6 +39,8 @@ const bodies: unknown[] = [
   body({ usage: { prompt_tokens: 1.5 } }),
   body({ usage: { prompt_tokens: 9, total_tokens: '12' } }),
   body({ usage: { prompt_tokens: 9, prompt_tokens_details: { cached_tokens: 0.5 } } }),
+  body({ usage: { prompt_tokens: 9, prompt_tokens_details: { cache_write_tokens: '5' } } }),
+  body({ usage: { prompt_tokens: 9, prompt_tokens_details: { cache_write_1h_tokens: 1.5 } } }),
   body({ usage: { prompt_tokens: 9, completion_tokens_details: 'x' } }),
   body({ usage: { prompt_tokens: 9, prompt_cache_hit_tokens: '4' } }),
   body({ usage: 12 }),
@@ -62,11 +66,15 @@ const translate = (json: unknown) => convertOpenAIResponse(json as OpenAIComplet
 
 describe('plainCompletion', () => {
   it('lets through only bodies the schema accepts, and the conversion makes the same of them as of the schema output', () => {
-    expect(expectGuardAgrees(plainCompletion, [openaiCompletionSchema], translate, bodies)).toBe(11);
+    expect(expectGuardAgrees(plainCompletion, [openaiCompletionSchema], translate, bodies)).toBe(12);
+  });
+
+  it('carries the cache writes an OpenAI-wire upstream reports', () => {
+    expect(translate(bodies[5]).usage.prompt_tokens_details).toEqual({ cached_tokens: 2, cache_write_tokens: 3, cache_write_1h_tokens: 1 });
   });
 
   it('sends tool calls, annotations and every type out of place to the schema', () => {
-    for (const json of bodies.slice(11)) expect(plainCompletion(json), JSON.stringify(json)).toBeUndefined();
-    for (const json of bodies.slice(13)) expect(openaiCompletionSchema.safeParse(json).success, JSON.stringify(json)).toBe(false);
+    for (const json of bodies.slice(12)) expect(plainCompletion(json), JSON.stringify(json)).toBeUndefined();
+    for (const json of bodies.slice(14)) expect(openaiCompletionSchema.safeParse(json).success, JSON.stringify(json)).toBe(false);
   });
 });
