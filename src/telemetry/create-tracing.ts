@@ -1,5 +1,8 @@
 import { parseKeyPairsIntoRecord, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -7,7 +10,9 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type ReadableSpan,
   type Sampler,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -27,8 +32,10 @@ import { Tracing } from '../core/telemetry/tracing.js';
 type Env = Record<string, string | undefined>;
 
 export interface TracingSettings {
-  /** Where spans are POSTed (OTLP/HTTP, JSON). */
+  /** Where spans are POSTed (OTLP/HTTP). */
   url: string;
+  /** OTLP's encoding: protobuf (the spec's default) or JSON. */
+  protocol: 'http/protobuf' | 'http/json';
   headers: Record<string, string>;
   serviceName: string;
   resourceAttributes: Record<string, string>;
@@ -107,13 +114,15 @@ export function tracingSettings(env: Env): TracingSettings | undefined {
   if (unsupported) throw new ConfigError(`OTEL_TRACES_EXPORTER: only otlp (or none) is supported (got ${JSON.stringify(unsupported)})`);
   const wanted = exporters !== undefined || value(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined || value(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined;
   if (!wanted) return undefined;
-  const protocol = value(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? value(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
-  if (protocol === 'grpc') {
-    throw new ConfigError('OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported; the gateway exports OTLP over HTTP (port 4318 on a collector)');
+  const protocolVar = value(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = value(env, protocolVar) ?? 'http/protobuf';
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new ConfigError(`${protocolVar}: must be http/protobuf or http/json (got ${JSON.stringify(protocol)}); the gateway exports OTLP over HTTP (port 4318 on a collector), not grpc`);
   }
   const { sampler, name } = samplerOf(env);
   return {
     url: tracesUrl(env),
+    protocol,
     headers: { ...parseKeyPairsIntoRecord(value(env, 'OTEL_EXPORTER_OTLP_HEADERS')), ...parseKeyPairsIntoRecord(value(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS')) },
     serviceName: value(env, 'OTEL_SERVICE_NAME') ?? 'llm-gateway',
     resourceAttributes: parseKeyPairsIntoRecord(value(env, 'OTEL_RESOURCE_ATTRIBUTES')),
@@ -122,11 +131,24 @@ export function tracingSettings(env: Env): TracingSettings | undefined {
   };
 }
 
+/**
+ * The OTLP/HTTP exporter for the configured encoding. Protobuf is built as
+ * @opentelemetry/exporter-trace-otlp-proto builds it (the same delegate and
+ * the transformer's own serializer): it writes spans straight to bytes, at
+ * under half the CPU and size of the JSON encoding.
+ */
+function exporterFor(settings: TracingSettings): SpanExporter {
+  const config = { url: settings.url, headers: settings.headers };
+  if (settings.protocol === 'http/json') return new OTLPTraceExporter(config);
+  const options = convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
+  return new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, ProtobufTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+}
+
 /** The gateway's tracing from the environment, or undefined when the environment leaves it off. */
 export function createTracing(env: Env): { tracing: Tracing; settings: TracingSettings } | undefined {
   const settings = tracingSettings(env);
   if (!settings) return undefined;
-  const exporter = new OTLPTraceExporter({ url: settings.url, headers: settings.headers });
+  const exporter = exporterFor(settings);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName }),
     sampler: settings.sampler,

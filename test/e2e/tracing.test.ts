@@ -10,7 +10,7 @@ import { usageRecords } from '../../src/db/schema.js';
 import { tracingSettings } from '../../src/telemetry/create-tracing.js';
 import { startOpenAIEmulator } from '../emulators/index.js';
 import { liveModel } from '../helpers/live-routes.js';
-import type { TestGateway } from '../helpers/start-gateway.js';
+import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { useTwoUpstreams, useUpstream } from '../helpers/use-upstreams.js';
 
 // The gateway's spans as an OTLP/HTTP collector receives them. The exporter
@@ -50,14 +50,20 @@ function anyValue(v: IAnyValue | undefined): unknown {
 const attributesOf = (kvs: IKeyValue[] | undefined): Record<string, unknown> => Object.fromEntries((kvs ?? []).map((kv) => [kv.key, anyValue(kv.value)]));
 
 /** An OTLP/HTTP trace receiver: what the SDK POSTs to /v1/traces, decoded. */
-async function startReceiver(): Promise<{ url: string; spans: Span[]; contentTypes: Set<string>; close(): Promise<void> }> {
+async function startReceiver(): Promise<{ url: string; spans: Span[]; contentTypes: Set<string>; protobufBodies: Buffer[]; close(): Promise<void> }> {
   const spans: Span[] = [];
   const contentTypes = new Set<string>();
+  const protobufBodies: Buffer[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       contentTypes.add(String(req.headers['content-type']));
+      if (req.headers['content-type'] === 'application/x-protobuf') {
+        protobufBodies.push(Buffer.concat(chunks));
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        return;
+      }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as IExportTraceServiceRequest;
       for (const rs of body.resourceSpans ?? []) {
         const serviceName = attributesOf(rs.resource?.attributes)['service.name'];
@@ -85,6 +91,7 @@ async function startReceiver(): Promise<{ url: string; spans: Span[]; contentTyp
     url: `http://127.0.0.1:${port}`,
     spans,
     contentTypes,
+    protobufBodies,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -121,6 +128,8 @@ describe('with tracing on', () => {
     receiver = await startReceiver();
     env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     env.OTEL_SERVICE_NAME = 'gateway-under-test';
+    // The SDK's JSON encoding, which the test can decode (the default, protobuf, is checked below).
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
   });
   // Registered after the receiver's beforeAll, so the gateway starts with its address in `env`.
   const up = useTwoUpstreams(startOpenAIEmulator, { env });
@@ -265,6 +274,29 @@ describe('with tracing on', () => {
   });
 });
 
+describe('with the default encoding', () => {
+  it('exports OTLP protobuf carrying the request’s trace', async () => {
+    const receiver = await startReceiver();
+    const gw = await startGateway({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces` } });
+    try {
+      const project = await gw.project({ mode: 'test' });
+      const traceId = newTraceId();
+      await gw.client(project.secret).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] }, { headers: { traceparent: `00-${traceId}-${newSpanId()}-01` } });
+      await gw.gateway.metering.idle();
+      await gw.gateway.tracing!.flush();
+      expect([...receiver.contentTypes]).toEqual(['application/x-protobuf']);
+      // No decoder for requests ships with the OpenTelemetry packages: the ids and names are looked for as the bytes protobuf writes.
+      const body = Buffer.concat(receiver.protobufBodies);
+      expect(body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
+      for (const name of ['POST /v1/chat/completions', 'admission', 'chat gpt-4o-mini', 'settlement']) expect(body.includes(Buffer.from(name))).toBe(true);
+      expect(body.includes(Buffer.from(PROMPT))).toBe(false);
+    } finally {
+      await gw.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe('with tracing off', () => {
   const up = useUpstream(startOpenAIEmulator);
 
@@ -299,7 +331,7 @@ describe('tracing settings', () => {
   });
 
   it('reads the standard variables', () => {
-    expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp' })).toMatchObject({ url: 'http://localhost:4318/v1/traces', serviceName: 'llm-gateway', samplerName: 'parentbased_always_on' });
+    expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp' })).toMatchObject({ url: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', serviceName: 'llm-gateway', samplerName: 'parentbased_always_on' });
     expect(
       tracingSettings({
         OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318/',
@@ -324,6 +356,6 @@ describe('tracing settings', () => {
     expect(() => tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
     expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http/);
     expect(() => tracingSettings({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER/);
-    expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/grpc/);
+    expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/protobuf or http\/json/);
   });
 });
