@@ -110,6 +110,15 @@ describe('response streams in test mode', () => {
     expect(seen).toEqual(seen.map((_, i) => i));
   });
 
+  it('stores the streamed response before its last event: retrieve returns what was streamed', async () => {
+    const stream = test.responses.stream({ model: 'gpt-4o-mini', input: 'Keep this one' });
+    const final = await stream.finalResponse();
+    const stored = await test.responses.retrieve(final.id);
+    expect(openapiErrors('Response', stored)).toEqual([]);
+    expect(stored).toMatchObject({ id: final.id, status: 'completed', output: final.output.map((item) => ({ id: item.id, type: item.type })) });
+    expect(stored.output_text).toContain('Keep this one');
+  });
+
   it('streams a function call: the item, its argument deltas, then done with the whole arguments', async () => {
     const tool = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false };
     const { events } = await rawEvents({ model: 'gpt-4o-mini', input: 'Weather?', tools: [tool] });

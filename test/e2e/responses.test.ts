@@ -73,6 +73,15 @@ describe('responses in test mode', () => {
     expect(project).toMatchObject({ balance: '5.000000000000', reserved: '0.000000000000' });
   });
 
+  it('keeps the response for retrieve unless store is false', async () => {
+    const kept = await test.responses.create({ model: 'gpt-4o-mini', input: 'keep me' });
+    expect(await test.responses.retrieve(kept.id)).toMatchObject({ id: kept.id, status: 'completed', store: true, output_text: kept.output_text });
+    const dropped = await test.responses.create({ model: 'gpt-4o-mini', input: 'forget me', store: false });
+    expect(dropped.store).toBe(false);
+    const err = await test.responses.retrieve(dropped.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it('takes a list of items: developer and user messages with text parts, an earlier assistant turn', async () => {
     const data = await test.responses.create({
       model: 'gpt-4o-mini',

@@ -179,6 +179,13 @@ export class ResponsesService {
     // read from the first pull on, so a client that leaves at any point
     // closes it and its meter.
     let out = renderer.start();
+    // The last event leaves after the response is stored: a client that reads it can retrieve it.
+    let stored = false;
+    const store = async (response: ResponseObject) => {
+      result.final = response;
+      stored = true;
+      if (persist) await this.#save(ctx, req, response);
+    };
     try {
       for await (const batch of run.batches) {
         for (const event of renderer.batch(batch)) out.push(event);
@@ -190,16 +197,15 @@ export class ResponsesService {
       if (ctx.client.gone) return;
       const usage = renderer.usage ?? (await countedUsage(translation.chat, renderer.snapshot('in_progress').output));
       const end = renderer.finish(usage);
-      result.final = end.response;
+      await store(end.response);
       yield [...out, ...end.events];
     } catch (e) {
       const end = renderer.fail(toGatewayError(e));
-      result.final = end.response;
+      await store(end.response);
       yield [...out, ...end.events];
     } finally {
       // A client that left (or a cancel) stops the stream: what it had produced is kept.
-      result.final ??= renderer.stopped(ctx.client.gone ? 'cancelled' : 'failed');
-      if (persist) await this.#save(ctx, req, result.final);
+      if (!stored) await store(renderer.stopped(ctx.client.gone ? 'cancelled' : 'failed'));
     }
   }
 
