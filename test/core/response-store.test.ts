@@ -2,6 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/contract/ids.js';
 import { recoverStaleReservations } from '../../src/core/billing/recover-stale.js';
+import { startResponsePurge } from '../../src/core/doors/responses/response-retention.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { REPLICA_LOST_ERROR, type ResponseBody, type ResponseRecord, ResponseStore } from '../../src/core/doors/responses/response-store.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { replicas, responses } from '../../src/db/schema.js';
@@ -168,6 +170,20 @@ describe('ResponseStore', () => {
     await notFound(store.get(a.projectId, old));
     expect((await store.get(a.projectId, recent)).status).toBe('completed');
     expect((await store.get(a.projectId, oldOpen)).status).toBe('in_progress');
+  });
+
+  it('runs the purge on its interval, with the retention in days', async () => {
+    const store = new ResponseStore(t.db, 'rep_a');
+    const a = await t.customer();
+    const id = newId('resp', 24);
+    await store.save(record(a.projectId, a.apiKeyId, id, [{ role: 'user', content: 'x' }], 'a'));
+    await t.db.update(responses).set({ createdAt: sql`now() - interval '3 days'` }).where(eq(responses.id, id));
+    const stop = startResponsePurge(store, 2, silentLogger, 20);
+    try {
+      await expect.poll(() => store.status(id), { timeout: 10_000, interval: 50 }).toBeUndefined();
+    } finally {
+      stop();
+    }
   });
 
   it('fails a dead replica’s open responses in the recovery pass, and leaves a live one’s', async () => {
