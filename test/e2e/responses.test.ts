@@ -77,7 +77,7 @@ describe('responses in test mode', () => {
     const kept = await test.responses.create({ model: 'gpt-4o-mini', input: 'keep me' });
     expect(await test.responses.retrieve(kept.id)).toMatchObject({ id: kept.id, status: 'completed', store: true, output_text: kept.output_text });
     const dropped = await test.responses.create({ model: 'gpt-4o-mini', input: 'forget me', store: false });
-    expect(dropped.store).toBe(false);
+    expect(dropped).toMatchObject({ store: false });
     const err = await test.responses.retrieve(dropped.id).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   });
