@@ -16,6 +16,8 @@ const MAX_BATCH = 64;
 /** What waits at most: beyond it new payloads are dropped (and counted in the log) rather than held in memory. */
 const MAX_QUEUED = 2_000;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** The first purge, soon after start: a replica restarted more often than hourly still purges. */
+const FIRST_PURGE_MS = 60 * 1000;
 
 interface Pending {
   requestId: string;
@@ -45,16 +47,16 @@ export class PayloadStore implements RequestObserver {
   #writing: Promise<void> | undefined;
   #dropped = 0;
   readonly #purgeTimer: NodeJS.Timeout;
+  readonly #firstPurge: NodeJS.Timeout;
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly retentionDays: number,
   ) {
-    this.#purgeTimer = setInterval(() => {
-      this.purge().catch((err: unknown) => this.logger.error({ err }, 'purging captured payloads failed'));
-    }, PURGE_INTERVAL_MS);
-    this.#purgeTimer.unref();
+    const purge = () => void this.purge().catch((err: unknown) => this.logger.error({ err }, 'purging captured payloads failed'));
+    this.#purgeTimer = setInterval(purge, PURGE_INTERVAL_MS).unref();
+    this.#firstPurge = setTimeout(purge, FIRST_PURGE_MS).unref();
   }
 
   requestClosed(summary: RequestSummary): void {
@@ -143,6 +145,7 @@ export class PayloadStore implements RequestObserver {
 
   async close(): Promise<void> {
     clearInterval(this.#purgeTimer);
+    clearTimeout(this.#firstPurge);
     await this.idle();
   }
 }
