@@ -13,6 +13,7 @@ import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
 import { addUpstreamKey } from '../../src/core/routing/upstream-key-admin.js';
 import { usageRecords } from '../../src/db/schema.js';
 import { type Emulator, type Script, startAnthropicEmulator, startGeminiEmulator, startOpenAIEmulator } from '../emulators/index.js';
+import { openapiErrors } from '../helpers/openapi.js';
 import { plain } from '../helpers/use-test-database.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
@@ -115,9 +116,15 @@ const doors: Record<Row['door'], Door> = {
       const body = { model: MODELS[row.upstream].id, messages: [{ role: 'user' as const, content: PROMPT }], max_tokens: MAX_TOKENS, prompt_cache_key: 'tenant-7' };
       let usage: OpenAI.CompletionUsage | undefined;
       if (row.stream) {
-        for await (const chunk of await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } })) usage = chunk.usage ?? usage;
+        for await (const chunk of await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } })) {
+          expect(openapiErrors('CreateChatCompletionStreamResponse', chunk)).toEqual([]);
+          usage = chunk.usage ?? usage;
+        }
       } else {
-        usage = (await client.chat.completions.create(body)).usage;
+        const completion = await client.chat.completions.create(body);
+        // The gateway's cache_write fields beside cached_tokens still conform to OpenAI's schema.
+        expect(openapiErrors('CreateChatCompletionResponse', completion)).toEqual([]);
+        usage = completion.usage;
       }
       // The gateway's own cache_write fields ride along in prompt_tokens_details (OpenAI SDKs keep unknown fields).
       const d = (usage?.prompt_tokens_details ?? {}) as { cached_tokens?: number; cache_write_tokens?: number; cache_write_1h_tokens?: number };
@@ -132,7 +139,9 @@ const doors: Record<Row['door'], Door> = {
       if (row.stream) {
         for await (const event of await client.responses.create({ ...body, stream: true })) if (event.type === 'response.completed') usage = event.response.usage;
       } else {
-        usage = (await client.responses.create(body)).usage;
+        const response = await client.responses.create(body);
+        expect(openapiErrors('Response', response)).toEqual([]);
+        usage = response.usage;
       }
       return [usage!.input_tokens, usage!.input_tokens_details.cached_tokens, null, null, usage!.output_tokens];
     },
