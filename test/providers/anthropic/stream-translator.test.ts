@@ -40,6 +40,21 @@ describe('AnthropicStreamTranslator', () => {
     expect(chunks[chunks.length - 1]!.usage).toMatchObject({ prompt_tokens: 472, completion_tokens: 89 });
   });
 
+  it("carries a thinking block's signature, redacted thinking, the stop sequence and cache writes by TTL", () => {
+    const t = translator();
+    const ev = (data: unknown) => t.push({ data: JSON.stringify(data), event: undefined, id: undefined });
+    ev({ type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 5, cache_creation_input_tokens: 30, cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 20 } } } });
+    ev({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } });
+    ev({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hm' } });
+    const signed = ev({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } });
+    expect(signed[0]!.choices[0]!.delta).toEqual({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig' }] });
+    const redacted = ev({ type: 'content_block_start', index: 1, content_block: { type: 'redacted_thinking', data: 'opaque' } });
+    expect(redacted[0]!.choices[0]!.delta).toEqual({ thinking_blocks: [{ type: 'redacted_thinking', data: 'opaque' }] });
+    const end = ev({ type: 'message_delta', delta: { stop_reason: 'stop_sequence', stop_sequence: 'END' }, usage: { output_tokens: 3 } });
+    expect(end[0]!.choices[0]).toMatchObject({ finish_reason: 'stop', stop_sequence: 'END' });
+    expect(end[1]!.usage).toMatchObject({ prompt_tokens: 35, prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 10, cache_write_1h_tokens: 20 } });
+  });
+
   it('streams the forced JSON tool as content', async () => {
     const text = fixture('anthropic-thinking-tools.chunks.txt').replaceAll('"name":"get_weather"', '"name":"json_tool_call"');
     const { chunks } = await replay(text, translator('json_tool_call'));
