@@ -74,7 +74,7 @@ describe('payload capture', () => {
     expect(row!.response).toBeNull();
   });
 
-  it('covers the other doors through the same services (Responses, Messages)', async () => {
+  it('covers the other doors through the same services (Responses, Messages, Gemini)', async () => {
     const { secret } = await capturingProject();
     const responses = await fetch(`${gw.baseURL}/responses`, {
       method: 'POST',
@@ -94,6 +94,15 @@ describe('payload capture', () => {
     expect(messages.status).toBe(200);
     const viaMessages = await stored(messages.headers.get('x-request-id')!);
     expect(text(viaMessages!.request)).toContain('messages door, [REDACTED]');
+
+    const gemini = await fetch(`${gw.url}/v1beta/models/gemini-2.0-flash:generateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'gemini door, ivan@example.com' }] }] }),
+    });
+    expect(gemini.status).toBe(200);
+    const viaGemini = await stored(gemini.headers.get('x-request-id')!);
+    expect(text(viaGemini!.request)).toContain('gemini door, [REDACTED]');
   });
 
   it('stops when the project turns it off again', async () => {
