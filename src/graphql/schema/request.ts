@@ -93,7 +93,8 @@ const RequestPayload = builder.objectRef<StoredPayload>('RequestPayload').implem
     request: t.exposeString('request', { description: 'The body as the door received it (JSON text, cut at 256 KiB).' }),
     response: t.exposeString('response', {
       nullable: true,
-      description: 'The completion (JSON), or a stream’s assembled text and tool calls; null for embeddings (inputs only) and requests that failed.',
+      description:
+        'The completion (JSON), or a stream’s assembled text and tool calls (what was produced, when it broke off); null for embeddings (inputs only) and requests that failed before answering.',
     }),
     capturedAt: t.expose('capturedAt', { type: 'DateTime' }),
   }),

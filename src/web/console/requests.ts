@@ -248,7 +248,7 @@ function Detail(props: { token: string; request: RequestItem; projectName: strin
           </tbody>
         </table>
         <p class="muted" style=${{ marginTop: '8px' }}>
-          Trace id:
+          Trace id:${' '}
           ${r.traceId ? html`<span class="mono" data-testid="detail-trace">${r.traceId}</span> <${CopyButton} text=${r.traceId} label="Copy" />` : html`<span data-testid="detail-trace">none (tracing off and no traceparent)</span>`}
         </p>
       </div>
