@@ -29,9 +29,16 @@ const textOrParts = z.union([z.string(), z.array(contentPart)], {
   error: (issue) => {
     if (!Array.isArray(issue.input)) return 'must be a string or a list of content parts';
     const at = issue.input.findIndex((p: unknown) => !PART_TYPE_NAMES.includes((p as { type?: unknown } | null)?.type as string));
-    return at >= 0
-      ? `content part ${at} has type ${JSON.stringify((issue.input[at] as { type?: unknown } | null)?.type)}, which is not supported: use ${PART_TYPES}`
-      : 'a content part is not valid';
+    if (at >= 0) return `content part ${at} has type ${JSON.stringify((issue.input[at] as { type?: unknown } | null)?.type)}, which is not supported: use ${PART_TYPES}`;
+    for (const [i, part] of issue.input.entries()) {
+      const parsed = contentPart.safeParse(part);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]!;
+        const field = first.path.map(String).join('.');
+        return `content part ${i}${field ? ` field '${field}'` : ''}: ${first.message}${(part as { type?: unknown }).type === 'input_image' ? ' (an image is sent as image_url, a URL or a data URL; file ids are not served)' : ''}`;
+      }
+    }
+    return 'a content part is not valid';
   },
 });
 

@@ -160,6 +160,7 @@ describe('responses in test mode', () => {
       [{ include: ['message.output_text.logprobs'] }, 'include', /reasoning.encrypted_content/],
       [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input.0.type', /"item_reference" is not supported/],
       [{ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }, 'input.0.content', /part 0 has type "input_file", which is not supported/],
+      [{ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'f' }] }] }, 'input.0.content', /image_url.*file ids are not served/],
     ];
     for (const [extra, param, message] of cases) {
       const res = await fetch(`${gw.baseURL}/responses`, {
