@@ -282,6 +282,34 @@ describe('an Anthropic upstream gets the blocks back natively', () => {
     expect(body.messages[2].content).toEqual([{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: 'Hot' }], cache_control: eph }]);
   });
 
+  it('an OpenAI upstream gets the same turn without the carriage it would refuse', async () => {
+    const e = env.emulator('openai');
+    await env.client().messages.create({
+      ...hello(env.model('openai')),
+      system: [{ type: 'text', text: 'Stable.', cache_control: { type: 'ephemeral' } }],
+      tools: [{ ...weatherTool, cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Weather?', cache_control: { type: 'ephemeral' } }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'Signed elsewhere.', signature: 'sig' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Rome' } },
+          ],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Hot', is_error: true, cache_control: { type: 'ephemeral' } }] },
+      ],
+    });
+    const body = e.requests.at(-1)!.body;
+    expect(JSON.stringify(body)).not.toMatch(/cache_control|thinking_blocks|is_error|reasoning_content/);
+    expect(body.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Stable.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'Weather?' }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } }] },
+      { role: 'tool', tool_call_id: 'toolu_1', content: [{ type: 'text', text: 'Hot' }] },
+    ]);
+  });
+
   it("cache_control on an OpenAI chat request's content part reaches the upstream", async () => {
     const e = env.emulator('anthropic');
     const openai = env.gw().client(env.liveKey());

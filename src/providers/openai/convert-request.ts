@@ -1,4 +1,5 @@
 import { type ChatRequest, requestedMaxTokens } from '../../contract/chat-request.js';
+import { messagesWithoutCarriage, toolsWithoutCarriage } from './anthropic-carriage.js';
 import { withoutGatewayFields } from './gateway-fields.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 
@@ -23,6 +24,10 @@ export function toOpenAIChatBody(
 ): Record<string, unknown> {
   const body = withoutGatewayFields(req, CAP_FIELDS);
   body.model = upstreamModel;
+  if (dialect.info.id !== 'openai-compatible') {
+    body.messages = messagesWithoutCarriage(req.messages);
+    if (req.tools) body.tools = toolsWithoutCarriage(req.tools);
+  }
   const cap = outputCap ?? requestedMaxTokens(req);
   if (cap !== undefined) body[dialect.capField] = cap;
   if (req.think) Object.assign(body, dialect.think(req));

@@ -16,7 +16,8 @@ import type {
 // Anthropic upstream needs back natively rides along where its adapter
 // reads it: `cache_control` on the content parts, system parts, tool
 // messages, tool calls and tools it was on; signed thinking as the assistant
-// message's `thinking_blocks`; the exact budget as `thinking_budget`.
+// message's `thinking_blocks`; the exact budget as `thinking_budget`. An
+// OpenAI upstream gets none of it (providers/openai/anthropic-carriage.ts).
 
 const invalid = (message: string, param: string) => new GatewayError('invalid_request', message, { param });
 
@@ -101,9 +102,10 @@ function assistantMessage(content: MessagesContentBlock[], where: string): ChatM
         calls.push(toolCall(block));
         break;
       case 'thinking':
-        thoughts.push(block.thinking);
-        // An empty signature is reasoning another provider produced: nothing Anthropic would accept back.
+        // Signed reasoning goes back to Anthropic as it was. Unsigned is what another provider
+        // produced (the door renders its reasoning so): it goes back as that provider's reasoning_content.
         if (block.signature) signed.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+        else thoughts.push(block.thinking);
         break;
       case 'redacted_thinking':
         signed.push({ type: 'redacted_thinking', data: block.data });
