@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { Metering, promptReserveTokens } from '../../src/core/billing/metering.js';
+import { insertReservations, type Reservation } from '../../src/core/billing/reserve.js';
 import type { CatalogueModel } from '../../src/core/catalogue/catalogue.js';
 import { effectivePrices, unstorablePrices } from '../../src/core/catalogue/model-prices.js';
 import { upsertModel } from '../../src/core/catalogue/upsert-model.js';
@@ -103,6 +104,20 @@ describe('the reservation', () => {
   });
 
   const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+  it('records every price in force on reserved rows written together (the batched insert)', async () => {
+    const { projectId, apiKeyId } = await store.customer({ project: 'cache-batch' });
+    const reservation = (requestId: string): Reservation => ({
+      requestId, projectId, apiKeyId, endpoint: 'messages', modelId: 'cache-sonnet', cost: 1n, promptTokens: 1,
+      prices: sonnet, priceText: priceText(sonnet), stream: false, test: false, replicaId: 'rep_batch',
+    });
+    const ids = [newId('req'), newId('req')];
+    await insertReservations(store.db, ids.map((id) => ({ reservation: reservation(id), leaseId: null })));
+    for (const id of ids) {
+      const [row] = await store.db.select().from(usageRecords).where(eq(usageRecords.id, id));
+      expect([plain(row!.inputPrice), plain(row!.cachedInputPrice), plain(row!.cacheWritePrice), plain(row!.cacheWrite1hPrice), plain(row!.outputPrice)]).toEqual(['3', '0.3', '3.75', '6', '15']);
+    }
+  });
 
   it('covers a prompt written whole with the 1-hour TTL: charged exactly, not capped', async () => {
     const model = { id: 'cache-sonnet', kind: 'chat', prices: sonnet, priceText: priceText(sonnet), maxOutputTokens: 100 } as CatalogueModel;
