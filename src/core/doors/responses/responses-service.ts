@@ -1,6 +1,7 @@
 import type { ChatRequest } from '../../../contract/chat-request.js';
 import { makeUsage, type Usage } from '../../../contract/openai-shapes.js';
 import { type ResponseInputItem, type ResponsesRequest, responsesRequestSchema } from '../../../contract/responses-request.js';
+import { recordableText } from '../../../contract/text-limits.js';
 import { countPromptTokensExact, countTextTokens } from '../../../tokens/count-tokens.js';
 import type { Metering } from '../../billing/metering.js';
 import { type ChatDoorPlan, type ChatRun, type ChatService, chatSize } from '../../chat/chat-service.js';
@@ -106,8 +107,14 @@ export class ResponsesService {
    * upstream so a cancel keeps what was produced.
    */
   async #background(ctx: RequestContext, body: unknown): Promise<ResponseObject> {
-    const req = validate(responsesRequestSchema, body);
-    if (req.stream === true) throw new GatewayError('invalid_request', 'stream=true cannot be combined with background=true here: create the response, then poll it.', { param: 'stream' });
+    let req: ResponsesRequest;
+    try {
+      req = validate(responsesRequestSchema, body);
+      if (req.stream === true) throw new GatewayError('invalid_request', 'stream=true cannot be combined with background=true here: create the response, then poll it.', { param: 'stream' });
+    } catch (e) {
+      if (e instanceof GatewayError) await this.#reject(ctx, body, e);
+      throw e;
+    }
     const prior = await this.#prior(ctx, body);
     const id = newResponseId();
     const createdAt = nowSeconds();
@@ -134,12 +141,15 @@ export class ResponsesService {
     try {
       return await this.deps.state.conversation(ctx.key.projectId, previous);
     } catch (e) {
-      if (e instanceof GatewayError && e.status < 500) {
-        const model = (body as { model?: unknown }).model;
-        await this.deps.metering.reject(ctx, typeof model === 'string' ? model.slice(0, 256) : '', 'responses', e, (body as { stream?: unknown }).stream === true);
-      }
+      if (e instanceof GatewayError && e.status < 500) await this.#reject(ctx, body, e);
       throw e;
     }
+  }
+
+  /** A refusal before admission, recorded as admission records its own. */
+  #reject(ctx: RequestContext, body: unknown, error: GatewayError): Promise<void> {
+    const { model, stream } = (body ?? {}) as { model?: unknown; stream?: unknown };
+    return this.deps.metering.reject(ctx, typeof model === 'string' ? recordableText(model) : '', 'responses', error, stream === true);
   }
 
   async #run(ctx: RequestContext, body: unknown, prior: ResponseInputItem[], forceStream: true | undefined): Promise<{ run: ChatRun; translation: Translation }> {
