@@ -255,7 +255,7 @@ describe('errors raised by the gateway, as the SDK classes', () => {
   });
 });
 
-describe('an Anthropic upstream gets the blocks back natively', () => {
+describe('carried blocks: natively to Anthropic, left out for OpenAI', () => {
   it('cache_control on system blocks, tools, message blocks and tool results reaches the upstream where it was', async () => {
     const e = env.emulator('anthropic');
     const eph = { type: 'ephemeral' as const };
