@@ -297,6 +297,28 @@ describe('with the default encoding', () => {
   });
 });
 
+describe('with a sampler that keeps nothing', () => {
+  it('still gives the request a trace id, sends it upstream unsampled, and exports no span', async () => {
+    const receiver = await startReceiver();
+    const upstream = await startOpenAIEmulator();
+    const gw = await startGateway({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'always_off' } });
+    try {
+      await liveModel(gw, { id: 'unsampled', keys: [{ baseUrl: upstream.url }] });
+      const project = await gw.project({ mode: 'live', balance: '10' });
+      const res = await gw.client(project.secret).chat.completions.create({ model: 'unsampled', messages: [{ role: 'user', content: PROMPT }] }).withResponse();
+      const row = await usageRow(gw, res.response.headers.get('x-request-id')!);
+      expect(row.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(upstream.requests[0]!.headers.traceparent).toMatch(new RegExp(`^00-${row.traceId}-[0-9a-f]{16}-00$`));
+      await gw.gateway.tracing!.flush();
+      expect(receiver.spans).toEqual([]);
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe('with tracing off', () => {
   const up = useUpstream(startOpenAIEmulator);
 
