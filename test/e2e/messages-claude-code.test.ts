@@ -5,7 +5,7 @@
 // every step succeeds, every stream parses, and an Anthropic upstream gets
 // Claude Code's cache breakpoints, betas and user id as they were sent.
 import { readFileSync } from 'node:fs';
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import type { Script } from '../emulators/index.js';
 import { expectGrammar, useMessagesGateway, usageRow, WIRES } from './messages-support.js';

@@ -2,7 +2,7 @@
 // names, order, indices, one ping, usage in message_start and
 // message_delta), and what the SDK assembles from it, for text, tool use,
 // thinking and cut-short answers from each upstream wire.
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { createParser } from 'eventsource-parser';
 import { describe, expect, it } from 'vitest';
 import { expectGrammar, useMessagesGateway, usageRow, WIRES, weatherTool } from './messages-support.js';
