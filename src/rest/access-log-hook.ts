@@ -15,7 +15,7 @@ const MAX_PATH = 200;
 export function accessLogHook(app: FastifyInstance, gateway: Gateway): void {
   const logger = gateway.logger as Gateway['logger'] & { isLevelEnabled?: (level: string) => boolean };
   if (logger.isLevelEnabled?.('info') === false) return;
-  const accessLog = new AccessLog(logger);
+  const accessLog = new AccessLog(logger, (id) => gateway.catalogue.get(id) !== undefined);
   gateway.metering.observe(accessLog);
   // A callback hook: an async one costs every request a promise.
   app.addHook('onResponse', (request, reply, done) => {

@@ -98,7 +98,15 @@ export function accessLine(s: RequestSummary): AccessLine {
 export class AccessLog implements RequestObserver {
   readonly #metered = new RecentIds();
 
-  constructor(private readonly logger: Logger) {}
+  /**
+   * `knownModel`: whether a name is in the catalogue. A refused request may
+   * name anything (up to the body limit); that name is logged as `unknown`,
+   * as the metrics label it, so no client text reaches the log.
+   */
+  constructor(
+    private readonly logger: Logger,
+    private readonly knownModel: (id: string) => boolean = () => false,
+  ) {}
 
   requestOpened(requestId: string): void {
     this.#metered.add(requestId);
@@ -107,7 +115,9 @@ export class AccessLog implements RequestObserver {
   requestClosed(summary: RequestSummary): void {
     // A refusal closes without opening: it is metered all the same.
     if (summary.status === 'rejected') this.#metered.add(summary.requestId);
-    this.logger.info(accessLine(summary), 'access');
+    const line = accessLine(summary);
+    if (summary.status === 'rejected' && !this.knownModel(line.model)) line.model = line.model === '' ? '' : 'unknown';
+    this.logger.info(line, 'access');
   }
 
   /** For the HTTP layer, once the response is sent: true when this request's line is (or will be) written here. */
