@@ -2,16 +2,23 @@ import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * Writes a stream of SSE frames as they arrive, bypassing Fastify's
+ * Writes a stream of SSE frames (or, with another content type, any framed
+ * stream: Gemini's JSON array) as they arrive, bypassing Fastify's
  * serializer: the status and headers first, then each frame, then the end.
  * A failure after the first byte is logged; the frames already carry the
  * door's in-stream error.
  */
-export async function writeSse(request: FastifyRequest, reply: FastifyReply, headers: Record<string, string>, events: AsyncIterable<string>): Promise<void> {
+export async function writeSse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  headers: Record<string, string>,
+  events: AsyncIterable<string>,
+  contentType = 'text/event-stream; charset=utf-8',
+): Promise<void> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
+    'content-type': contentType,
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { countGeminiTokens } from '../../core/doors/gemini/count-tokens.js';
 import { BATCH_EMBED_CONTENTS_PLAN, EMBED_CONTENT_PLAN, embedBody, renderBatchEmbedContents, renderEmbedContent } from '../../core/doors/gemini/embed-request.js';
@@ -10,6 +9,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway.js';
 import { installErrorHandlers } from '../error-handler.js';
 import { requestContext } from '../request-context.js';
+import { writeSse } from '../write-sse.js';
 
 const ACTIONS = ['generateContent', 'streamGenerateContent', 'countTokens', 'embedContent', 'batchEmbedContents'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -29,22 +29,6 @@ function modelAndAction(rest: string): { model: string; action: Action } {
     throw new GatewayError('not_found', `Unknown method: expected models/{model}:${ACTIONS.join('|')}.`);
   }
   return { model, action: action as Action };
-}
-
-async function writeEvents(request: FastifyRequest, reply: FastifyReply, contentType: string, headers: Record<string, string>, events: AsyncGenerator<string, void, undefined>): Promise<void> {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': request.id, ...headers });
-  try {
-    for await (const event of events) {
-      if (res.destroyed) break;
-      if (!res.write(event)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-    }
-  } catch (err) {
-    request.log.error({ err, requestId: request.id }, 'stream failed');
-  } finally {
-    res.end();
-  }
 }
 
 async function handle(gateway: Gateway, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
@@ -71,8 +55,8 @@ async function handle(gateway: Gateway, request: FastifyRequest, reply: FastifyR
       const options = { model, includeThoughts };
       if (run.kind === 'json') return reply.headers(run.headers).send(renderGenerateContent(run.completion, options));
       const events = geminiStreamEvents(run.batches, options);
-      if ((request.query as { alt?: string }).alt === 'sse') return writeEvents(request, reply, 'text/event-stream', run.headers, sseEvents(events));
-      return writeEvents(request, reply, 'application/json; charset=UTF-8', run.headers, jsonArrayEvents(events));
+      if ((request.query as { alt?: string }).alt === 'sse') return writeSse(request, reply, run.headers, sseEvents(events), 'text/event-stream');
+      return writeSse(request, reply, run.headers, jsonArrayEvents(events), 'application/json; charset=UTF-8');
     }
   }
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { countMessageTokens } from '../../core/doors/messages/count-message-tokens.js';
 import { createMessage } from '../../core/doors/messages/messages-door.js';
@@ -7,6 +6,7 @@ import type { Gateway } from '../../core/gateway.js';
 import { ANTHROPIC_BETA_HINT } from '../../providers/anthropic/beta-header.js';
 import { installErrorHandlers } from '../error-handler.js';
 import { requestContext } from '../request-context.js';
+import { writeSse } from '../write-sse.js';
 
 /**
  * Anthropic's Messages API as a front door, in its own scope (prefix
@@ -29,27 +29,7 @@ export async function messagesRoutes(scope: FastifyInstance, gateway: Gateway): 
     const result = await createMessage(gateway.chat, ctx, request.body);
     if (result.kind === 'json') return reply.headers(result.headers).send(result.body);
 
-    // Streams bypass Fastify's serializer: each burst of events is written as it arrives.
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': request.id,
-      ...result.headers,
-    });
-    try {
-      for await (const events of result.events) {
-        if (res.destroyed) break;
-        if (!res.write(events)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-      }
-    } catch (err) {
-      request.log.error({ err, requestId: request.id }, 'stream failed');
-    } finally {
-      res.end();
-    }
+    await writeSse(request, reply, result.headers, result.events);
   });
 
   scope.post('/count_tokens', async (request, reply) => {
