@@ -15,6 +15,38 @@ export interface ClientConnection {
   onGone(listener: () => void): () => void;
 }
 
+/**
+ * A connection that goes away once and tells whoever listens: the HTTP
+ * door's (on an early close) and a background response's (on cancel).
+ */
+export class DepartingClient implements ClientConnection {
+  #gone = false;
+  #listeners: Array<() => void> = [];
+
+  get gone(): boolean {
+    return this.#gone;
+  }
+
+  onGone(listener: () => void): () => void {
+    if (this.#gone) {
+      listener();
+      return () => {};
+    }
+    this.#listeners.push(listener);
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Marks the client gone, once, and tells the listeners. */
+  depart(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    for (const listener of this.#listeners) listener();
+    this.#listeners = [];
+  }
+}
+
 /** A connection that never goes away (work not tied to a client). */
 export const detachedClient: ClientConnection = { gone: false, onGone: () => () => {} };
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../core/errors.js';
 import type { Gateway } from '../core/gateway.js';
-import type { ClientConnection, RequestContext } from '../core/request-context.js';
+import { DepartingClient, type RequestContext } from '../core/request-context.js';
 import { HOP_HEADER } from '../core/routing/upstream-hop.js';
 import { MOCK_SCENARIO_HEADER, mockScenarios, parseMockScenario } from '../providers/mock/mock-scenario.js';
 import { presentedKey } from './authenticate.js';
@@ -16,32 +16,12 @@ import { requestTraceOf } from './trace-hooks.js';
  * (measured: 7.7 % of everything allocated at one connection, ~1 MB per
  * young GC; 1.8 % as a class; the path inside V8 was not traced).
  */
-export class HttpClientConnection implements ClientConnection {
-  #gone = false;
-  #listeners: Array<() => void> = [];
-
+export class HttpClientConnection extends DepartingClient {
   constructor(reply: FastifyReply) {
+    super();
     reply.raw.once('close', () => {
-      if (reply.raw.writableFinished) return;
-      this.#gone = true;
-      for (const listener of this.#listeners) listener();
-      this.#listeners = [];
+      if (!reply.raw.writableFinished) this.depart();
     });
-  }
-
-  get gone(): boolean {
-    return this.#gone;
-  }
-
-  onGone(listener: () => void): () => void {
-    if (this.#gone) {
-      listener();
-      return () => {};
-    }
-    this.#listeners.push(listener);
-    return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-    };
   }
 }
 

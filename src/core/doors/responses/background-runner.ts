@@ -1,7 +1,7 @@
 import { GatewayError, isGatewayError } from '../../errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Logger } from '../../logger.js';
-import type { ClientConnection } from '../../request-context.js';
+import { type ClientConnection, DepartingClient } from '../../request-context.js';
 import { OPEN_STATUSES, type ResponseBody, type ResponseRecord, type ResponseStore } from './response-store.js';
 
 /**
@@ -10,30 +10,9 @@ import { OPEN_STATUSES, type ResponseBody, type ResponseRecord, type ResponseSto
  * ends the upstream call the way a departing client would and settles what
  * was produced.
  */
-export class CancellableClient implements ClientConnection {
-  #gone = false;
-  #listeners: Array<() => void> = [];
-
-  get gone(): boolean {
-    return this.#gone;
-  }
-
-  onGone(listener: () => void): () => void {
-    if (this.#gone) {
-      listener();
-      return () => {};
-    }
-    this.#listeners.push(listener);
-    return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-    };
-  }
-
+export class CancellableClient extends DepartingClient {
   cancel(): void {
-    if (this.#gone) return;
-    this.#gone = true;
-    for (const listener of this.#listeners) listener();
-    this.#listeners = [];
+    this.depart();
   }
 }
 
