@@ -18,10 +18,10 @@ const DRAIN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
   let config: Config;
-  let traces: ReturnType<typeof createTracing>;
+  let traces: Awaited<ReturnType<typeof createTracing>>;
   try {
     config = loadConfig();
-    traces = createTracing(process.env);
+    traces = await createTracing(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${e.message}\n`);

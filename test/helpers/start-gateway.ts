@@ -73,7 +73,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     logger: options.logger ?? silentLogger,
     providers: options.providers ?? defaultProviders(),
     // OTEL_* in `env` turn tracing on, as in production; the gateway's close shuts the exporter down.
-    tracing: createTracing(env)?.tracing,
+    tracing: (await createTracing(env))?.tracing,
   });
   await firstStart({ db: database.db, config, bus: gateway.bus, secrets, adminTokens: gateway.adminTokens, logger: silentLogger, providers: gateway.providers, env });
   await gateway.catalogue.reload();
