@@ -3,21 +3,15 @@ import type { Db } from '../../db/open-database.js';
 import { preparedSql } from '../../db/prepared-sql.js';
 import { newOrderedId } from '../../contract/ids.js';
 import { formatMoney, parseMoney } from '../money.js';
+import type { UsageCounts } from './usage-counts.js';
 
 export type SettledStatus = 'ok' | 'error' | 'aborted';
 
-export interface Settlement {
+export interface Settlement extends UsageCounts {
   requestId: string;
   status: SettledStatus;
   httpStatus: number;
   errorCode?: string | null;
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  reasoningTokens: number;
-  /** Part of promptTokens written to the prompt cache (5-minute, 1-hour TTL). */
-  cacheWriteTokens?: number;
-  cacheWrite1hTokens?: number;
   /** Real cost in pico-units; the charge is capped at the reservation. */
   cost: bigint;
   provider?: string | null;

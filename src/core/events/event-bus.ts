@@ -3,7 +3,9 @@
 // behind the same interface. Payloads are small JSON values (ids, counts),
 // never secrets.
 
-export interface UsageEvent {
+import type { UsageCounts } from '../billing/usage-counts.js';
+
+export interface UsageEvent extends UsageCounts {
   requestId: string;
   projectId: string;
   apiKeyId: string;
@@ -12,13 +14,6 @@ export interface UsageEvent {
   upstreamKeyId: string | null;
   status: string;
   httpStatus: number | null;
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  reasoningTokens: number;
-  /** Part of promptTokens written to the prompt cache (5-minute, 1-hour TTL); absent when none. */
-  cacheWriteTokens?: number;
-  cacheWrite1hTokens?: number;
   /** Decimal string in the deployment currency. */
   cost: string;
   latencyMs: number | null;

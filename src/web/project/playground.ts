@@ -129,6 +129,16 @@ export function Playground(props: { secret: string; currency: string; onCall: ()
     setMessages([...history, { role: 'assistant', content: '', model, streaming: true }]);
     setBusy(true);
     const controller = new AbortController();
+    // The project's key, never a cookie; the answer is this turn's alone.
+    const post = (path: string, body: unknown) =>
+      fetch(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${props.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+        cache: 'no-store',
+        credentials: 'omit',
+      });
     abort.current = controller;
     const started = performance.now();
     let ttft: number | null = null;
@@ -150,14 +160,7 @@ export function Playground(props: { secret: string; currency: string; onCall: ()
           ...(temperature.trim() ? { temperature: Number(temperature) } : {}),
           ...(maxTokens.trim() ? { max_output_tokens: Number(maxTokens) } : {}),
         };
-        const res = await fetch('/v1/responses', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${props.secret}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: controller.signal,
-          cache: 'no-store',
-          credentials: 'omit',
-        });
+        const res = await post('/v1/responses', body);
         requestId = res.headers.get('x-request-id');
         if (!res.ok) throw await errorFromResponse(res);
         const finish = (r: ResponsesObject) => {
@@ -194,14 +197,7 @@ export function Playground(props: { secret: string; currency: string; onCall: ()
         ...(temperature.trim() ? { temperature: Number(temperature) } : {}),
         ...(maxTokens.trim() ? { max_tokens: Number(maxTokens) } : {}),
       };
-      const res = await fetch('/v1/chat/completions', {
-        method: 'POST',
-        headers: { authorization: `Bearer ${props.secret}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: controller.signal,
-        cache: 'no-store',
-        credentials: 'omit',
-      });
+      const res = await post('/v1/chat/completions', body);
       requestId = res.headers.get('x-request-id');
       if (!res.ok) throw await errorFromResponse(res);
       if (stream && res.body) {
