@@ -3,11 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_ROUTE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
-  ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { Attributes } from '@opentelemetry/api';
 import type { Tracing } from '../core/telemetry/tracing.js';
@@ -37,12 +34,8 @@ export function traceRequests(app: FastifyInstance, tracing: Tracing): void {
       [ATTR_HTTP_REQUEST_METHOD]: request.method,
       [ATTR_URL_PATH]: query === -1 ? request.url : request.url.slice(0, query),
       [ATTR_URL_SCHEME]: request.protocol,
-      [ATTR_SERVER_ADDRESS]: request.hostname,
     };
-    if (request.port) attributes[ATTR_SERVER_PORT] = request.port;
     if (route) attributes[ATTR_HTTP_ROUTE] = route;
-    const agent = request.headers['user-agent'];
-    if (agent) attributes[ATTR_USER_AGENT_ORIGINAL] = agent;
     const trace = tracing.startRequest(request.id, request.headers, route ? `${request.method} ${route}` : request.method, attributes);
     request.requestTrace = trace;
     const res = reply.raw;

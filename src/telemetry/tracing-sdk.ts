@@ -4,25 +4,30 @@ import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
+  RandomIdGenerator,
   type ReadableSpan,
   type Sampler,
+  SamplingDecision,
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { Tracing } from '../core/telemetry/tracing.js';
+import { ExportedSpan } from './exported-span.js';
 import type { TracingSettings } from './tracing-settings.js';
 
 // The OpenTelemetry SDK for the settings tracing-settings.ts read: loaded
 // by create-tracing.ts only when tracing is on, and kept out of the core
-// (which speaks @opentelemetry/api only); nothing of it is on a request's
-// path but a Tracer.
+// (which speaks @opentelemetry/api only). On a request's path: the
+// sampler's decision, two or three span ids, and the span processor taking
+// the spans the core drew (tracing.ts says why they are not the SDK
+// Tracer's own).
 
 function samplerFor({ kind, ratio }: TracingSettings['sampler']): Sampler {
   switch (kind) {
@@ -54,18 +59,25 @@ function exporterFor(settings: TracingSettings): SpanExporter {
   return new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, ProtobufTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
 }
 
-/** The gateway's tracing for these settings. */
-export function tracingFor(settings: TracingSettings): Tracing {
-  const exporter = exporterFor(settings);
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName }),
-    sampler: samplerFor(settings.sampler),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
+/** The gateway's tracing for these settings (spans to the OTLP endpoint they name, unless another exporter is given). */
+export function tracingFor(settings: TracingSettings, exporter: SpanExporter = exporterFor(settings)): Tracing {
+  const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
+  const scope = { name: 'llm-gateway' };
+  const sampler = samplerFor(settings.sampler);
+  const ids = new RandomIdGenerator();
+  const processor = new BatchSpanProcessor(exporter, { ...settings.batch });
   return new Tracing({
-    tracer: provider.getTracer('llm-gateway'),
+    sample(parent, traceId, name) {
+      const context = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+      const result = sampler.shouldSample(context, traceId, name, SpanKind.SERVER, {}, []);
+      // RECORD without SAMPLED would draw spans nobody exports: the gateway draws only to export.
+      return { sampled: result.decision === SamplingDecision.RECORD_AND_SAMPLED, traceState: result.traceState };
+    },
+    newTraceId: () => ids.generateTraceId(),
+    newSpanId: () => ids.generateSpanId(),
     propagator: new W3CTraceContextPropagator(),
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    export: (record) => processor.onEnd(new ExportedSpan(record, resource, scope)),
+    flush: () => processor.forceFlush(),
+    shutdown: () => processor.shutdown(),
   });
 }

@@ -24,6 +24,44 @@ export interface TracingSettings {
   /** The sampler as configured (`parentbased_traceidratio 0.25`), also the start-up log line's. */
   samplerName: string;
   sampler: { kind: (typeof SAMPLERS)[number]; ratio: number };
+  /** The batch span processor's limits (the OTEL_BSP_* variables). */
+  batch: BatchSettings;
+}
+
+export interface BatchSettings {
+  maxExportBatchSize: number;
+  maxQueueSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+}
+
+/**
+ * The spec's defaults but a queue four times longer: the processor sends one
+ * batch at a time, so at a few thousand requests a second (four spans each)
+ * the spec's 2,048 spans fill while a batch is on its way to a distant
+ * collector, and what does not fit is dropped.
+ */
+const BATCH_DEFAULTS: Readonly<BatchSettings> = { maxExportBatchSize: 512, maxQueueSize: 8192, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 };
+const BATCH_VARIABLES: ReadonlyArray<[keyof BatchSettings, string]> = [
+  ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'],
+  ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE'],
+  ['scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY'],
+  ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT'],
+];
+
+function batchOf(env: Env): BatchSettings {
+  const batch = { ...BATCH_DEFAULTS };
+  for (const [field, name] of BATCH_VARIABLES) {
+    const raw = value(env, name);
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}: must be a positive whole number (got ${JSON.stringify(raw)})`);
+    batch[field] = n;
+  }
+  if (batch.maxExportBatchSize > batch.maxQueueSize) {
+    throw new ConfigError(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${batch.maxExportBatchSize}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${batch.maxQueueSize})`);
+  }
+  return batch;
 }
 
 const DEFAULT_ENDPOINT = 'http://localhost:4318';
@@ -89,6 +127,7 @@ export function tracingSettings(env: Env): TracingSettings | undefined {
     resourceAttributes: parseKeyPairsIntoRecord(value(env, 'OTEL_RESOURCE_ATTRIBUTES')),
     sampler: { kind, ratio },
     samplerName: name,
+    batch: batchOf(env),
   };
 }
 

@@ -168,10 +168,8 @@ describe('with tracing on', () => {
         'http.route': '/v1/chat/completions',
         'url.path': '/v1/chat/completions',
         'http.response.status_code': 200,
-        'server.address': '127.0.0.1',
         'llm_gateway.request.id': requestId,
         'llm_gateway.project.id': s.projectId,
-        'llm_gateway.status': 'ok',
       },
     });
     const children = spans.filter((sp) => sp.parentSpanId === server.spanId);
@@ -194,7 +192,6 @@ describe('with tracing on', () => {
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'trace-1-upstream',
-      'gen_ai.request.temperature': 0.5,
       'gen_ai.response.finish_reasons': ['stop'],
       'gen_ai.usage.input_tokens': row.promptTokens,
       'gen_ai.usage.output_tokens': row.completionTokens,
@@ -233,7 +230,6 @@ describe('with tracing on', () => {
     const attempt = spans.find((sp) => sp.kind === CLIENT)!;
     expect(attempt.parentSpanId).toBe(server.spanId);
     expect(attempt.attributes).toMatchObject({
-      'gen_ai.request.stream': true,
       'gen_ai.response.finish_reasons': ['stop'],
       'gen_ai.usage.input_tokens': 9,
       'gen_ai.usage.output_tokens': 4,
@@ -371,6 +367,8 @@ describe('tracing settings', () => {
       samplerName: 'parentbased_traceidratio 0.25',
     });
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:9999/custom' })?.url).toBe('http://c:9999/custom');
+    expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp' })?.batch).toEqual({ maxExportBatchSize: 512, maxQueueSize: 8192, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 });
+    expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128', OTEL_BSP_SCHEDULE_DELAY: '200' })?.batch).toMatchObject({ maxExportBatchSize: 128, scheduledDelayMillis: 200 });
   });
 
   it('stops the start naming a wrong variable', () => {
@@ -378,6 +376,8 @@ describe('tracing settings', () => {
     expect(() => tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
     expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http/);
     expect(() => tracingSettings({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER/);
+    expect(() => tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_MAX_QUEUE_SIZE: 'lots' })).toThrow(/OTEL_BSP_MAX_QUEUE_SIZE: must be a positive whole number/);
+    expect(() => tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '9000' })).toThrow(/must not exceed OTEL_BSP_MAX_QUEUE_SIZE/);
     expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/protobuf or http\/json/);
   });
 });

@@ -144,11 +144,11 @@ export class Dispatcher {
   }
 
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
-    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: false, chat: req }, async (c, ctx, _ticket, span) => {
+    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: false }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
       const value = await c.adapter.chat(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
       if (span) {
-        span.response(value.model, value.id);
+        span.response(value.model);
         for (const choice of value.choices) span.finishReason(choice.finish_reason);
       }
       return {
@@ -163,7 +163,7 @@ export class Dispatcher {
     return this.#run(model, opts, () => estimateTextsTokens(embeddingInputs(req)), [], { operation: 'embeddings', stream: false }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
       const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
-      span?.response(value.model, undefined);
+      span?.response(value.model);
       return {
         value,
         usedTokens: value.usage?.total_tokens,
@@ -173,7 +173,7 @@ export class Dispatcher {
   }
 
   chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
-    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: true, chat: req }, async (c, ctx, ticket, span) => {
+    return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: true }, async (c, ctx, ticket, span) => {
       const startedAt = Date.now();
       const { chunks } = await c.adapter.chatStream(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
       const upstream = chunks[Symbol.asyncIterator]();
@@ -196,7 +196,7 @@ export class Dispatcher {
           };
       if (span) {
         span.firstChunk(startedAt + ttft);
-        span.response(head.value[0]?.model, head.value[0]?.id);
+        span.response(head.value[0]?.model);
       }
       watch(head.value);
       const rest: AsyncIterator<ChatCompletionChunk[]> = {
@@ -337,7 +337,7 @@ export class Dispatcher {
       attempts++;
       if (!isMock) health.onStart(c.keyId, c.provider);
       const started = Date.now();
-      const traced = this.#traced(opts, transport, () => attemptInfo(c, attempts, model, shape));
+      const traced = this.#traced(opts, transport, () => attemptInfo(c, attempts, shape));
       const span = traced.span;
       const ctx: CallContext = {
         target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
@@ -416,10 +416,9 @@ const attemptCap = (req: ChatRequest, reserved: CatalogueModel, routed: Catalogu
 interface AttemptShape {
   operation: AttemptInfo['operation'];
   stream: boolean;
-  chat?: ChatRequest;
 }
 
-const attemptInfo = (c: Candidate, attempt: number, reserved: CatalogueModel, shape: AttemptShape): AttemptInfo => ({
+const attemptInfo = (c: Candidate, attempt: number, shape: AttemptShape): AttemptInfo => ({
   operation: shape.operation,
   provider: c.provider,
   modelId: c.model.id,
@@ -427,8 +426,6 @@ const attemptInfo = (c: Candidate, attempt: number, reserved: CatalogueModel, sh
   baseUrl: c.baseUrl,
   upstreamKeyId: c.keyId === 'mock' ? null : c.keyId,
   attempt,
-  stream: shape.stream,
-  ...(shape.chat ? { maxTokens: attemptCap(shape.chat, reserved, c.model), temperature: shape.chat.temperature, topP: shape.chat.top_p } : {}),
 });
 
 /** The prompt's tokens, counted only when a capped key needs them. */

@@ -6,12 +6,7 @@
 export const GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
 export const GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
 export const GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
-export const GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
-export const GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
-export const GEN_AI_REQUEST_TOP_P = 'gen_ai.request.top_p';
-export const GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
 export const GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
-export const GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
 export const GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
 export const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
 export const GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
@@ -24,12 +19,7 @@ export const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.outp
 export const GATEWAY = {
   requestId: 'llm_gateway.request.id',
   projectId: 'llm_gateway.project.id',
-  apiKeyId: 'llm_gateway.api_key.id',
-  endpoint: 'llm_gateway.endpoint',
-  model: 'llm_gateway.model',
-  status: 'llm_gateway.status',
   cost: 'llm_gateway.cost',
-  provider: 'llm_gateway.provider',
   upstreamKeyId: 'llm_gateway.upstream_key.id',
   attempt: 'llm_gateway.attempt',
   outcome: 'llm_gateway.attempt.outcome',

@@ -20,18 +20,14 @@ export interface AttemptInfo {
   /** null for the test-mode mock. */
   upstreamKeyId: string | null;
   attempt: number;
-  stream: boolean;
-  maxTokens?: number | undefined;
-  temperature?: number | null | undefined;
-  topP?: number | null | undefined;
 }
 
 /** One upstream attempt's span, as the dispatcher drives it. */
 export interface AttemptSpan {
   /** traceparent (and tracestate) naming this attempt's span as the upstream's parent. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The upstream's own model and response id, from the answer or the first chunk. */
-  response(model: string | undefined, id: string | undefined): void;
+  /** The upstream's own model, from the answer or the first chunk. */
+  response(model: string | undefined): void;
   finishReason(reason: string | null | undefined): void;
   /** Epoch ms when a stream's first chunk arrived. */
   firstChunk(at: number): void;

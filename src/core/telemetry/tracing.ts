@@ -1,32 +1,29 @@
 import {
   type Attributes,
-  type Context,
   defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,
-  type Span,
+  type SpanContext,
   SpanKind,
+  type SpanStatus,
   SpanStatusCode,
   type TextMapPropagator,
-  type Tracer,
+  type TraceState,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
 import { formatMoney } from '../money.js';
 import type { AttemptOutcome } from '../routing/attempt-record.js';
 import type { RequestObserver, RequestSummary, SettledRequest } from './request-observer.js';
+import type { SpanRecord } from './span-record.js';
 import type { AttemptInfo, AttemptSpan, AttemptTracer, RequestTrace } from './tracing-seams.js';
 import {
   GATEWAY,
   GEN_AI_OPERATION_NAME,
   GEN_AI_PROVIDER_NAME,
-  GEN_AI_REQUEST_MAX_TOKENS,
   GEN_AI_REQUEST_MODEL,
-  GEN_AI_REQUEST_STREAM,
-  GEN_AI_REQUEST_TEMPERATURE,
-  GEN_AI_REQUEST_TOP_P,
   GEN_AI_RESPONSE_FINISH_REASONS,
-  GEN_AI_RESPONSE_ID,
   GEN_AI_RESPONSE_MODEL,
   GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
@@ -37,17 +34,25 @@ import {
   genAiProviderName,
 } from './tracing-attributes.js';
 
-// Traces of requests, with the OpenTelemetry API only: the SDK (exporter,
-// sampler, resource) is built outside the core (src/telemetry) and handed in
-// as a Tracer. Nothing here runs when tracing is off: the gateway then has
-// no Tracing at all.
+// Traces of requests, in the OpenTelemetry API's terms: the SDK (sampler,
+// id generator, span processor, OTLP exporter, resource) is built outside
+// the core (src/telemetry) and handed in. Nothing here runs when tracing is
+// off: the gateway then has no Tracing at all.
+//
+// Spans are drawn from the request's own records, not through the SDK's
+// Tracer: the gateway already holds every time and count a span needs, and
+// a Tracer span is a heavy object (its attributes checked and copied three
+// times, times kept as arrays) that lives until its batch is exported. Here
+// a span is a plain record, made when it ends and handed to the SDK's batch
+// span processor, which exports it as any other; the sampler, the ids and
+// the trace context (W3C traceparent in and out) are the SDK's and the
+// API's.
 //
 // What is drawn, and when. The server span is opened by the HTTP door. An
 // attempt span opens when the dispatcher calls an upstream, because its
 // span id goes upstream in `traceparent`. Everything else is drawn after the
-// fact, with explicit times, off the request's path: the admission span from
-// the request's summary when it closes, the settlement span when its batch
-// is written. No context manager is involved: parents are passed by hand.
+// fact, with explicit times: the admission span from the request's summary
+// when it closes, the settlement span when its batch is written.
 //
 // All times are epoch milliseconds from Date.now(), the clock of the
 // request's own records (receivedAt, attempts, the usage row), so children
@@ -56,26 +61,41 @@ import {
 /** How long a request's trace waits for its summary and settlement before it is dropped. */
 const FORGET_AFTER_MS = 10 * 60_000;
 
-/** A traced request from its server span until its settlement is drawn. */
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
+/** A request's trace from its server span until its settlement is drawn. */
 class LiveTrace implements RequestTrace {
-  readonly traceId: string;
-  /** The server span as the parent of every other span of the request. */
-  readonly context: Context;
-  /** Until the server span ends. */
-  span: Span | undefined;
+  /** The server span's own attributes, until it ends. */
+  attributes: Attributes | undefined;
+  status: SpanStatus = UNSET;
   /** The attempt whose answer the client got: it ends once the request's usage is known. */
   answered: AttemptTrace | undefined;
   summarized = false;
   settlementDue = false;
 
   constructor(
-    span: Span,
+    readonly traceId: string,
+    /** The server span's id: the parent of every other span of the request. */
+    readonly spanId: string,
+    readonly traceFlags: number,
+    readonly traceState: TraceState | undefined,
+    /** The client's span, when it sent a traceparent. */
+    readonly parentSpanId: string | undefined,
+    readonly name: string,
     readonly requestId: string,
     readonly startedAt: number,
+    attributes: Attributes,
   ) {
-    this.span = span;
-    this.traceId = span.spanContext().traceId;
-    this.context = trace.setSpan(ROOT_CONTEXT, span);
+    this.attributes = attributes;
+  }
+
+  get sampled(): boolean {
+    return (this.traceFlags & TraceFlags.SAMPLED) !== 0;
+  }
+
+  /** A finished child of the server span. */
+  child(spanId: string, name: string, kind: SpanKind, startMs: number, endMs: number, attributes: Attributes, status: SpanStatus = UNSET): SpanRecord {
+    return { traceId: this.traceId, spanId, parentSpanId: this.spanId, parentIsRemote: false, traceFlags: this.traceFlags, traceState: this.traceState, name, kind, startMs, endMs, attributes, status };
   }
 }
 
@@ -85,31 +105,37 @@ export class AttemptTrace implements AttemptSpan {
   #ended = false;
   #finishReasons: string[] | undefined;
   #responseSeen = false;
+  #status: SpanStatus = UNSET;
 
   constructor(
-    readonly span: Span,
+    private readonly tracing: Tracing,
+    readonly request: LiveTrace,
+    readonly spanId: string,
+    readonly name: string,
+    /** The span's attributes; undefined when the request is not sampled (nothing is drawn). */
+    readonly attributes: Attributes | undefined,
     /** traceparent (and tracestate) naming this attempt's span as the upstream's parent. */
     readonly headers: Readonly<Record<string, string>>,
-    private readonly owner: LiveTrace | undefined,
+    /** The request waits for its usage to end this span (else it ends when the answer is read). */
+    private readonly owned: boolean,
     private readonly startedAt: number,
   ) {}
 
-  /** The upstream's own model and response id, from the answer or the first chunk. */
-  response(model: string | undefined, id: string | undefined): void {
-    if (this.#responseSeen) return;
+  /** The upstream's own model, from the answer or the first chunk. */
+  response(model: string | undefined): void {
+    if (this.#responseSeen || !this.attributes) return;
     this.#responseSeen = true;
-    if (model) this.span.setAttribute(GEN_AI_RESPONSE_MODEL, model);
-    if (id) this.span.setAttribute(GEN_AI_RESPONSE_ID, id);
+    if (model) this.attributes[GEN_AI_RESPONSE_MODEL] = model;
   }
 
   finishReason(reason: string | null | undefined): void {
-    if (!reason) return;
+    if (!reason || !this.attributes) return;
     this.#finishReasons ??= [];
     if (!this.#finishReasons.includes(reason)) this.#finishReasons.push(reason);
   }
 
   firstChunk(at: number): void {
-    this.span.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (at - this.startedAt) / 1000);
+    if (this.attributes) this.attributes[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (at - this.startedAt) / 1000;
   }
 
   /**
@@ -118,47 +144,61 @@ export class AttemptTrace implements AttemptSpan {
    * own counts go on it), unless no request waits for it.
    */
   succeeded(at = Date.now()): void {
+    if (!this.attributes || this.#ended) return;
     this.#endAt = at;
-    if (this.#finishReasons) this.span.setAttribute(GEN_AI_RESPONSE_FINISH_REASONS, this.#finishReasons);
-    if (this.owner) this.owner.answered = this;
+    if (this.#finishReasons) this.attributes[GEN_AI_RESPONSE_FINISH_REASONS] = this.#finishReasons;
+    if (this.owned) this.request.answered = this;
     else this.end();
   }
 
   /** The attempt failed (before or, for a stream, after its first chunk). */
   failed(outcome: AttemptOutcome, upstreamStatus: number | undefined, message: string): void {
-    if (this.#ended) return;
-    if (this.owner?.answered === this) this.owner.answered = undefined;
-    if (upstreamStatus !== undefined) this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, upstreamStatus);
+    const { attributes } = this;
+    if (!attributes || this.#ended) return;
+    if (this.request.answered === this) this.request.answered = undefined;
+    if (upstreamStatus !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = upstreamStatus;
     // The HTTP client convention: the status code when there is one, else what went wrong.
-    this.span.setAttribute(ATTR_ERROR_TYPE, upstreamStatus !== undefined && upstreamStatus >= 400 ? String(upstreamStatus) : outcome);
-    this.span.setAttribute(GATEWAY.outcome, outcome);
-    if (this.#finishReasons) this.span.setAttribute(GEN_AI_RESPONSE_FINISH_REASONS, this.#finishReasons);
-    this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+    attributes[ATTR_ERROR_TYPE] = upstreamStatus !== undefined && upstreamStatus >= 400 ? String(upstreamStatus) : outcome;
+    attributes[GATEWAY.outcome] = outcome;
+    if (this.#finishReasons) attributes[GEN_AI_RESPONSE_FINISH_REASONS] = this.#finishReasons;
+    this.#status = { code: SpanStatusCode.ERROR, message };
+    this.#endAt = Date.now();
     this.end();
   }
 
   /** Ends the span with the request's usage: the counts the usage row holds. */
   end(usage?: RequestSummary['usage']): void {
-    if (this.#ended) return;
+    if (!this.attributes || this.#ended) return;
     this.#ended = true;
-    if (usage) setUsage(this.span, usage);
-    this.span.end(this.#endAt ?? Date.now());
+    if (usage) setUsage(this.attributes, usage);
+    this.tracing.export(this.request.child(this.spanId, this.name, SpanKind.CLIENT, this.startedAt, this.#endAt ?? Date.now(), this.attributes, this.#status));
   }
 }
 
-function setUsage(span: Span, usage: RequestSummary['usage']): void {
-  span.setAttribute(GEN_AI_USAGE_INPUT_TOKENS, usage.promptTokens);
-  span.setAttribute(GEN_AI_USAGE_OUTPUT_TOKENS, usage.completionTokens);
-  if (usage.cachedTokens > 0) span.setAttribute(GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cachedTokens);
+function setUsage(attributes: Attributes, usage: RequestSummary['usage']): void {
+  attributes[GEN_AI_USAGE_INPUT_TOKENS] = usage.promptTokens;
+  attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = usage.completionTokens;
+  if (usage.cachedTokens > 0) attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedTokens;
   const cacheWrites = (usage.cacheWriteTokens ?? 0) + (usage.cacheWrite1hTokens ?? 0);
-  if (cacheWrites > 0) span.setAttribute(GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, cacheWrites);
-  if (usage.reasoningTokens > 0) span.setAttribute(GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
+  if (cacheWrites > 0) attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cacheWrites;
+  if (usage.reasoningTokens > 0) attributes[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
+}
+
+/** The sampler's answer for a new request's trace. */
+export interface SamplingDecision {
+  sampled: boolean;
+  traceState?: TraceState | undefined;
 }
 
 export interface TracingOptions {
-  tracer: Tracer;
+  /** The configured sampler's decision for a request's server span, given the client's span (if any) and the trace id. */
+  sample(parent: SpanContext | undefined, traceId: string, name: string): SamplingDecision;
+  newTraceId(): string;
+  newSpanId(): string;
   /** W3C trace context: what a client's traceparent means, and what goes upstream. */
   propagator: TextMapPropagator;
+  /** Takes a finished span of a sampled trace, to be batched and exported. */
+  export(span: SpanRecord): void;
   /** Exports what is buffered. */
   flush(): Promise<void>;
   /** Exports what is buffered and stops the exporter. */
@@ -167,49 +207,85 @@ export interface TracingOptions {
 
 type Carrier = Record<string, string | string[] | undefined>;
 
+interface Host {
+  address: string;
+  port: number;
+}
+
 /** The gateway's traces: server, admission, attempt and settlement spans. */
 export class Tracing implements RequestObserver, AttemptTracer {
-  readonly #tracer: Tracer;
-  readonly #propagator: TextMapPropagator;
   readonly #options: TracingOptions;
-  /** Traced requests still waiting for their summary or settlement, oldest first. */
+  readonly #propagator: TextMapPropagator;
+  /** Sampled requests still waiting for their summary or settlement, oldest first. */
   readonly #live = new Map<string, LiveTrace>();
-  readonly #hosts = new Map<string, Attributes>();
+  readonly #hosts = new Map<string, Host | null>();
 
   constructor(options: TracingOptions) {
     this.#options = options;
-    this.#tracer = options.tracer;
     this.#propagator = options.propagator;
   }
 
-  /** Opens a request's SERVER span, the child of the client's traceparent when it sent one. */
+  /** Hands a finished span to the exporter. */
+  export(span: SpanRecord): void {
+    this.#options.export(span);
+  }
+
+  /**
+   * Opens a request's SERVER span, the child of the client's traceparent
+   * when it sent a valid one. `attributes` becomes the span's own.
+   */
   startRequest(requestId: string, headers: Carrier, name: string, attributes: Attributes): RequestTrace {
-    const parent = headers.traceparent === undefined ? ROOT_CONTEXT : this.#propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
-    const now = Date.now();
-    attributes[GATEWAY.requestId] = requestId;
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, startTime: now }, parent);
-    const live = new LiveTrace(span, requestId, now);
-    // A span the sampler dropped still has ids to pass upstream, but nothing is drawn after the fact.
-    if (span.isRecording()) this.#live.set(requestId, live);
+    const parent = headers.traceparent === undefined ? undefined : trace.getSpanContext(this.#propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter));
+    const traceId = parent ? parent.traceId : this.#options.newTraceId();
+    const decision = this.#options.sample(parent, traceId, name);
+    const live = new LiveTrace(
+      traceId,
+      this.#options.newSpanId(),
+      decision.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      decision.traceState ?? parent?.traceState,
+      parent?.spanId,
+      name,
+      requestId,
+      Date.now(),
+      attributes,
+    );
+    // A trace the sampler dropped still has ids to pass upstream, but nothing is drawn.
+    if (decision.sampled) {
+      attributes[GATEWAY.requestId] = requestId;
+      this.#live.set(requestId, live);
+    }
     return live;
   }
 
   /** Ends the server span when the response is over (or the client went away). */
   endRequest(requestTrace: RequestTrace, statusCode: number, aborted: boolean): void {
-    if (!(requestTrace instanceof LiveTrace) || !requestTrace.span) return;
-    const { span } = requestTrace;
-    requestTrace.span = undefined;
-    if (span.isRecording()) {
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
-      // A server span is an error on 5xx only: a 4xx is the client's.
-      if (statusCode >= 500) {
-        span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      } else if (aborted) {
-        span.setAttribute(ATTR_ERROR_TYPE, 'client_closed');
-      }
+    if (!(requestTrace instanceof LiveTrace) || !requestTrace.attributes) return;
+    const { attributes } = requestTrace;
+    requestTrace.attributes = undefined;
+    if (!requestTrace.sampled) return;
+    attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
+    // A server span is an error on 5xx only: a 4xx is the client's.
+    if (statusCode >= 500) {
+      attributes[ATTR_ERROR_TYPE] = String(statusCode);
+      requestTrace.status = { code: SpanStatusCode.ERROR };
+    } else if (aborted) {
+      attributes[ATTR_ERROR_TYPE] = 'client_closed';
     }
-    span.end(Date.now());
+    const { traceId, spanId, parentSpanId, traceFlags, traceState, name, startedAt, status } = requestTrace;
+    this.#options.export({
+      traceId,
+      spanId,
+      parentSpanId,
+      parentIsRemote: parentSpanId !== undefined,
+      traceFlags,
+      traceState,
+      name,
+      kind: SpanKind.SERVER,
+      startMs: startedAt,
+      endMs: Date.now(),
+      attributes,
+      status,
+    });
     // A request that was never metered (no summary, no attempt) has nothing more to draw.
     if ((requestTrace.summarized && !requestTrace.settlementDue) || (!requestTrace.summarized && !requestTrace.answered)) {
       this.#live.delete(requestTrace.requestId);
@@ -219,46 +295,40 @@ export class Tracing implements RequestObserver, AttemptTracer {
   /** Opens an upstream attempt's CLIENT span; undefined when the request is not traced here. */
   startAttempt(requestTrace: RequestTrace | undefined, info: AttemptInfo): AttemptTrace | undefined {
     if (!(requestTrace instanceof LiveTrace)) return undefined;
-    const now = Date.now();
-    const span = this.#tracer.startSpan(
-      `${info.operation} ${info.upstreamModel}`,
-      { kind: SpanKind.CLIENT, startTime: now, attributes: this.#attemptAttributes(info) },
-      requestTrace.context,
-    );
+    const spanId = this.#options.newSpanId();
+    const context: SpanContext = { traceId: requestTrace.traceId, spanId, traceFlags: requestTrace.traceFlags };
+    if (requestTrace.traceState) context.traceState = requestTrace.traceState;
     const headers: Record<string, string> = {};
-    this.#propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
-    return new AttemptTrace(span, headers, span.isRecording() && this.#live.has(requestTrace.requestId) ? requestTrace : undefined, now);
+    this.#propagator.inject(trace.setSpanContext(ROOT_CONTEXT, context), headers, defaultTextMapSetter);
+    const attributes = requestTrace.sampled ? this.#attemptAttributes(info) : undefined;
+    return new AttemptTrace(this, requestTrace, spanId, `${info.operation} ${info.upstreamModel}`, attributes, headers, this.#live.has(requestTrace.requestId), Date.now());
   }
 
   #attemptAttributes(info: AttemptInfo): Attributes {
+    const host = this.#host(info.baseUrl);
     const attributes: Attributes = {
       [GEN_AI_OPERATION_NAME]: info.operation,
       [GEN_AI_PROVIDER_NAME]: genAiProviderName(info.provider),
       [GEN_AI_REQUEST_MODEL]: info.upstreamModel,
-      [GATEWAY.provider]: info.provider,
-      [GATEWAY.model]: info.modelId,
       [GATEWAY.attempt]: info.attempt,
-      ...this.#host(info.baseUrl),
     };
+    if (host) {
+      attributes[ATTR_SERVER_ADDRESS] = host.address;
+      attributes[ATTR_SERVER_PORT] = host.port;
+    }
     if (info.upstreamKeyId) attributes[GATEWAY.upstreamKeyId] = info.upstreamKeyId;
-    if (info.operation === 'chat') attributes[GEN_AI_REQUEST_STREAM] = info.stream;
-    if (info.maxTokens !== undefined) attributes[GEN_AI_REQUEST_MAX_TOKENS] = info.maxTokens;
-    if (typeof info.temperature === 'number') attributes[GEN_AI_REQUEST_TEMPERATURE] = info.temperature;
-    if (typeof info.topP === 'number') attributes[GEN_AI_REQUEST_TOP_P] = info.topP;
     return attributes;
   }
 
-  /** server.address and server.port of an upstream base URL, parsed once per URL. */
-  #host(baseUrl: string): Attributes {
+  /** server.address and server.port of an upstream base URL, parsed once per URL (null: the test-mode mock's, no URL). */
+  #host(baseUrl: string): Host | null {
     let host = this.#hosts.get(baseUrl);
-    if (!host) {
-      host = {};
+    if (host === undefined) {
       try {
         const url = new URL(baseUrl);
-        host[ATTR_SERVER_ADDRESS] = url.hostname;
-        host[ATTR_SERVER_PORT] = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+        host = { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };
       } catch {
-        // The test-mode mock has no URL.
+        host = null;
       }
       if (this.#hosts.size < 1024) this.#hosts.set(baseUrl, host);
     }
@@ -271,34 +341,23 @@ export class Tracing implements RequestObserver, AttemptTracer {
     if (!live) return;
     live.summarized = true;
     live.settlementDue = summary.status !== 'rejected';
-    if (live.span) {
-      live.span.setAttributes({
-        [GATEWAY.projectId]: summary.projectId,
-        [GATEWAY.apiKeyId]: summary.apiKeyId,
-        [GATEWAY.endpoint]: summary.endpoint,
-        [GATEWAY.model]: summary.modelId,
-        [GATEWAY.status]: summary.status,
-        [GATEWAY.cost]: formatMoney(summary.cost),
-      });
+    if (live.attributes) {
+      // The rest of what the request was (its key, door, outcome, cost) is the usage row's, found by the trace id.
+      live.attributes[GATEWAY.projectId] = summary.projectId;
     }
-    const rejected = summary.status === 'rejected';
-    const admission = this.#tracer.startSpan(
-      'admission',
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: Math.min(summary.receivedAt ?? live.startedAt, summary.startedAt),
-        attributes: rejected ? {} : { [GATEWAY.reservedCost]: formatMoney(summary.reservedCost), [GATEWAY.reservationHolder]: summary.reservation ?? 'unknown' },
-      },
-      live.context,
+    const startMs = Math.min(summary.receivedAt ?? live.startedAt, summary.startedAt);
+    const spanId = this.#options.newSpanId();
+    this.#options.export(
+      summary.status === 'rejected'
+        ? live.child(spanId, 'admission', SpanKind.INTERNAL, startMs, summary.endedAt, { [ATTR_ERROR_TYPE]: summary.errorCode ?? String(summary.httpStatus) }, { code: SpanStatusCode.ERROR })
+        : live.child(spanId, 'admission', SpanKind.INTERNAL, startMs, summary.startedAt, {
+            [GATEWAY.reservedCost]: formatMoney(summary.reservedCost),
+            [GATEWAY.reservationHolder]: summary.reservation ?? 'unknown',
+          }),
     );
-    if (rejected) {
-      admission.setAttribute(ATTR_ERROR_TYPE, summary.errorCode ?? String(summary.httpStatus));
-      admission.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    admission.end(rejected ? summary.endedAt : summary.startedAt);
     live.answered?.end(summary.usage);
     live.answered = undefined;
-    if (!live.span && !live.settlementDue) this.#live.delete(summary.requestId);
+    if (!live.attributes && !live.settlementDue) this.#live.delete(summary.requestId);
   }
 
   /** A settlement batch was written: one `settlement` span under each of its requests, with the batch's times. */
@@ -307,13 +366,8 @@ export class Tracing implements RequestObserver, AttemptTracer {
       const live = this.#live.get(settled.requestId);
       if (!live) continue;
       this.#live.delete(settled.requestId);
-      this.#tracer
-        .startSpan(
-          'settlement',
-          { kind: SpanKind.INTERNAL, startTime: startedAt, attributes: { [GATEWAY.batchSize]: requests.length, [GATEWAY.cost]: formatMoney(settled.charged) } },
-          live.context,
-        )
-        .end(endedAt);
+      const attributes = { [GATEWAY.batchSize]: requests.length, [GATEWAY.cost]: formatMoney(settled.charged) };
+      this.#options.export(live.child(this.#options.newSpanId(), 'settlement', SpanKind.INTERNAL, startedAt, endedAt, attributes));
     }
     this.#forgetOld(endedAt);
   }
