@@ -9,11 +9,18 @@ const NO_EVENTS: TimedEvent[] = [];
 
 /**
  * A span the core drew (span-record.ts) as the SDK's span processor and
- * OTLP serializers read a finished span. A thin view: what the encoders
- * ask for is worked out when they ask, at export, so nothing but the
- * record waits in the batch.
+ * OTLP serializers read a finished span. A thin view: what the encoders ask
+ * for is worked out when they first ask, at export, so nothing but the
+ * record waits in the batch; and kept, as the protobuf encoder reads every
+ * span twice (once to size the message, once to write it).
  */
 export class ExportedSpan implements ReadableSpan {
+  #context: SpanContext | undefined;
+  /** null: no parent (worked out); undefined: not asked yet. */
+  #parent: SpanContext | null | undefined;
+  #start: HrTime | undefined;
+  #end: HrTime | undefined;
+
   constructor(
     private readonly record: SpanRecord,
     readonly resource: Resource,
@@ -21,13 +28,18 @@ export class ExportedSpan implements ReadableSpan {
   ) {}
 
   spanContext(): SpanContext {
+    if (this.#context) return this.#context;
     const { traceId, spanId, traceFlags, traceState } = this.record;
-    return traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags };
+    this.#context = traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags };
+    return this.#context;
   }
 
   get parentSpanContext(): SpanContext | undefined {
-    const { traceId, parentSpanId, traceFlags, parentIsRemote } = this.record;
-    return parentSpanId === undefined ? undefined : { traceId, spanId: parentSpanId, traceFlags, isRemote: parentIsRemote };
+    if (this.#parent === undefined) {
+      const { traceId, parentSpanId, traceFlags, parentIsRemote } = this.record;
+      this.#parent = parentSpanId === undefined ? null : { traceId, spanId: parentSpanId, traceFlags, isRemote: parentIsRemote };
+    }
+    return this.#parent ?? undefined;
   }
 
   get name(): string {
@@ -39,11 +51,13 @@ export class ExportedSpan implements ReadableSpan {
   }
 
   get startTime(): HrTime {
-    return millisToHrTime(this.record.startMs);
+    this.#start ??= millisToHrTime(this.record.startMs);
+    return this.#start;
   }
 
   get endTime(): HrTime {
-    return millisToHrTime(this.record.endMs);
+    this.#end ??= millisToHrTime(this.record.endMs);
+    return this.#end;
   }
 
   get duration(): HrTime {
