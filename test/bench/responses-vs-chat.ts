@@ -6,11 +6,9 @@
  *   npx tsx test/bench/responses-vs-chat.ts            (PGlite; Postgres when DATABASE_URL is set)
  * Env: BENCH_DURATION (s per round, 6), BENCH_ROUNDS (2), BENCH_WARMUP (s, 8).
  */
-import { performance } from 'node:perf_hooks';
-import autocannon, { type AutocannonResult } from 'autocannon';
 import { request } from 'undici';
-import { percentiles } from './load.js';
-import { cpuSeconds, stopAll } from './processes.js';
+import { measuredRound, type Round, type RoundRequest } from './measured-round.js';
+import { stopAll } from './processes.js';
 import { BENCH_MODELS } from './setup-gateway.js';
 import { type Endpoint, startMocks, startTarget } from './targets.js';
 
@@ -26,51 +24,11 @@ const USER = 'Say hello to the benchmark, briefly.';
 /** The chat scenario's request, as the Responses API spells it. */
 const responsesBody = JSON.stringify({ model: BENCH_MODELS.fast, instructions: SYSTEM, input: USER, max_output_tokens: 64, store: false });
 
-interface Door {
+interface Door extends RoundRequest {
   id: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  /** A 2xx body that is the answer, not an error. */
-  ok: (body: string) => boolean;
 }
 
-interface Round {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpuPer1k: number;
-  bad: number;
-}
-
-async function load(door: Door, seconds: number, pid: number): Promise<Round> {
-  const latencies: number[] = [];
-  const cpu0 = cpuSeconds(pid);
-  const started = performance.now();
-  const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: door.url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...door.headers },
-        body: door.body,
-        connections: CONNECTIONS,
-        pipelining: 1,
-        duration: seconds,
-        timeout: 30,
-        verifyBody: door.ok,
-      },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    );
-    instance.on('response', (_c, status, _b, ms) => {
-      if (status >= 200 && status < 300) latencies.push(ms);
-    });
-  });
-  const elapsed = (performance.now() - started) / 1000;
-  const ok = result['2xx'] - result.mismatches;
-  const p = percentiles(latencies);
-  return { rps: ok / elapsed, p50: p.p50, p99: p.p99, cpuPer1k: ((cpuSeconds(pid) - cpu0) / ok) * 1000, bad: result.non2xx + result.errors + result.mismatches };
-}
+const load = (door: Door, seconds: number, pid: number): Promise<Round> => measuredRound(door, pid, seconds, CONNECTIONS);
 
 async function main(): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];

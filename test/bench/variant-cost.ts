@@ -9,10 +9,8 @@
  * Env: BENCH_VARIANT (tracing), BENCH_AB (together: both loaded at once on one core; alternate), BENCH_DURATION (s per round, 5), BENCH_ROUNDS (6), BENCH_WARMUP (s per gateway, 10),
  * BENCH_SCENARIOS (json-c50-lat0,stream-c50-lat0), BENCH_GATEWAY_NODE_ARGS and BENCH_CHILD_LOG_DIR (as npm run bench's).
  */
-import { performance } from 'node:perf_hooks';
-import autocannon, { type AutocannonResult } from 'autocannon';
-import { percentiles } from './load.js';
-import { cpuSeconds, pinPostgres, pinSelf, stopAll } from './processes.js';
+import { measuredRound, type Round } from './measured-round.js';
+import { pinPostgres, pinSelf, stopAll } from './processes.js';
 import { GATEWAY_VARIANTS, isGatewayVariant, type TargetId } from './report.js';
 import { type RunningTarget, startMocks, startTarget } from './targets.js';
 
@@ -31,41 +29,10 @@ const VARIANT = `gateway-${process.env.BENCH_VARIANT ?? 'tracing'}`;
 const TOGETHER = (process.env.BENCH_AB ?? 'together') === 'together';
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'json-c50-lat0,stream-c50-lat0').split(',').map((s) => s.trim());
 
-interface Round {
-  rps: number;
-  p50: number;
-  cpuPer1k: number;
-  bad: number;
-}
-
-async function load(target: RunningTarget, stream: boolean, seconds: number): Promise<Round> {
+function load(target: RunningTarget, stream: boolean, seconds: number): Promise<Round> {
   const endpoint = target.endpoint('fast');
-  const pid = target.serverPid('fast');
-  const latencies: number[] = [];
-  const cpu0 = cpuSeconds(pid);
-  const started = performance.now();
-  const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: endpoint.url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...endpoint.headers },
-        body: endpoint.body(stream),
-        connections: CONNECTIONS,
-        pipelining: 1,
-        duration: seconds,
-        timeout: 30,
-        verifyBody: (b: string) => (stream ? b.includes('[DONE]') : b.includes('"choices"')) && !b.includes('"error":'),
-      },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    );
-    instance.on('response', (_c, status, _b, ms) => {
-      if (status >= 200 && status < 300) latencies.push(ms);
-    });
-  });
-  const elapsed = (performance.now() - started) / 1000;
-  const ok = result['2xx'] - result.mismatches;
-  return { rps: ok / elapsed, p50: percentiles(latencies).p50, cpuPer1k: ((cpuSeconds(pid) - cpu0) / ok) * 1000, bad: result.non2xx + result.errors + result.mismatches };
+  const ok = (b: string) => (stream ? b.includes('[DONE]') : b.includes('"choices"')) && !b.includes('"error":');
+  return measuredRound({ url: endpoint.url, headers: endpoint.headers, body: endpoint.body(stream), ok }, target.serverPid('fast'), seconds, CONNECTIONS);
 }
 
 const median = (xs: number[]) => {
