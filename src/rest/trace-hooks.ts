@@ -29,19 +29,27 @@ export function traceRequests(app: FastifyInstance, tracing: Tracing): void {
   // A callback hook: an async one costs every request a promise.
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
-    const query = request.url.indexOf('?');
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: request.method,
-      [ATTR_URL_PATH]: query === -1 ? request.url : request.url.slice(0, query),
-      [ATTR_URL_SCHEME]: request.protocol,
-    };
-    if (route) attributes[ATTR_HTTP_ROUTE] = route;
-    const trace = tracing.startRequest(request.id, request.headers, route ? `${request.method} ${route}` : request.method, attributes);
+    const trace = tracing.startRequest(request.id, request.headers, route ? `${request.method} ${route}` : request.method, () => serverAttributes(request, route));
     request.requestTrace = trace;
-    const res = reply.raw;
-    res.once('close', () => tracing.endRequest(trace, res.statusCode, !res.writableFinished));
+    // An unsampled request draws no server span: nothing to end.
+    if (trace.sampled) {
+      const res = reply.raw;
+      res.once('close', () => tracing.endRequest(trace, res.statusCode, !res.writableFinished));
+    }
     done();
   });
+}
+
+/** The server span's HTTP attributes, asked for only when the request is sampled. */
+function serverAttributes(request: FastifyRequest, route: string | undefined): Attributes {
+  const query = request.url.indexOf('?');
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: request.method,
+    [ATTR_URL_PATH]: query === -1 ? request.url : request.url.slice(0, query),
+    [ATTR_URL_SCHEME]: request.protocol,
+  };
+  if (route) attributes[ATTR_HTTP_ROUTE] = route;
+  return attributes;
 }
 
 /** tracestate as the W3C spec bounds it; anything else is not passed on. */

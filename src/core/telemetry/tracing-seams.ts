@@ -6,6 +6,8 @@ import type { AttemptOutcome } from '../routing/attempt-record.js';
 /** The trace a request runs under: set by the door, read by the dispatcher and the usage row. */
 export interface RequestTrace {
   readonly traceId: string;
+  /** The sampler kept it: its spans are drawn and exported (absent with tracing off). */
+  readonly sampled?: boolean;
   /** With tracing off: the client's traceparent (and tracestate), passed on upstream unchanged. */
   readonly passOn?: Readonly<Record<string, string>>;
 }

@@ -65,7 +65,7 @@ const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
 /** A request's trace from its server span until its settlement is drawn. */
 class LiveTrace implements RequestTrace {
-  /** The server span's own attributes, until it ends. */
+  /** The server span's own attributes, until it ends; none when the request is not sampled. */
   attributes: Attributes | undefined;
   status: SpanStatus = UNSET;
   /** The attempt whose answer the client got: it ends once the request's usage is known. */
@@ -84,7 +84,7 @@ class LiveTrace implements RequestTrace {
     readonly name: string,
     readonly requestId: string,
     readonly startedAt: number,
-    attributes: Attributes,
+    attributes: Attributes | undefined,
   ) {
     this.attributes = attributes;
   }
@@ -232,12 +232,14 @@ export class Tracing implements RequestObserver, AttemptTracer {
 
   /**
    * Opens a request's SERVER span, the child of the client's traceparent
-   * when it sent a valid one. `attributes` becomes the span's own.
+   * when it sent a valid one. `attributes` makes the span's own, and is
+   * called only when the sampler keeps the request.
    */
-  startRequest(requestId: string, headers: Carrier, name: string, attributes: Attributes): RequestTrace {
+  startRequest(requestId: string, headers: Carrier, name: string, attributes: () => Attributes): RequestTrace {
     const parent = headers.traceparent === undefined ? undefined : trace.getSpanContext(this.#propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter));
     const traceId = parent ? parent.traceId : this.#options.newTraceId();
     const decision = this.#options.sample(parent, traceId, name);
+    const drawn = decision.sampled ? attributes() : undefined;
     const live = new LiveTrace(
       traceId,
       this.#options.newSpanId(),
@@ -247,11 +249,11 @@ export class Tracing implements RequestObserver, AttemptTracer {
       name,
       requestId,
       Date.now(),
-      attributes,
+      drawn,
     );
     // A trace the sampler dropped still has ids to pass upstream, but nothing is drawn.
-    if (decision.sampled) {
-      attributes[GATEWAY.requestId] = requestId;
+    if (drawn) {
+      drawn[GATEWAY.requestId] = requestId;
       this.#live.set(requestId, live);
     }
     return live;
@@ -262,7 +264,6 @@ export class Tracing implements RequestObserver, AttemptTracer {
     if (!(requestTrace instanceof LiveTrace) || !requestTrace.attributes) return;
     const { attributes } = requestTrace;
     requestTrace.attributes = undefined;
-    if (!requestTrace.sampled) return;
     attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
     // A server span is an error on 5xx only: a 4xx is the client's.
     if (statusCode >= 500) {
