@@ -18,12 +18,17 @@ function parseScaled(value: string, scale: number, what: string): bigint {
   return sign ? -digits : digits;
 }
 
+/** 10^scale for every scale formatScaled is asked for (no bigint power on each call). */
+const POWERS_OF_TEN = Array.from({ length: 20 }, (_, i) => 10n ** BigInt(i));
+
 function formatScaled(units: bigint, scale: number): string {
   const negative = units < 0n;
   const abs = negative ? -units : units;
-  const one = 10n ** BigInt(scale);
-  const frac = (abs % one).toString().padStart(scale, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${abs / one}${frac ? `.${frac}` : ''}`;
+  const one = POWERS_OF_TEN[scale] ?? 10n ** BigInt(scale);
+  const rest = abs % one;
+  const whole = `${negative ? '-' : ''}${abs / one}`;
+  if (rest === 0n) return whole;
+  return `${whole}.${rest.toString().padStart(scale, '0').replace(/0+$/, '')}`;
 }
 
 /** "12.5" → 12_500000000000n. Throws on anything that is not a plain decimal. */

@@ -10,7 +10,6 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
-  RandomIdGenerator,
   type ReadableSpan,
   type Sampler,
   SamplingDecision,
@@ -20,12 +19,13 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { Tracing } from '../core/telemetry/tracing.js';
 import { ExportedSpan } from './exported-span.js';
+import { PooledIdGenerator } from './pooled-ids.js';
 import type { TracingSettings } from './tracing-settings.js';
 
 // The OpenTelemetry SDK for the settings tracing-settings.ts read: loaded
 // by create-tracing.ts only when tracing is on, and kept out of the core
 // (which speaks @opentelemetry/api only). On a request's path: the
-// sampler's decision, two or three span ids, and the span processor taking
+// sampler's decision, a trace id and four span ids (pooled-ids.ts), and the span processor taking
 // the spans the core drew (tracing.ts says why they are not the SDK
 // Tracer's own).
 
@@ -64,7 +64,7 @@ export function tracingFor(settings: TracingSettings, exporter: SpanExporter = e
   const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
   const scope = { name: 'llm-gateway' };
   const sampler = samplerFor(settings.sampler);
-  const ids = new RandomIdGenerator();
+  const ids = new PooledIdGenerator();
   const processor = new BatchSpanProcessor(exporter, { ...settings.batch });
   return new Tracing({
     sample(parent, traceId, name) {

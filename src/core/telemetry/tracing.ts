@@ -1,7 +1,6 @@
 import {
   type Attributes,
   defaultTextMapGetter,
-  defaultTextMapSetter,
   ROOT_CONTEXT,
   type SpanContext,
   SpanKind,
@@ -175,6 +174,17 @@ export class AttemptTrace implements AttemptSpan {
   }
 }
 
+/**
+ * W3C trace context naming an attempt's span as the upstream's parent:
+ * what the propagator's inject writes, without the context it reads it
+ * from (a new context and span wrapper for every attempt).
+ */
+function traceHeaders(traceId: string, spanId: string, traceFlags: number, traceState: TraceState | undefined): Record<string, string> {
+  const traceparent = `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
+  const tracestate = traceState?.serialize();
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
+
 function setUsage(attributes: Attributes, usage: RequestSummary['usage']): void {
   attributes[GEN_AI_USAGE_INPUT_TOKENS] = usage.promptTokens;
   attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = usage.completionTokens;
@@ -297,10 +307,7 @@ export class Tracing implements RequestObserver, AttemptTracer {
   startAttempt(requestTrace: RequestTrace | undefined, info: AttemptInfo): AttemptTrace | undefined {
     if (!(requestTrace instanceof LiveTrace)) return undefined;
     const spanId = this.#options.newSpanId();
-    const context: SpanContext = { traceId: requestTrace.traceId, spanId, traceFlags: requestTrace.traceFlags };
-    if (requestTrace.traceState) context.traceState = requestTrace.traceState;
-    const headers: Record<string, string> = {};
-    this.#propagator.inject(trace.setSpanContext(ROOT_CONTEXT, context), headers, defaultTextMapSetter);
+    const headers = traceHeaders(requestTrace.traceId, spanId, requestTrace.traceFlags, requestTrace.traceState);
     const attributes = requestTrace.sampled ? this.#attemptAttributes(info) : undefined;
     return new AttemptTrace(this, requestTrace, spanId, `${info.operation} ${info.upstreamModel}`, attributes, headers, this.#live.has(requestTrace.requestId), Date.now());
   }
