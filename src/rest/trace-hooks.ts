@@ -34,7 +34,8 @@ export function traceRequests(app: FastifyInstance, tracing: Tracing): void {
     // An unsampled request draws no server span: nothing to end.
     if (trace.sampled) {
       const res = reply.raw;
-      res.once('close', () => tracing.endRequest(trace, res.statusCode, !res.writableFinished));
+      // 'close' comes once: `on`, not `once`, spares its wrapper and the removal.
+      res.on('close', () => tracing.endRequest(trace, res.statusCode, !res.writableFinished));
     }
     done();
   });

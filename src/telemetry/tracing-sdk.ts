@@ -36,15 +36,18 @@ function samplerFor({ kind, ratio }: TracingSettings['sampler']): Sampler {
     case 'always_off':
       return new AlwaysOffSampler();
     case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio);
+      return ratioSampler(ratio);
     case 'parentbased_always_off':
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+      return new ParentBasedSampler({ root: ratioSampler(ratio) });
     default:
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   }
 }
+
+/** A ratio of 1 keeps every trace: no hashing of each trace id to decide it. */
+const ratioSampler = (ratio: number): Sampler => (ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio));
 
 /**
  * The OTLP/HTTP exporter for the configured encoding. Protobuf is built as
