@@ -7,6 +7,22 @@ import type { SpanRecord } from '../core/telemetry/span-record.js';
 const NO_LINKS: Link[] = [];
 const NO_EVENTS: TimedEvent[] = [];
 
+/** What a span shows once its batch is encoded: nothing of the request it was. */
+const RELEASED: SpanRecord = Object.freeze({
+  traceId: '',
+  spanId: '',
+  parentSpanId: undefined,
+  parentIsRemote: false,
+  traceFlags: 0,
+  traceState: undefined,
+  name: '',
+  kind: 0,
+  startMs: 0,
+  endMs: 0,
+  attributes: Object.freeze({}),
+  status: Object.freeze({ code: 0 }),
+});
+
 /**
  * A span the core drew (span-record.ts) as the SDK's span processor and
  * OTLP serializers read a finished span. A thin view: what the encoders ask
@@ -15,6 +31,7 @@ const NO_EVENTS: TimedEvent[] = [];
  * span twice (once to size the message, once to write it).
  */
 export class ExportedSpan implements ReadableSpan {
+  #record: SpanRecord;
   #context: SpanContext | undefined;
   /** null: no parent (worked out); undefined: not asked yet. */
   #parent: SpanContext | null | undefined;
@@ -22,54 +39,70 @@ export class ExportedSpan implements ReadableSpan {
   #end: HrTime | undefined;
 
   constructor(
-    private readonly record: SpanRecord,
+    record: SpanRecord,
     readonly resource: Resource,
     readonly instrumentationScope: InstrumentationScope,
-  ) {}
+  ) {
+    this.#record = record;
+  }
+
+  /**
+   * Lets go of the span's record once its batch is encoded. The batch span
+   * processor keeps the batch's array until the collector answers (its
+   * callback counts it), and with it every record, attribute and id its
+   * spans held: objects that would outlive a scavenge or two for nothing.
+   */
+  release(): void {
+    this.#record = RELEASED;
+    this.#context = undefined;
+    this.#parent = undefined;
+    this.#start = undefined;
+    this.#end = undefined;
+  }
 
   spanContext(): SpanContext {
     if (this.#context) return this.#context;
-    const { traceId, spanId, traceFlags, traceState } = this.record;
+    const { traceId, spanId, traceFlags, traceState } = this.#record;
     this.#context = traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags };
     return this.#context;
   }
 
   get parentSpanContext(): SpanContext | undefined {
     if (this.#parent === undefined) {
-      const { traceId, parentSpanId, traceFlags, parentIsRemote } = this.record;
+      const { traceId, parentSpanId, traceFlags, parentIsRemote } = this.#record;
       this.#parent = parentSpanId === undefined ? null : { traceId, spanId: parentSpanId, traceFlags, isRemote: parentIsRemote };
     }
     return this.#parent ?? undefined;
   }
 
   get name(): string {
-    return this.record.name;
+    return this.#record.name;
   }
 
   get kind(): SpanKind {
-    return this.record.kind;
+    return this.#record.kind;
   }
 
   get startTime(): HrTime {
-    this.#start ??= millisToHrTime(this.record.startMs);
+    this.#start ??= millisToHrTime(this.#record.startMs);
     return this.#start;
   }
 
   get endTime(): HrTime {
-    this.#end ??= millisToHrTime(this.record.endMs);
+    this.#end ??= millisToHrTime(this.#record.endMs);
     return this.#end;
   }
 
   get duration(): HrTime {
-    return millisToHrTime(this.record.endMs - this.record.startMs);
+    return millisToHrTime(this.#record.endMs - this.#record.startMs);
   }
 
   get status(): SpanStatus {
-    return this.record.status;
+    return this.#record.status;
   }
 
   get attributes(): Attributes {
-    return this.record.attributes;
+    return this.#record.attributes;
   }
 
   get links(): Link[] {

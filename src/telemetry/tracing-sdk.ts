@@ -1,4 +1,4 @@
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { type ExportResult, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -62,8 +62,36 @@ function exporterFor(settings: TracingSettings): SpanExporter {
   return new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, ProtobufTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
 }
 
+/**
+ * The OTLP exporter, letting go of each span once it is encoded: the
+ * exporter encodes a batch within export(), before it is sent, while the
+ * batch span processor holds the batch until the collector answers. A
+ * collector answering in tens of milliseconds would otherwise keep every
+ * span of the batch alive through a scavenge or two, and the young
+ * generation copies, then promotes, what it holds.
+ */
+export class ReleasingExporter implements SpanExporter {
+  constructor(private readonly exporter: SpanExporter) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    try {
+      this.exporter.export(spans, done);
+    } finally {
+      for (const span of spans) if (span instanceof ExportedSpan) span.release();
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return this.exporter.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.exporter.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
 /** The gateway's tracing for these settings (spans to the OTLP endpoint they name, unless another exporter is given). */
-export function tracingFor(settings: TracingSettings, exporter: SpanExporter = exporterFor(settings)): Tracing {
+export function tracingFor(settings: TracingSettings, exporter: SpanExporter = new ReleasingExporter(exporterFor(settings))): Tracing {
   const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
   const scope = { name: 'llm-gateway' };
   const sampler = samplerFor(settings.sampler);

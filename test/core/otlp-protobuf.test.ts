@@ -1,0 +1,161 @@
+import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufReader } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-reader.js';
+import type { IExportTraceServiceRequest } from '@opentelemetry/otlp-transformer/build/src/trace/internal-types.js';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { describe, expect, it } from 'vitest';
+import type { SpanRecord } from '../../src/core/telemetry/span-record.js';
+import { ExportedSpan } from '../../src/telemetry/exported-span.js';
+import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
+
+// The OTLP protobuf encoder is patched (patches/@opentelemetry+otlp-transformer*):
+// ids go through one reused array, and there is no sizing pass (the writer
+// grows from the last request's size). Its JSON encoder is not patched, so
+// what the protobuf bytes say, read field by field with the package's own
+// reader, must be what the JSON says, for batches that make the writer
+// grow, shrink and grow again.
+
+interface Seen {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  name: string;
+  kind: number;
+  attributes: string[];
+  status: { code: number; message: string };
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** Every field of a message: [field number, wire type, value (bytes for length-delimited, else the varint or skipped)]. */
+function fields(bytes: Uint8Array, each: (field: number, read: ProtobufReader, wireType: number) => void): void {
+  const reader = new ProtobufReader(bytes);
+  while (!reader.isAtEnd()) {
+    const { fieldNumber, wireType } = reader.readTag();
+    const before = reader.pos;
+    each(fieldNumber, reader, wireType);
+    if (reader.pos === before) reader.skip(wireType);
+  }
+}
+
+function spansOfProtobuf(request: Uint8Array): Seen[] {
+  const spans: Seen[] = [];
+  fields(request, (f, r) => {
+    if (f !== 1) return; // resource_spans
+    fields(r.readBytes(), (f2, r2) => {
+      if (f2 !== 2) return; // scope_spans
+      fields(r2.readBytes(), (f3, r3) => {
+        if (f3 !== 2) return; // spans
+        const span: Seen = { traceId: '', spanId: '', parentSpanId: '', traceState: '', name: '', kind: 0, attributes: [], status: { code: 0, message: '' } };
+        fields(r3.readBytes(), (f4, r4) => {
+          if (f4 === 1) span.traceId = hex(r4.readBytes());
+          else if (f4 === 2) span.spanId = hex(r4.readBytes());
+          else if (f4 === 3) span.traceState = r4.readString();
+          else if (f4 === 4) span.parentSpanId = hex(r4.readBytes());
+          else if (f4 === 5) span.name = r4.readString();
+          else if (f4 === 6) span.kind = r4.readVarint();
+          else if (f4 === 9)
+            fields(r4.readBytes(), (f5, r5) => {
+              if (f5 === 1) span.attributes.push(r5.readString());
+            });
+          else if (f4 === 15)
+            fields(r4.readBytes(), (f5, r5) => {
+              if (f5 === 2) span.status.message = r5.readString();
+              else if (f5 === 3) span.status.code = r5.readVarint();
+            });
+        });
+        spans.push(span);
+      });
+    });
+  });
+  return spans;
+}
+
+function spansOfJson(request: Uint8Array): Seen[] {
+  const body = JSON.parse(Buffer.from(request).toString('utf8')) as IExportTraceServiceRequest;
+  return (body.resourceSpans ?? []).flatMap((rs) =>
+    (rs.scopeSpans ?? []).flatMap((ss) =>
+      (ss.spans ?? []).map((s) => ({
+        traceId: String(s.traceId),
+        spanId: String(s.spanId),
+        parentSpanId: s.parentSpanId ? String(s.parentSpanId) : '',
+        traceState: s.traceState ?? '',
+        name: s.name,
+        kind: s.kind,
+        attributes: s.attributes.map((kv) => kv.key),
+        status: { code: s.status.code ?? 0, message: s.status.message ?? '' },
+      })),
+    ),
+  );
+}
+
+const ids = new PooledIdGenerator();
+const resource = resourceFromAttributes({ 'service.name': 'otlp-protobuf-test' });
+const scope = { name: 'llm-gateway' };
+
+function batch(size: number): ExportedSpan[] {
+  const traceId = ids.generateTraceId();
+  const parent = ids.generateSpanId();
+  return Array.from({ length: size }, (_, i) => {
+    const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': i, 'llm_gateway.cost': `0.${'7'.repeat(i % 13)}1`, 'gen_ai.response.finish_reasons': ['stop', 'length'] };
+    if (i % 3 === 0) attributes['gen_ai.response.time_to_first_chunk'] = i / 7;
+    if (i % 5 === 0) attributes['llm_gateway.upstream_key.id'] = `uk_${'é'.repeat(i % 4)}${i}`;
+    const record: SpanRecord = {
+      traceId: i % 2 ? traceId : ids.generateTraceId(),
+      spanId: ids.generateSpanId(),
+      parentSpanId: i % 4 === 0 ? undefined : parent,
+      parentIsRemote: i % 8 === 1,
+      traceFlags: 1,
+      traceState: i % 6 === 0 ? new TraceState('vendor=abc,other=1') : undefined,
+      name: i % 2 ? `chat model-${i}` : 'POST /v1/chat/completions',
+      kind: i % 2 ? SpanKind.CLIENT : SpanKind.SERVER,
+      startMs: 1_764_000_000_000 + i,
+      endMs: 1_764_000_000_250 + i,
+      attributes,
+      status: i % 7 === 0 ? { code: SpanStatusCode.ERROR, message: `upstream said ${'x'.repeat(i % 200)}` } : { code: SpanStatusCode.UNSET },
+    };
+    return new ExportedSpan(record, resource, scope);
+  });
+}
+
+describe('the patched OTLP protobuf encoder', () => {
+  it('writes what the JSON encoder writes, for batches that make its writer grow, shrink and grow again', () => {
+    for (const size of [1, 700, 3, 2000, 40]) {
+      const spans = batch(size);
+      const fromProtobuf = spansOfProtobuf(ProtobufTraceSerializer.serializeRequest(spans)!);
+      const fromJson = spansOfJson(JsonTraceSerializer.serializeRequest(spans)!);
+      expect(fromProtobuf).toHaveLength(size);
+      expect(fromProtobuf).toEqual(fromJson);
+      // Ids are each span's own, not the last one written through the reused array.
+      expect(new Set(fromProtobuf.map((s) => s.spanId)).size).toBe(size);
+    }
+  });
+});
+
+describe('a span handed to the OTLP exporter', () => {
+  it('lets go of its record once the exporter has encoded it, while the batch waits for the collector', async () => {
+    const { ReleasingExporter } = await import('../../src/telemetry/tracing-sdk.js');
+    const spans = batch(3);
+    let encoded: Seen[] = [];
+    let answer: (() => void) | undefined;
+    const exporter = new ReleasingExporter({
+      // As the OTLP exporter does: encode within export(), answer when the collector does.
+      export(batchToSend, done) {
+        encoded = spansOfJson(JsonTraceSerializer.serializeRequest(batchToSend)!);
+        answer = () => done({ code: 0 });
+      },
+      shutdown: () => Promise.resolve(),
+    });
+    const names = spans.map((s) => s.name);
+    exporter.export(spans, () => {});
+    expect(encoded.map((s) => s.name)).toEqual(names);
+    // The batch is still held (the collector has not answered), but its spans no longer hold the request's data.
+    expect(answer).toBeDefined();
+    for (const span of spans) {
+      expect(span.name).toBe('');
+      expect(span.attributes).toEqual({});
+    }
+  });
+});
