@@ -8,7 +8,9 @@
  * change to the tracing path can be judged here first. Prints CPU µs and
  * heap bytes allocated per request, each the median of its rounds.
  *   npx tsx test/bench/tracing-cost.ts
- * Env: TRACING_COST_REQUESTS (per round, 50,000), TRACING_COST_ROUNDS (5).
+ * Env: TRACING_COST_REQUESTS (per round, 50,000), TRACING_COST_ROUNDS (5),
+ * TRACING_COST_HEAP_DIR (writes the traced round's heap profile there, to see
+ * where the bytes are allocated; opens in Chrome DevTools' Memory tab).
  */
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector/promises';

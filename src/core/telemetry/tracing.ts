@@ -44,8 +44,8 @@ import {
 // times, times kept as arrays) that lives until its batch is exported. Here
 // a span is a plain record, made when it ends and handed to the SDK's batch
 // span processor, which exports it as any other; the sampler, the ids and
-// the trace context (W3C traceparent in and out) are the SDK's and the
-// API's.
+// the reading of a client's traceparent are handed in (src/telemetry), and
+// the traceparent an attempt sends upstream is written here from its ids.
 //
 // What is drawn, and when. The server span is opened by the HTTP door. An
 // attempt span opens when the dispatcher calls an upstream, because its
@@ -205,7 +205,7 @@ export interface TracingOptions {
   sample(parent: SpanContext | undefined, traceId: string, name: string): SamplingDecision;
   newTraceId(): string;
   newSpanId(): string;
-  /** W3C trace context: what a client's traceparent means, and what goes upstream. */
+  /** W3C trace context: what a client's traceparent (and tracestate) mean. */
   propagator: TextMapPropagator;
   /** Takes a finished span of a sampled trace, to be batched and exported. */
   export(span: SpanRecord): void;
