@@ -26,17 +26,15 @@ const RELEASED: SpanRecord = Object.freeze({
 /**
  * A span the core drew (span-record.ts) as the SDK's span processor and
  * OTLP serializers read a finished span. A thin view: what the encoders ask
- * for is worked out when they first ask, at export, so nothing but the
- * record waits in the batch; and kept, as the protobuf encoder reads every
- * span twice (once to size the message, once to write it).
+ * for is worked out when they ask, at export, so nothing but the record
+ * waits in the batch. The contexts are kept once made: the processor reads
+ * the span's when it takes the span, and the encoder reads both again.
  */
 export class ExportedSpan implements ReadableSpan {
   #record: SpanRecord;
   #context: SpanContext | undefined;
   /** null: no parent (worked out); undefined: not asked yet. */
   #parent: SpanContext | null | undefined;
-  #start: HrTime | undefined;
-  #end: HrTime | undefined;
 
   constructor(
     record: SpanRecord,
@@ -56,8 +54,6 @@ export class ExportedSpan implements ReadableSpan {
     this.#record = RELEASED;
     this.#context = undefined;
     this.#parent = undefined;
-    this.#start = undefined;
-    this.#end = undefined;
   }
 
   spanContext(): SpanContext {
@@ -84,13 +80,11 @@ export class ExportedSpan implements ReadableSpan {
   }
 
   get startTime(): HrTime {
-    this.#start ??= millisToHrTime(this.#record.startMs);
-    return this.#start;
+    return millisToHrTime(this.#record.startMs);
   }
 
   get endTime(): HrTime {
-    this.#end ??= millisToHrTime(this.#record.endMs);
-    return this.#end;
+    return millisToHrTime(this.#record.endMs);
   }
 
   get duration(): HrTime {
