@@ -2,8 +2,8 @@ import { type ExportResult, W3CTraceContextPropagator } from '@opentelemetry/cor
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
@@ -17,7 +17,10 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { SpanRecord } from '../core/telemetry/span-record.js';
 import { Tracing } from '../core/telemetry/tracing.js';
+import { EncodedSpan, SpanEncoder } from './encoded-span.js';
+import { encodedSpanSerializer } from './encoded-span-serializer.js';
 import { ExportedSpan } from './exported-span.js';
 import { PooledIdGenerator } from './pooled-ids.js';
 import type { TracingSettings } from './tracing-settings.js';
@@ -49,17 +52,29 @@ function samplerFor({ kind, ratio }: TracingSettings['sampler']): Sampler {
 /** A ratio of 1 keeps every trace: no hashing of each trace id to decide it. */
 const ratioSampler = (ratio: number): Sampler => (ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio));
 
+type Scope = { name: string };
+
 /**
- * The OTLP/HTTP exporter for the configured encoding. Protobuf is built as
- * @opentelemetry/exporter-trace-otlp-proto builds it (the same delegate and
- * the transformer's own serializer): it writes spans straight to bytes, at
- * under half the CPU and size of the JSON encoding.
+ * What takes each span the core ends, for the configured encoding. For
+ * protobuf the span is encoded when it ends (encoded-span.ts) and the batch
+ * span processor batches its bytes; the exporter is built as
+ * @opentelemetry/exporter-trace-otlp-proto builds it (the same HTTP
+ * delegate), with a serializer that frames the bytes. For JSON the span is
+ * shown to the SDK's exporter as a ReadableSpan (exported-span.ts).
  */
-function exporterFor(settings: TracingSettings): SpanExporter {
+function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): { processor: BatchSpanProcessor; take: (span: SpanRecord) => void } {
   const config = { url: settings.url, headers: settings.headers };
-  if (settings.protocol === 'http/json') return new OTLPTraceExporter(config);
+  if (settings.protocol === 'http/json') {
+    const processor = new BatchSpanProcessor(new ReleasingExporter(new OTLPTraceExporter(config)), { ...settings.batch });
+    return { processor, take: (span) => processor.onEnd(new ExportedSpan(span, resource, scope)) };
+  }
   const options = convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
-  return new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, ProtobufTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+  const serializer = encodedSpanSerializer(resource, scope);
+  const exporter = new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+  const processor = new BatchSpanProcessor(new ReleasingExporter(exporter), { ...settings.batch });
+  const encoder = new SpanEncoder(resource);
+  // The processor reads two things of a span it takes, whether it is sampled and its resource; the serializer is ours.
+  return { processor, take: (span) => processor.onEnd(encoder.encode(span) as unknown as ReadableSpan) };
 }
 
 /**
@@ -77,7 +92,7 @@ export class ReleasingExporter implements SpanExporter {
     try {
       this.exporter.export(spans, done);
     } finally {
-      for (const span of spans) if (span instanceof ExportedSpan) span.release();
+      for (const span of spans) if (span instanceof ExportedSpan || span instanceof EncodedSpan) span.release();
     }
   }
 
@@ -90,13 +105,12 @@ export class ReleasingExporter implements SpanExporter {
   }
 }
 
-/** The gateway's tracing for these settings (spans to the OTLP endpoint they name, unless another exporter is given). */
-export function tracingFor(settings: TracingSettings, exporter: SpanExporter = new ReleasingExporter(exporterFor(settings))): Tracing {
+/** The gateway's tracing for these settings: spans to the OTLP endpoint they name. */
+export function tracingFor(settings: TracingSettings): Tracing {
   const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
-  const scope = { name: 'llm-gateway' };
   const sampler = samplerFor(settings.sampler);
   const ids = new PooledIdGenerator();
-  const processor = new BatchSpanProcessor(exporter, { ...settings.batch });
+  const { processor, take } = spanSink(settings, resource, { name: 'llm-gateway' });
   return new Tracing({
     sample(parent, traceId, name) {
       const context = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
@@ -107,7 +121,7 @@ export function tracingFor(settings: TracingSettings, exporter: SpanExporter = n
     newTraceId: () => ids.generateTraceId(),
     newSpanId: () => ids.generateSpanId(),
     propagator: new W3CTraceContextPropagator(),
-    export: (record) => processor.onEnd(new ExportedSpan(record, resource, scope)),
+    export: take,
     flush: () => processor.forceFlush(),
     shutdown: () => processor.shutdown(),
   });

@@ -6,6 +6,8 @@ import type { IExportTraceServiceRequest } from '@opentelemetry/otlp-transformer
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/core/telemetry/span-record.js';
+import { EncodedSpan, SpanEncoder } from '../../src/telemetry/encoded-span.js';
+import { encodedSpanSerializer } from '../../src/telemetry/encoded-span-serializer.js';
 import { ExportedSpan } from '../../src/telemetry/exported-span.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
 
@@ -96,13 +98,17 @@ const resource = resourceFromAttributes({ 'service.name': 'otlp-protobuf-test' }
 const scope = { name: 'llm-gateway' };
 
 function batch(size: number): ExportedSpan[] {
+  return records(size).map((record) => new ExportedSpan(record, resource, scope));
+}
+
+function records(size: number): SpanRecord[] {
   const traceId = ids.generateTraceId();
   const parent = ids.generateSpanId();
   return Array.from({ length: size }, (_, i) => {
     const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': i, 'llm_gateway.cost': `0.${'7'.repeat(i % 13)}1`, 'gen_ai.response.finish_reasons': ['stop', 'length'] };
     if (i % 3 === 0) attributes['gen_ai.response.time_to_first_chunk'] = i / 7;
     if (i % 5 === 0) attributes['llm_gateway.upstream_key.id'] = `uk_${'é'.repeat(i % 4)}${i}`;
-    const record: SpanRecord = {
+    return {
       traceId: i % 2 ? traceId : ids.generateTraceId(),
       spanId: ids.generateSpanId(),
       parentSpanId: i % 4 === 0 ? undefined : parent,
@@ -116,7 +122,6 @@ function batch(size: number): ExportedSpan[] {
       attributes,
       status: i % 7 === 0 ? { code: SpanStatusCode.ERROR, message: `upstream said ${'x'.repeat(i % 200)}` } : { code: SpanStatusCode.UNSET },
     };
-    return new ExportedSpan(record, resource, scope);
   });
 }
 
@@ -131,6 +136,41 @@ describe('the patched OTLP protobuf encoder', () => {
       // Ids are each span's own, not the last one written through the reused array.
       expect(new Set(fromProtobuf.map((s) => s.spanId)).size).toBe(size);
     }
+  });
+});
+
+describe('spans encoded when they end', () => {
+  it('frame to the bytes the OTLP protobuf encoder writes for the same spans, across slabs and batches', () => {
+    const encoder = new SpanEncoder(resource);
+    const serializer = encodedSpanSerializer(resource, scope);
+    // Spans end between batches, and a batch spans several slabs.
+    for (const size of [1, 700, 3, 2000, 40]) {
+      const ended = records(size);
+      const encoded = ended.map((record) => encoder.encode(record));
+      const framed = serializer.serializeRequest(encoded as unknown as ExportedSpan[])!;
+      const expected = ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!;
+      expect(hex(framed)).toBe(hex(expected));
+      expect(spansOfProtobuf(framed)).toHaveLength(size);
+    }
+  });
+
+  it('frame a batch that is not one run of a slab: spans of other batches between them', () => {
+    const encoder = new SpanEncoder(resource);
+    const serializer = encodedSpanSerializer(resource, scope);
+    const ended = records(300);
+    const encoded = ended.map((record) => encoder.encode(record));
+    const every = (n: number) => ended.filter((_, i) => i % 3 === n);
+    const framed = serializer.serializeRequest(encoded.filter((_, i) => i % 3 === 1) as unknown as ExportedSpan[])!;
+    const expected = ProtobufTraceSerializer.serializeRequest(every(1).map((record) => new ExportedSpan(record, resource, scope)))!;
+    expect(hex(framed)).toBe(hex(expected));
+  });
+
+  it('refuse to frame a span twice once released', () => {
+    const encoder = new SpanEncoder(resource);
+    const span = encoder.encode(records(1)[0]!);
+    expect(span).toBeInstanceOf(EncodedSpan);
+    span.release();
+    expect(() => encodedSpanSerializer(resource, scope).serializeRequest([span] as unknown as ExportedSpan[])).toThrow(/unencoded or twice/);
   });
 });
 

@@ -1,0 +1,105 @@
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { IExportTraceServiceResponse, ISerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { writeInstrumentationScope, writeResource } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
+import { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { EncodedSpan } from './encoded-span.js';
+
+// An ExportTraceServiceRequest around spans encoded when they ended
+// (encoded-span.ts): one ResourceSpans with one ScopeSpans, the gateway's
+// resource and scope written once, then the spans' bytes copied as they
+// are. What the exporter's HTTP delegate sends, retries and times out is
+// the OpenTelemetry exporter's own.
+
+/** Bytes of a protobuf varint for a length. */
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
+}
+
+/** A field's bytes, written once by the transformer's own writer. */
+function fieldBytes(write: (writer: ProtobufWriter) => void): Uint8Array {
+  const writer = new ProtobufWriter(256);
+  write(writer);
+  return writer.finish().slice();
+}
+
+const NONE = new Uint8Array(0);
+
+/** Serializes batches of EncodedSpan (the processor hands them over as the ReadableSpans it batches). */
+export function encodedSpanSerializer(resource: Resource, scope: InstrumentationScope): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
+  // ResourceSpans: resource (1), scope_spans (2), schema_url (3). ScopeSpans: scope (1), spans (2), schema_url (3).
+  const resourceField = fieldBytes((writer) => writeResource(writer, resource, 1));
+  const resourceSchema = resource.schemaUrl ? fieldBytes((writer) => (writer.writeTag(3, 2), writer.writeString(resource.schemaUrl as string))) : NONE;
+  const scopeField = fieldBytes((writer) => writeInstrumentationScope(writer, scope, 1));
+  const scopeSchema = scope.schemaUrl ? fieldBytes((writer) => (writer.writeTag(3, 2), writer.writeString(scope.schemaUrl as string))) : NONE;
+
+  return {
+    serializeRequest(spans: ReadableSpan[]): Uint8Array {
+      const encoded: EncodedSpan[] = [];
+      let spanBytes = 0;
+      for (const span of spans) {
+        if (!(span instanceof EncodedSpan) || !span.slab) throw new Error('tracing: a span reached the protobuf serializer unencoded or twice');
+        encoded.push(span);
+        spanBytes += span.end - span.start;
+      }
+      const scopeSpans = scopeField.length + spanBytes + scopeSchema.length;
+      const resourceSpans = resourceField.length + 1 + varintSize(scopeSpans) + scopeSpans + resourceSchema.length;
+      const out = new Uint8Array(1 + varintSize(resourceSpans) + resourceSpans);
+      // ExportTraceServiceRequest.resource_spans (1)
+      out[0] = (1 << 3) | 2;
+      let at = writeVarint(out, 1, resourceSpans);
+      out.set(resourceField, at);
+      at += resourceField.length;
+      // ResourceSpans.scope_spans (2)
+      out[at++] = (2 << 3) | 2;
+      at = writeVarint(out, at, scopeSpans);
+      out.set(scopeField, at);
+      at += scopeField.length;
+      at = copySpans(encoded, out, at);
+      out.set(scopeSchema, at);
+      at += scopeSchema.length;
+      out.set(resourceSchema, at);
+      return out;
+    },
+    deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
+  };
+}
+
+/** Copies the spans' bytes in order: spans that ended one after another lie together in their slab, and go in one copy. */
+function copySpans(spans: EncodedSpan[], out: Uint8Array, at: number): number {
+  let slab: ProtobufWriter | undefined;
+  let from = 0;
+  let to = 0;
+  const flush = () => {
+    if (slab && to > from) out.set(slab.finish().subarray(from, to), at);
+    at += to - from;
+  };
+  for (const span of spans) {
+    if (span.slab === slab && span.start === to) {
+      to = span.end;
+      continue;
+    }
+    flush();
+    slab = span.slab;
+    from = span.start;
+    to = span.end;
+  }
+  flush();
+  return at;
+}
