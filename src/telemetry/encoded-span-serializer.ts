@@ -39,15 +39,22 @@ function fieldBytes(write: (writer: ProtobufWriter) => void): Uint8Array {
   return writer.finish().slice();
 }
 
-const NONE = new Uint8Array(0);
+/** A schema_url field (3, in ResourceSpans and ScopeSpans alike); nothing when there is none. */
+function schemaField(url: string | undefined): Uint8Array {
+  if (!url) return new Uint8Array(0);
+  return fieldBytes((writer) => {
+    writer.writeTag(3, 2);
+    writer.writeString(url);
+  });
+}
 
 /** Serializes batches of EncodedSpan (the processor hands them over as the ReadableSpans it batches). */
 export function encodedSpanSerializer(resource: Resource, scope: InstrumentationScope): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
   // ResourceSpans: resource (1), scope_spans (2), schema_url (3). ScopeSpans: scope (1), spans (2), schema_url (3).
   const resourceField = fieldBytes((writer) => writeResource(writer, resource, 1));
-  const resourceSchema = resource.schemaUrl ? fieldBytes((writer) => (writer.writeTag(3, 2), writer.writeString(resource.schemaUrl as string))) : NONE;
+  const resourceSchema = schemaField(resource.schemaUrl);
   const scopeField = fieldBytes((writer) => writeInstrumentationScope(writer, scope, 1));
-  const scopeSchema = scope.schemaUrl ? fieldBytes((writer) => (writer.writeTag(3, 2), writer.writeString(scope.schemaUrl as string))) : NONE;
+  const scopeSchema = schemaField(scope.schemaUrl);
 
   return {
     serializeRequest(spans: ReadableSpan[]): Uint8Array {

@@ -108,6 +108,8 @@ function records(size: number): SpanRecord[] {
     const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': i, 'llm_gateway.cost': `0.${'7'.repeat(i % 13)}1`, 'gen_ai.response.finish_reasons': ['stop', 'length'] };
     if (i % 3 === 0) attributes['gen_ai.response.time_to_first_chunk'] = i / 7;
     if (i % 5 === 0) attributes['llm_gateway.upstream_key.id'] = `uk_${'é'.repeat(i % 4)}${i}`;
+    // Larger than a slab: the span encoder's writer grows mid-span.
+    if (i === 650) attributes['llm_gateway.note'] = 'n'.repeat(70_000);
     return {
       traceId: i % 2 ? traceId : ids.generateTraceId(),
       spanId: ids.generateSpanId(),
@@ -162,6 +164,16 @@ describe('spans encoded when they end', () => {
     const every = (n: number) => ended.filter((_, i) => i % 3 === n);
     const framed = serializer.serializeRequest(encoded.filter((_, i) => i % 3 === 1) as unknown as ExportedSpan[])!;
     const expected = ProtobufTraceSerializer.serializeRequest(every(1).map((record) => new ExportedSpan(record, resource, scope)))!;
+    expect(hex(framed)).toBe(hex(expected));
+  });
+
+  it('frame schema URLs of the resource and the scope where the encoder writes them', () => {
+    const withSchema = resourceFromAttributes({ 'service.name': 'otlp-protobuf-test' }, { schemaUrl: 'https://opentelemetry.io/schemas/1.37.0' });
+    const scopeWithSchema = { name: 'llm-gateway', version: '1', schemaUrl: 'https://opentelemetry.io/schemas/1.36.0' };
+    const ended = records(5);
+    const encoder = new SpanEncoder(withSchema);
+    const framed = encodedSpanSerializer(withSchema, scopeWithSchema).serializeRequest(ended.map((record) => encoder.encode(record)) as unknown as ExportedSpan[])!;
+    const expected = ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, withSchema, scopeWithSchema)))!;
     expect(hex(framed)).toBe(hex(expected));
   });
 
