@@ -28,7 +28,11 @@ function formatScaled(units: bigint, scale: number): string {
   const rest = abs % one;
   const whole = `${negative ? '-' : ''}${abs / one}`;
   if (rest === 0n) return whole;
-  return `${whole}.${rest.toString().padStart(scale, '0').replace(/0+$/, '')}`;
+  // The fraction's digits: zeros in front up to the scale, none behind (rest is not 0, so a digit is left).
+  const digits = rest.toString();
+  let end = digits.length;
+  while (digits.charCodeAt(end - 1) === 48) end--;
+  return `${whole}.${'0'.repeat(scale - digits.length)}${digits.slice(0, end)}`;
 }
 
 /** "12.5" → 12_500000000000n. Throws on anything that is not a plain decimal. */

@@ -59,7 +59,8 @@ export class EncodedSpan {
 /** Writes each span the core ends into the current slab. */
 export class SpanEncoder {
   #slab = new ProtobufWriter(SLAB_BYTES);
-  readonly #ids = { 8: new Uint8Array(8), 16: new Uint8Array(16) } as Record<number, Uint8Array | undefined>;
+  readonly #traceId = new Uint8Array(16);
+  readonly #spanId = new Uint8Array(8);
   readonly #time: HrTime = [0, 0];
 
   constructor(private readonly resource: Resource) {}
@@ -112,9 +113,9 @@ export class SpanEncoder {
 
   /** A hex id's bytes, in a scratch array the writer copies at once. */
   #id(hex: string): Uint8Array {
-    const bytes = this.#ids[hex.length >> 1];
-    if (!bytes || hex.length & 1) return Buffer.from(hex, 'hex');
-    for (let i = 0, j = 0; j < bytes.length; i += 2, j++) bytes[j] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
+    const bytes = hex.length === 32 ? this.#traceId : hex.length === 16 ? this.#spanId : undefined;
+    if (!bytes) return Buffer.from(hex, 'hex');
+    for (let i = 0, j = 0; j < bytes.length; i += 2, j++) bytes[j] = (HEX_DIGITS[hex.charCodeAt(i)]! << 4) | HEX_DIGITS[hex.charCodeAt(i + 1)]!;
     return bytes;
   }
 
@@ -127,9 +128,12 @@ export class SpanEncoder {
   }
 }
 
-/** 0-9, a-f, A-F. */
-function hexDigit(code: number): number {
-  return code <= 57 ? code - 48 : code >= 97 ? code - 87 : code - 55;
+/** Each hex digit's value by its character code (0-9, a-f, A-F). */
+const HEX_DIGITS = new Uint8Array(128);
+for (let digit = 0; digit < 16; digit++) {
+  const char = digit.toString(16);
+  HEX_DIGITS[char.charCodeAt(0)] = digit;
+  HEX_DIGITS[char.toUpperCase().charCodeAt(0)] = digit;
 }
 
 function writeStatus(writer: ProtobufWriter, status: SpanStatus): void {

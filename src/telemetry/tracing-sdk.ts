@@ -49,6 +49,18 @@ function samplerFor({ kind, ratio }: TracingSettings['sampler']): Sampler {
   }
 }
 
+/**
+ * Whether the sampler keeps every trace without a parent (and, when it is
+ * not parent-based, every trace): its answer is then known without asking
+ * it, and most requests come without a traceparent.
+ */
+function keepsEveryRoot({ kind, ratio }: TracingSettings['sampler']): { roots: boolean; all: boolean } {
+  const all = kind === 'always_on' || (kind === 'traceidratio' && ratio >= 1);
+  return { all, roots: all || kind === 'parentbased_always_on' || (kind === 'parentbased_traceidratio' && ratio >= 1) };
+}
+
+const KEEP = Object.freeze({ sampled: true });
+
 /** A ratio of 1 keeps every trace: no hashing of each trace id to decide it. */
 const ratioSampler = (ratio: number): Sampler => (ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio));
 
@@ -109,10 +121,12 @@ export class ReleasingExporter implements SpanExporter {
 export function tracingFor(settings: TracingSettings): Tracing {
   const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
   const sampler = samplerFor(settings.sampler);
+  const keeps = keepsEveryRoot(settings.sampler);
   const ids = new PooledIdGenerator();
   const { processor, take } = spanSink(settings, resource, { name: 'llm-gateway' });
   return new Tracing({
     sample(parent, traceId, name) {
+      if (keeps.all || (keeps.roots && !parent)) return KEEP;
       const context = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
       const result = sampler.shouldSample(context, traceId, name, SpanKind.SERVER, {}, []);
       // RECORD without SAMPLED would draw spans nobody exports: the gateway draws only to export.

@@ -11,6 +11,15 @@ describe('exact money', () => {
     fc.assert(fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (pico) => parseMoney(formatMoney(pico)) === pico));
   });
 
+  it('formats the shortest decimal: no zeros behind the point, none but one before it', () => {
+    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (pico) => /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/.test(formatMoney(pico))));
+    expect(formatMoney(1n)).toBe('0.000000000001');
+    expect(formatMoney(-1_500_000_000_000n)).toBe('-1.5');
+    expect(formatMoney(12_000_000_000_000n)).toBe('12');
+    expect(formatMoney(120_030_000_000_000n)).toBe('120.03');
+    expect(formatMoney(0n)).toBe('0');
+  });
+
   it('parses decimal strings exactly and refuses what is not one', () => {
     expect(parseMoney('12.5')).toBe(12_500_000_000_000n);
     expect(formatMoney(parseMoney('0.1') + parseMoney('0.2'))).toBe('0.3');

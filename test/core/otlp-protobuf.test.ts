@@ -12,11 +12,13 @@ import { ExportedSpan } from '../../src/telemetry/exported-span.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
 
 // The OTLP protobuf encoder is patched (patches/@opentelemetry+otlp-transformer*):
-// ids go through one reused array, and there is no sizing pass (the writer
-// grows from the last request's size). Its JSON encoder is not patched, so
+// ids go through one reused array, there is no sizing pass (the writer
+// grows from the last request's size), and strings are written in one
+// pass. Its JSON encoder is not patched, so
 // what the protobuf bytes say, read field by field with the package's own
 // reader, must be what the JSON says, for batches that make the writer
-// grow, shrink and grow again.
+// grow, shrink and grow again, and for strings with and without non-ASCII
+// characters (the writer writes ASCII itself, the rest through TextEncoder).
 
 interface Seen {
   traceId: string;
@@ -61,6 +63,11 @@ function spansOfProtobuf(request: Uint8Array): Seen[] {
           else if (f4 === 9)
             fields(r4.readBytes(), (f5, r5) => {
               if (f5 === 1) span.attributes.push(r5.readString());
+              else if (f5 === 2)
+                fields(r5.readBytes(), (f6, r6) => {
+                  // AnyValue.string_value
+                  if (f6 === 1) span.attributes.push(`=${r6.readString()}`);
+                });
             });
           else if (f4 === 15)
             fields(r4.readBytes(), (f5, r5) => {
@@ -86,7 +93,7 @@ function spansOfJson(request: Uint8Array): Seen[] {
         traceState: s.traceState ?? '',
         name: s.name,
         kind: s.kind,
-        attributes: s.attributes.map((kv) => kv.key),
+        attributes: s.attributes.flatMap((kv) => (kv.value.stringValue == null ? [kv.key] : [kv.key, `=${kv.value.stringValue}`])),
         status: { code: s.status.code ?? 0, message: s.status.message ?? '' },
       })),
     ),
@@ -117,7 +124,7 @@ function records(size: number): SpanRecord[] {
       parentIsRemote: i % 8 === 1,
       traceFlags: 1,
       traceState: i % 6 === 0 ? new TraceState('vendor=abc,other=1') : undefined,
-      name: i % 2 ? `chat model-${i}` : 'POST /v1/chat/completions',
+      name: i % 2 ? `chat model-${i}` : i % 10 === 4 ? `POST /v1/modèles/${i}/ü` : 'POST /v1/chat/completions',
       kind: i % 2 ? SpanKind.CLIENT : SpanKind.SERVER,
       startMs: 1_764_000_000_000 + i,
       endMs: 1_764_000_000_250 + i,
