@@ -28,9 +28,10 @@ import type { TracingSettings } from './tracing-settings.js';
 // The OpenTelemetry SDK for the settings tracing-settings.ts read: loaded
 // by create-tracing.ts only when tracing is on, and kept out of the core
 // (which speaks @opentelemetry/api only). On a request's path: the
-// sampler's decision, a trace id and four span ids (pooled-ids.ts), and
-// the span processor taking the spans the core drew (tracing.ts says why
-// they are not the SDK Tracer's own).
+// sampler's decision (when it is not known beforehand), a trace id and four
+// span ids (pooled-ids.ts), and each span the core drew (tracing.ts says
+// why they are not the SDK Tracer's own) encoded and taken by the batch
+// span processor.
 
 function samplerFor({ kind, ratio }: TracingSettings['sampler']): Sampler {
   switch (kind) {

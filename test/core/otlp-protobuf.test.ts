@@ -11,14 +11,14 @@ import { encodedSpanSerializer } from '../../src/telemetry/encoded-span-serializ
 import { ExportedSpan } from '../../src/telemetry/exported-span.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
 
-// The OTLP protobuf encoder is patched (patches/@opentelemetry+otlp-transformer*):
-// ids go through one reused array, there is no sizing pass (the writer
-// grows from the last request's size), and strings are written in one
-// pass. Its JSON encoder is not patched, so
-// what the protobuf bytes say, read field by field with the package's own
-// reader, must be what the JSON says, for batches that make the writer
-// grow, shrink and grow again, and for strings with and without non-ASCII
-// characters (the writer writes ASCII itself, the rest through TextEncoder).
+// The gateway encodes each span to OTLP protobuf when it ends
+// (src/telemetry/encoded-span.ts) with the transformer's protobuf writer,
+// whose writeString is patched (patches/@opentelemetry+otlp-transformer*:
+// one pass over an ASCII string). Two oracles: the transformer's JSON
+// encoder (not patched), whose spans must be what the protobuf bytes say,
+// read field by field with the package's own reader, for strings with and
+// without non-ASCII characters; and its protobuf encoder, whose bytes for
+// the same spans the gateway's framing must match byte for byte.
 
 interface Seen {
   traceId: string;
@@ -134,8 +134,8 @@ function records(size: number): SpanRecord[] {
   });
 }
 
-describe('the patched OTLP protobuf encoder', () => {
-  it('writes what the JSON encoder writes, for batches that make its writer grow, shrink and grow again', () => {
+describe('the OTLP protobuf writer, patched', () => {
+  it('writes what the JSON encoder writes, ASCII and not, for batches small and large', () => {
     for (const size of [1, 700, 3, 2000, 40]) {
       const spans = batch(size);
       const fromProtobuf = spansOfProtobuf(ProtobufTraceSerializer.serializeRequest(spans)!);

@@ -1,8 +1,9 @@
 import type { Attributes, SpanKind, SpanStatus, TraceState } from '@opentelemetry/api';
 
 // A finished span as the core draws it, in the OpenTelemetry API's terms
-// only: src/telemetry/exported-span.ts shows it to the SDK's span processor
-// and OTLP exporter as the ReadableSpan they batch and encode.
+// only: src/telemetry encodes it to OTLP protobuf when it ends
+// (encoded-span.ts), or shows it to the SDK's JSON exporter as a
+// ReadableSpan (exported-span.ts).
 
 export interface SpanRecord {
   readonly traceId: string;
