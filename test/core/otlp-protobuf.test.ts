@@ -115,6 +115,9 @@ function records(size: number): SpanRecord[] {
     const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': i, 'llm_gateway.cost': `0.${'7'.repeat(i % 13)}1`, 'gen_ai.response.finish_reasons': ['stop', 'length'] };
     if (i % 3 === 0) attributes['gen_ai.response.time_to_first_chunk'] = i / 7;
     if (i % 5 === 0) attributes['llm_gateway.upstream_key.id'] = `uk_${'é'.repeat(i % 4)}${i}`;
+    // Every kind of value the encoders write: ints past 32 bits and negative (ten bytes), doubles, booleans, arrays with holes.
+    if (i % 11 === 7)
+      Object.assign(attributes, { 'x.neg': -5, 'x.big': 2 ** 40, 'x.huge': 2 ** 62, 'x.dbl': -1.5e-7, 'x.yes': true, 'x.no': false, 'x.empty': '', 'x.list': [1, 2.5, null, -3] as number[] });
     // Larger than a slab: the span encoder's writer grows mid-span.
     if (i === 650) attributes['llm_gateway.note'] = 'n'.repeat(70_000);
     return {
