@@ -56,7 +56,7 @@ function cpuMicros(fn: () => void): number {
   return (used.user + used.system) / N;
 }
 
-const metrics = new GatewayMetrics({ metering, health, catalogue, bus, logger, perProject: false, scrape: { db: fakeDb, replicaId: 'rep', poolMax: undefined } });
+const metrics = new GatewayMetrics({ metering, health, catalogue, bus, logger, perProject: false, scrape: { db: fakeDb, replicaId: 'rep', pool: undefined } });
 let i = 0;
 const observe = () => metrics.requestClosed(summaries[i++ % 1000]!);
 const metricsUs = cpuMicros(observe);

@@ -3,6 +3,7 @@
 // METRICS_PER_PROJECT=true; upstream keys carry their operator label.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+import { onPostgres } from '../helpers/test-database.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -41,5 +42,22 @@ describe('metric labels', () => {
     expect(await samples('gateway_database_up')).toEqual(['gateway_database_up 1']);
     const batches = await samples('gateway_settlement_batch_rows_count');
     expect(Number(batches[0]!.split(' ')[1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads the Postgres pool’s connections by state and its waiting queries (none on PGlite, which has no pool)', async () => {
+    const connections = await samples('gateway_database_pool_connections');
+    if (!onPostgres()) {
+      expect(connections).toEqual([]);
+      expect(await samples('gateway_database_pool_queued_queries')).toEqual([]);
+      return;
+    }
+    expect(connections.map((l) => l.split(' ')[0])).toEqual(['idle', 'busy', 'full', 'reserved', 'connecting'].map((state) => `gateway_database_pool_connections{state="${state}"}`));
+    // No request is in flight: nothing waits for a connection, and those open are counted in some state.
+    expect(await samples('gateway_database_pool_queued_queries')).toEqual(['gateway_database_pool_queued_queries 0']);
+    const open = connections.reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
+    expect(open).toBeGreaterThanOrEqual(1);
+    expect(open).toBeLessThanOrEqual(Number((await samples('gateway_database_pool_max'))[0]!.split(' ')[1]));
+    expect(await samples('gateway_database_pool_waits_total')).toHaveLength(1);
+    expect(await samples('gateway_database_pool_wait_seconds_total')).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../../db/open-database.js';
+import type { PoolStats } from '../../db/pool-stats.js';
 import { rowsOf } from '../../db/rows.js';
 import type { Metering } from '../billing/metering.js';
 import type { HealthState, HealthTracker } from '../health/health-tracker.js';
@@ -12,8 +13,8 @@ import type { KeyLabels } from './metrics-key-labels.js';
 
 export interface ScrapeDeps {
   db: Db;
-  /** postgres.js' pool size; undefined on PGlite (one in-process connection, no pool). */
-  poolMax: number | undefined;
+  /** postgres.js' pool: its size and, read at scrape time, what it holds; undefined on PGlite (one in-process connection, no pool). */
+  pool: { max: number; stats: (() => PoolStats) | undefined } | undefined;
   replicaId: string;
   metering: Metering;
   health: HealthTracker;
@@ -154,15 +155,55 @@ export function scrapeGauges(registry: Registry, deps: ScrapeDeps): void {
       if (p) this.set(p.seconds);
     },
   });
-  if (deps.poolMax !== undefined) {
-    const max = deps.poolMax;
-    new Gauge({
-      name: 'gateway_database_pool_max',
-      help: 'Connections the Postgres pool may open (postgres.js does not expose how many are in use).',
-      registers,
-      collect() {
-        this.set(max);
-      },
-    });
-  }
+  if (deps.pool) poolFamilies(deps.pool, registers);
+}
+
+const CONNECTION_STATES = ['idle', 'busy', 'full', 'reserved', 'connecting'] as const;
+
+function poolFamilies({ max, stats }: NonNullable<ScrapeDeps['pool']>, registers: Registry[]): void {
+  new Gauge({
+    name: 'gateway_database_pool_max',
+    help: 'Connections the Postgres pool may open.',
+    registers,
+    collect() {
+      this.set(max);
+    },
+  });
+  if (!stats) return;
+  new Gauge({
+    name: 'gateway_database_pool_connections',
+    help: 'Postgres pool connections by state: idle, busy (running queries, room for more), full (pipeline full), reserved (held by a transaction), connecting.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const now = stats();
+      for (const state of CONNECTION_STATES) this.set({ state }, now[state]);
+    },
+  });
+  new Gauge({
+    name: 'gateway_database_pool_queued_queries',
+    help: 'Queries waiting for a Postgres connection (every connection reserved, full or connecting).',
+    registers,
+    collect() {
+      this.set(stats().queued);
+    },
+  });
+  new Counter({
+    name: 'gateway_database_pool_waits_total',
+    help: 'Queries that waited for a Postgres connection.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(stats().waits);
+    },
+  });
+  new Counter({
+    name: 'gateway_database_pool_wait_seconds_total',
+    help: 'Time queries spent waiting for a Postgres connection, in all.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(stats().waitSeconds);
+    },
+  });
 }

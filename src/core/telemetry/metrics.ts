@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { poolStatsOf } from '../../db/pool-stats.js';
 import type { Endpoint } from '../../contract/endpoints.js';
 import type { Metering } from '../billing/metering.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
@@ -276,7 +277,7 @@ export function startGatewayMetrics(gateway: Gateway): GatewayMetrics {
     bus: gateway.bus,
     logger: gateway.logger,
     perProject: gateway.config.METRICS_PER_PROJECT,
-    scrape: { db: gateway.database.db, replicaId: gateway.replicaId, poolMax: raw.kind === 'postgres' ? raw.client.options.max : undefined },
+    scrape: { db: gateway.database.db, replicaId: gateway.replicaId, pool: raw.kind === 'postgres' ? { max: raw.client.options.max, stats: poolStatsOf(raw.client) } : undefined },
   });
   gateway.metering.observe(metrics);
   return metrics;
