@@ -103,5 +103,8 @@ describe('a usage record', () => {
       outputPrice: '15',
       cost: '0.000153',
     });
+    // The project's totals carry the cache reads and both kinds of write.
+    const { project } = await gql.ok(`query($p: ID!) { project(id: $p) { usageSummary { promptTokens cachedTokens cacheWriteTokens cacheWrite1hTokens costTotal } } }`, { p: createProject.id });
+    expect(project.usageSummary).toEqual({ promptTokens: 40, cachedTokens: 10, cacheWriteTokens: 20, cacheWrite1hTokens: 5, costTotal: '0.000153' });
   });
 });

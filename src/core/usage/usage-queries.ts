@@ -69,6 +69,10 @@ export interface UsageTotals {
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
+  /** Part of promptTokens written to the provider's prompt cache, 5-minute TTL. */
+  cacheWriteTokens: number;
+  /** Written with the 1-hour TTL. */
+  cacheWrite1hTokens: number;
   reasoningTokens: number;
   /** pico-units */
   cost: bigint;
@@ -83,6 +87,8 @@ const totalsColumns = {
   promptTokens: sql<string>`coalesce(sum(${usageRecords.promptTokens}), 0)::text`,
   completionTokens: sql<string>`coalesce(sum(${usageRecords.completionTokens}), 0)::text`,
   cachedTokens: sql<string>`coalesce(sum(${usageRecords.cachedTokens}), 0)::text`,
+  cacheWriteTokens: sql<string>`coalesce(sum(${usageRecords.cacheWriteTokens}), 0)::text`,
+  cacheWrite1hTokens: sql<string>`coalesce(sum(${usageRecords.cacheWrite1hTokens}), 0)::text`,
   reasoningTokens: sql<string>`coalesce(sum(${usageRecords.reasoningTokens}), 0)::text`,
   cost: sql<string>`coalesce(sum(${usageRecords.cost}), 0)::text`,
   avgLatencyMs: sql<number | null>`avg(${usageRecords.latencyMs})::float8`,
@@ -97,6 +103,8 @@ function toTotals(row: TotalsRow): UsageTotals {
     promptTokens: Number(row.promptTokens),
     completionTokens: Number(row.completionTokens),
     cachedTokens: Number(row.cachedTokens),
+    cacheWriteTokens: Number(row.cacheWriteTokens),
+    cacheWrite1hTokens: Number(row.cacheWrite1hTokens),
     reasoningTokens: Number(row.reasoningTokens),
     cost: parseMoney(String(row.cost)),
     avgLatencyMs: row.avgLatencyMs === null || row.avgLatencyMs === undefined ? null : Math.round(Number(row.avgLatencyMs)),
@@ -116,7 +124,7 @@ export async function usageTotalsByProject(db: Db, projectIds: readonly string[]
     .where(and(inArray(usageRecords.projectId, [...projectIds]), ...usageConditions(range)))
     .groupBy(usageRecords.projectId);
   // What the one-project query answers for a project without usage.
-  const empty = toTotals({ requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, cost: '0', avgLatencyMs: null });
+  const empty = toTotals({ requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: 0, cost: '0', avgLatencyMs: null });
   const byProject = new Map(projectIds.map((id) => [id, empty]));
   for (const { projectId, ...totals } of rows) byProject.set(projectId, toTotals(totals));
   return byProject;
