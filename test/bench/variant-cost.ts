@@ -7,6 +7,7 @@
  * bench` taken a minute apart. Usage:
  *   npx tsx test/bench/variant-cost.ts            (PGlite; Postgres when DATABASE_URL is set)
  * Env: BENCH_VARIANT (tracing), BENCH_AB (together: both loaded at once on one core; alternate), BENCH_DURATION (s per round, 5), BENCH_ROUNDS (6), BENCH_WARMUP (s per gateway, 10),
+ * BENCH_TRIALS (1: pairs of fresh gateway processes, each warmed and measured, then the median of their costs),
  * BENCH_SCENARIOS (json-c50-lat0,stream-c50-lat0), BENCH_GATEWAY_NODE_ARGS and BENCH_CHILD_LOG_DIR (as npm run bench's).
  */
 import { measuredRound, type Round } from './measured-round.js';
@@ -27,6 +28,8 @@ const VARIANT = `gateway-${process.env.BENCH_VARIANT ?? 'tracing'}`;
  * `alternate` loads one at a time, in alternating rounds.
  */
 const TOGETHER = (process.env.BENCH_AB ?? 'together') === 'together';
+/** Pairs of fresh gateway processes, each measured as a whole: a single process's figure depends on the state it fell into. */
+const TRIALS = num('BENCH_TRIALS', 1);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'json-c50-lat0,stream-c50-lat0').split(',').map((s) => s.trim());
 
 function load(target: RunningTarget, stream: boolean, seconds: number): Promise<Round> {
@@ -35,21 +38,17 @@ function load(target: RunningTarget, stream: boolean, seconds: number): Promise<
   return measuredRound({ url: endpoint.url, headers: endpoint.headers, body: endpoint.body(stream), ok }, target.serverPid('fast'), seconds, CONNECTIONS);
 }
 
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function main(): Promise<void> {
-  if (!isGatewayVariant(VARIANT as TargetId)) throw new Error(`BENCH_VARIANT: no gateway variant "${VARIANT}" (see GATEWAY_VARIANTS in report.ts)`);
-  const cleanups: Array<() => Promise<void>> = [];
-  // As npm run bench: load on CPU 0 with Postgres, the gateways on CPU 1.
-  const restore = pinSelf(0) && DATABASE_URL ? await pinPostgres(DATABASE_URL, 0) : undefined;
-  if (restore) cleanups.push(async () => restore());
-  const log = (msg: string) => process.stderr.write(`${msg}\n`);
-  const mocks = await startMocks({ chunks: 20, slowMs: 50, dripMs: 100, dripChunks: 10 });
-  const gatewayNodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const options = { databaseUrl: DATABASE_URL, log, gatewayNodeArgs, onCleanup: (fn: () => Promise<void>) => void cleanups.push(fn) };
+/** One trial: both gateways started afresh, warmed, and measured scenario by scenario; the variant's cost per scenario. */
+async function trial(n: number, mocks: Awaited<ReturnType<typeof startMocks>>, options: Parameters<typeof startTarget>[2]): Promise<Map<string, number>> {
+  const log = options.log;
+  const costs = new Map<string, number>();
   const plain = await startTarget(DATABASE_URL ? 'gateway-postgres' : 'gateway-pglite', mocks, options);
   const variant = await startTarget(VARIANT as TargetId, mocks, options);
   const targets = [
@@ -62,7 +61,8 @@ async function main(): Promise<void> {
       await load(target, false, WARMUP / 2);
       await load(target, true, WARMUP / 2);
     }
-    process.stdout.write(`\n${DATABASE_URL ? 'Postgres' : 'PGlite'}, ${CONNECTIONS} conns, fast mock, ${ROUNDS} ${TOGETHER ? 'rounds of both at once' : 'alternating rounds'}, ${DURATION} s each; medians\n\n`);
+    const which = TRIALS > 1 ? `trial ${n} of ${TRIALS}: ` : '';
+    process.stdout.write(`\n${which}${DATABASE_URL ? 'Postgres' : 'PGlite'}, ${CONNECTIONS} conns, fast mock, ${ROUNDS} ${TOGETHER ? 'rounds of both at once' : 'alternating rounds'}, ${DURATION} s each; medians\n\n`);
     process.stdout.write('| Scenario | Target | req/s | p50 ms | CPU s / 1k req | bad |\n|---|---|---:|---:|---:|---:|\n');
     for (const scenario of SCENARIOS) {
       const stream = scenario.startsWith('stream');
@@ -94,13 +94,38 @@ async function main(): Promise<void> {
       });
       // Each round's variant against the plain round next to it: the spread says how far to trust the median.
       const ratios = rounds[1]!.map((r, i) => r.cpuPer1k / rounds[0]![i]!.cpuPer1k - 1);
-      const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-      process.stdout.write(
-        `| ${scenario} | cost | | | ${pct(cpu[1]! / cpu[0]! - 1)} (pairs of rounds: median ${pct(median(ratios))}, ${pct(Math.min(...ratios))} to ${pct(Math.max(...ratios))}) | |\n`,
-      );
+      const cost = cpu[1]! / cpu[0]! - 1;
+      costs.set(scenario, cost);
+      process.stdout.write(`| ${scenario} | cost | | | ${pct(cost)} (pairs of rounds: median ${pct(median(ratios))}, ${pct(Math.min(...ratios))} to ${pct(Math.max(...ratios))}) | |\n`);
     }
   } finally {
     for (const { target } of targets) await target.finish();
+  }
+  return costs;
+}
+
+async function main(): Promise<void> {
+  if (!isGatewayVariant(VARIANT as TargetId)) throw new Error(`BENCH_VARIANT: no gateway variant "${VARIANT}" (see GATEWAY_VARIANTS in report.ts)`);
+  const cleanups: Array<() => Promise<void>> = [];
+  // As npm run bench: load on CPU 0 with Postgres, the gateways on CPU 1.
+  const restore = pinSelf(0) && DATABASE_URL ? await pinPostgres(DATABASE_URL, 0) : undefined;
+  if (restore) cleanups.push(async () => restore());
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  const mocks = await startMocks({ chunks: 20, slowMs: 50, dripMs: 100, dripChunks: 10 });
+  const gatewayNodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const options = { databaseUrl: DATABASE_URL, log, gatewayNodeArgs, onCleanup: (fn: () => Promise<void>) => void cleanups.push(fn) };
+  try {
+    const trials: Array<Map<string, number>> = [];
+    for (let n = 1; n <= TRIALS; n++) trials.push(await trial(n, mocks, options));
+    if (TRIALS > 1) {
+      // A process keeps the GC and JIT state it fell into early; fresh processes per trial sample it.
+      process.stdout.write(`\nAcross ${TRIALS} trials (fresh processes each): median cost\n\n| Scenario | median | trials |\n|---|---:|---|\n`);
+      for (const scenario of SCENARIOS) {
+        const each = trials.map((t) => t.get(scenario)!);
+        process.stdout.write(`| ${scenario} | ${pct(median(each))} | ${each.map(pct).join(', ')} |\n`);
+      }
+    }
+  } finally {
     for (const fn of cleanups) await fn();
     await stopAll();
   }
