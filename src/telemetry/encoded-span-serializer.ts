@@ -3,6 +3,7 @@ import type { IExportTraceServiceResponse, ISerializer } from '@opentelemetry/ot
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { writeInstrumentationScope, writeResource } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
 import { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
+import { estimateVarintSize } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/utils.js';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { EncodedSpan } from './encoded-span.js';
@@ -13,16 +14,7 @@ import { EncodedSpan } from './encoded-span.js';
 // are. What the exporter's HTTP delegate sends, retries and times out is
 // the OpenTelemetry exporter's own.
 
-/** Bytes of a protobuf varint for a length. */
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
+/** A length as a protobuf varint, at `at` in `out`; returns the position after it. */
 function writeVarint(out: Uint8Array, at: number, value: number): number {
   while (value >= 0x80) {
     out[at++] = (value & 0x7f) | 0x80;
@@ -66,8 +58,8 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
         spanBytes += span.end - span.start;
       }
       const scopeSpans = scopeField.length + spanBytes + scopeSchema.length;
-      const resourceSpans = resourceField.length + 1 + varintSize(scopeSpans) + scopeSpans + resourceSchema.length;
-      const out = new Uint8Array(1 + varintSize(resourceSpans) + resourceSpans);
+      const resourceSpans = resourceField.length + 1 + estimateVarintSize(scopeSpans) + scopeSpans + resourceSchema.length;
+      const out = new Uint8Array(1 + estimateVarintSize(resourceSpans) + resourceSpans);
       // ExportTraceServiceRequest.resource_spans (1)
       out[0] = (1 << 3) | 2;
       let at = writeVarint(out, 1, resourceSpans);
@@ -84,7 +76,7 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
       out.set(resourceSchema, at);
       return out;
     },
-    deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
+    deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
   };
 }
 

@@ -33,37 +33,39 @@ import type { TracingSettings } from './tracing-settings.js';
 // why they are not the SDK Tracer's own) encoded and taken by the batch
 // span processor.
 
-function samplerFor({ kind, ratio }: TracingSettings['sampler']): Sampler {
+/**
+ * The configured sampler, and what it is known to answer without being
+ * asked: whether it keeps every trace without a parent (most requests come
+ * without a traceparent), and whether it keeps every trace whatever its
+ * parent.
+ */
+interface SamplerPlan {
+  sampler: Sampler;
+  keepsRoots: boolean;
+  keepsAll: boolean;
+}
+
+function samplerFor({ kind, ratio }: TracingSettings['sampler']): SamplerPlan {
+  // A ratio of 1 keeps every trace: AlwaysOn, without hashing each trace id for the same answer.
+  const whole = ratio >= 1;
+  const ratioSampler = (): Sampler => (whole ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio));
   switch (kind) {
     case 'always_on':
-      return new AlwaysOnSampler();
+      return { sampler: new AlwaysOnSampler(), keepsRoots: true, keepsAll: true };
     case 'always_off':
-      return new AlwaysOffSampler();
+      return { sampler: new AlwaysOffSampler(), keepsRoots: false, keepsAll: false };
     case 'traceidratio':
-      return ratioSampler(ratio);
+      return { sampler: ratioSampler(), keepsRoots: whole, keepsAll: whole };
     case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      return { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }), keepsRoots: false, keepsAll: false };
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratioSampler(ratio) });
+      return { sampler: new ParentBasedSampler({ root: ratioSampler() }), keepsRoots: whole, keepsAll: false };
     default:
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), keepsRoots: true, keepsAll: false };
   }
 }
 
-/**
- * Whether the sampler keeps every trace without a parent (and, when it is
- * not parent-based, every trace): its answer is then known without asking
- * it, and most requests come without a traceparent.
- */
-function keepsEveryRoot({ kind, ratio }: TracingSettings['sampler']): { roots: boolean; all: boolean } {
-  const all = kind === 'always_on' || (kind === 'traceidratio' && ratio >= 1);
-  return { all, roots: all || kind === 'parentbased_always_on' || (kind === 'parentbased_traceidratio' && ratio >= 1) };
-}
-
 const KEEP = Object.freeze({ sampled: true });
-
-/** A ratio of 1 keeps every trace: no hashing of each trace id to decide it. */
-const ratioSampler = (ratio: number): Sampler => (ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio));
 
 type Scope = { name: string };
 
@@ -121,13 +123,12 @@ export class ReleasingExporter implements SpanExporter {
 /** The gateway's tracing for these settings: spans to the OTLP endpoint they name. */
 export function tracingFor(settings: TracingSettings): Tracing {
   const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
-  const sampler = samplerFor(settings.sampler);
-  const keeps = keepsEveryRoot(settings.sampler);
+  const { sampler, keepsRoots, keepsAll } = samplerFor(settings.sampler);
   const ids = new PooledIdGenerator();
   const { processor, take } = spanSink(settings, resource, { name: 'llm-gateway' });
   return new Tracing({
     sample(parent, traceId, name) {
-      if (keeps.all || (keeps.roots && !parent)) return KEEP;
+      if (keepsAll || (keepsRoots && !parent)) return KEEP;
       const context = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
       const result = sampler.shouldSample(context, traceId, name, SpanKind.SERVER, {}, []);
       // RECORD without SAMPLED would draw spans nobody exports: the gateway draws only to export.
