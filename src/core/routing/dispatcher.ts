@@ -133,20 +133,14 @@ export class Dispatcher {
     const { upstream } = this.deps;
     if (!upstream || (received === undefined && passOn === undefined)) return this.#transport;
     const hop = received === undefined ? upstream.hopMark : nextHopValue(parseHopMarks(received), upstream.hopMark);
-    return { agent: upstream.agent, headers: { ...passOn, [HOP_HEADER]: hop } };
+    return { agent: upstream.agent, headers: { [HOP_HEADER]: hop, ...passOn } };
   }
 
-  /** The attempt's span, and its transport carrying the span's traceparent. */
-  #traced(opts: DispatchOptions, transport: UpstreamTransport | undefined, info: () => AttemptInfo): { span: AttemptSpan | undefined; transport: UpstreamTransport | undefined } {
-    const span = opts.trace && this.deps.tracing?.startAttempt(opts.trace, info());
-    if (!span || !transport) return { span, transport };
-    return { span, transport: { agent: transport.agent, headers: { ...transport.headers, ...span.headers } } };
-  }
 
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
     return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: false }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
-      const value = await c.adapter.chat(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
+      const value = await c.adapter.chat(req, { maxOutputTokens: attemptCap(req, model, c.model), ...ctx });
       if (span) {
         span.response(value.model);
         for (const choice of value.choices) span.finishReason(choice.finish_reason);
@@ -162,7 +156,7 @@ export class Dispatcher {
   embed(model: CatalogueModel, req: EmbeddingRequest, opts: DispatchOptions): Promise<Dispatched<EmbeddingResponse>> {
     return this.#run(model, opts, () => estimateTextsTokens(embeddingInputs(req)), [], { operation: 'embeddings', stream: false }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
-      const value = await c.adapter.embed(req, { ...ctx, ...(model.dimensions ? { defaultDimensions: model.dimensions } : {}) });
+      const value = await c.adapter.embed(req, model.dimensions ? { defaultDimensions: model.dimensions, ...ctx } : ctx);
       span?.response(value.model);
       return {
         value,
@@ -175,7 +169,7 @@ export class Dispatcher {
   chatStream(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<OpenedStream>> {
     return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: true }, async (c, ctx, ticket, span) => {
       const startedAt = Date.now();
-      const { chunks } = await c.adapter.chatStream(req, { ...ctx, maxOutputTokens: attemptCap(req, model, c.model) });
+      const { chunks } = await c.adapter.chatStream(req, { maxOutputTokens: attemptCap(req, model, c.model), ...ctx });
       const upstream = chunks[Symbol.asyncIterator]();
       const head = await upstream.next();
       if (head.done) throw new ProviderError('The upstream stream ended before sending anything.', 'retryable', undefined);
@@ -337,14 +331,16 @@ export class Dispatcher {
       attempts++;
       if (!isMock) health.onStart(c.keyId, c.provider);
       const started = Date.now();
-      const traced = this.#traced(opts, transport, () => attemptInfo(c, attempts, shape));
-      const span = traced.span;
+      const span = opts.trace && this.deps.tracing?.startAttempt(opts.trace, attemptInfo(c, attempts, shape), transport?.headers);
+      // Calls add their keys before spreading it ({ maxOutputTokens, ...ctx }), as everywhere on a request's path:
+      // keys a literal adds after a leading spread give each object a hidden class of its own (docs/design.md).
       const ctx: CallContext = {
         target: { keyId: c.keyId, provider: c.provider, baseUrl: c.baseUrl, apiKey: c.apiKey, upstreamModel: c.upstreamModel },
         signal: opts.signal,
         requestId: opts.requestId,
         ...(opts.hints ? { hints: opts.hints } : {}),
-        transport: traced.transport,
+        // The span's headers are the transport's and its traceparent.
+        transport: span && transport ? { agent: transport.agent, headers: span.headers } : transport,
       };
       const record = (outcome: AttemptOutcome, error: ProviderError | null) =>
         opts.attempts?.push({

@@ -26,7 +26,7 @@ export interface AttemptInfo {
 
 /** One upstream attempt's span, as the dispatcher drives it. */
 export interface AttemptSpan {
-  /** traceparent (and tracestate) naming this attempt's span as the upstream's parent. */
+  /** The transport's headers with traceparent (and tracestate) naming this attempt's span as the upstream's parent. */
   readonly headers: Readonly<Record<string, string>>;
   /** The upstream's own model, from the answer or the first chunk. */
   response(model: string | undefined): void;
@@ -39,6 +39,6 @@ export interface AttemptSpan {
 }
 
 export interface AttemptTracer {
-  /** The attempt's span, or undefined when the request is not traced here. */
-  startAttempt(requestTrace: RequestTrace, info: AttemptInfo): AttemptSpan | undefined;
+  /** The attempt's span, its headers `headers` and its traceparent; undefined when the request is not traced here. */
+  startAttempt(requestTrace: RequestTrace, info: AttemptInfo, headers?: Readonly<Record<string, string>>): AttemptSpan | undefined;
 }

@@ -64,8 +64,14 @@ const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
 /** A request's trace from its server span until its settlement is drawn. */
 class LiveTrace implements RequestTrace {
-  /** The server span's own attributes, until it ends; none when the request is not sampled. */
-  attributes: Attributes | undefined;
+  /**
+   * Makes the server span's HTTP attributes, until the span ends; none when
+   * the request is not sampled. Called when the span ends, so no attribute
+   * object lives through the request.
+   */
+  serverAttributes: (() => Attributes) | undefined;
+  /** The request's project, once its summary says (for the server span, if it is still open). */
+  projectId: string | undefined;
   status: SpanStatus = UNSET;
   /** The attempt whose answer the client got: it ends once the request's usage is known. */
   answered: AttemptTrace | undefined;
@@ -83,9 +89,9 @@ class LiveTrace implements RequestTrace {
     readonly name: string,
     readonly requestId: string,
     readonly startedAt: number,
-    attributes: Attributes | undefined,
+    serverAttributes: (() => Attributes) | undefined,
   ) {
-    this.attributes = attributes;
+    this.serverAttributes = serverAttributes;
   }
 
   get sampled(): boolean {
@@ -98,43 +104,51 @@ class LiveTrace implements RequestTrace {
   }
 }
 
-/** One upstream attempt's CLIENT span and the trace headers that go upstream with it. */
+/**
+ * One upstream attempt's CLIENT span and the headers that go upstream with
+ * it. What the span learns while the attempt runs is kept in fields; its
+ * attributes are made once, when it ends (a stream can run for minutes).
+ */
 export class AttemptTrace implements AttemptSpan {
   #endAt: number | undefined;
   #ended = false;
-  #finishReasons: string[] | undefined;
-  #responseSeen = false;
+  /** The upstream's own model. */
+  #responseModel: string | undefined;
+  #firstChunkAt: number | undefined;
+  /** The finish reasons seen: one (the usual case) as itself, more as an array. */
+  #finishReasons: string | string[] | undefined;
+  #failure: { outcome: AttemptOutcome; upstreamStatus: number | undefined } | undefined;
   #status: SpanStatus = UNSET;
 
   constructor(
     private readonly tracing: Tracing,
     readonly request: LiveTrace,
     readonly spanId: string,
-    readonly name: string,
-    /** The span's attributes; undefined when the request is not sampled (nothing is drawn). */
-    readonly attributes: Attributes | undefined,
-    /** traceparent (and tracestate) naming this attempt's span as the upstream's parent. */
+    /** What is attempted; undefined when the request is not sampled (nothing is drawn). */
+    private readonly info: AttemptInfo | undefined,
+    /** The transport's headers with traceparent (and tracestate) naming this attempt's span as the upstream's parent. */
     readonly headers: Readonly<Record<string, string>>,
     /** The request waits for its usage to end this span (else it ends when the answer is read). */
     private readonly owned: boolean,
     private readonly startedAt: number,
   ) {}
 
-  /** The upstream's own model, from the answer or the first chunk. */
+  /** The upstream's own model, from the answer or the first chunk (the first one seen stands). */
   response(model: string | undefined): void {
-    if (this.#responseSeen || !this.attributes) return;
-    this.#responseSeen = true;
-    if (model) this.attributes[GEN_AI_RESPONSE_MODEL] = model;
+    if (this.info && this.#responseModel === undefined) this.#responseModel = model;
   }
 
   finishReason(reason: string | null | undefined): void {
-    if (!reason || !this.attributes) return;
-    this.#finishReasons ??= [];
-    if (!this.#finishReasons.includes(reason)) this.#finishReasons.push(reason);
+    if (!reason || !this.info) return;
+    const seen = this.#finishReasons;
+    if (seen === undefined) this.#finishReasons = reason;
+    else if (typeof seen === 'string') {
+      if (seen !== reason) this.#finishReasons = [seen, reason];
+    } else if (!seen.includes(reason)) seen.push(reason);
   }
 
   firstChunk(at: number): void {
-    if (this.attributes) this.attributes[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (at - this.startedAt) / 1000;
+    this.#firstChunkAt = at;
   }
 
   /**
@@ -143,23 +157,17 @@ export class AttemptTrace implements AttemptSpan {
    * own counts go on it), unless no request waits for it.
    */
   succeeded(at = Date.now()): void {
-    if (!this.attributes || this.#ended) return;
+    if (!this.info || this.#ended) return;
     this.#endAt = at;
-    if (this.#finishReasons) this.attributes[GEN_AI_RESPONSE_FINISH_REASONS] = this.#finishReasons;
     if (this.owned) this.request.answered = this;
     else this.end();
   }
 
   /** The attempt failed (before or, for a stream, after its first chunk). */
   failed(outcome: AttemptOutcome, upstreamStatus: number | undefined, message: string): void {
-    const { attributes } = this;
-    if (!attributes || this.#ended) return;
+    if (!this.info || this.#ended) return;
     if (this.request.answered === this) this.request.answered = undefined;
-    if (upstreamStatus !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = upstreamStatus;
-    // The HTTP client convention: the status code when there is one, else what went wrong.
-    attributes[ATTR_ERROR_TYPE] = upstreamStatus !== undefined && upstreamStatus >= 400 ? String(upstreamStatus) : outcome;
-    attributes[GATEWAY.outcome] = outcome;
-    if (this.#finishReasons) attributes[GEN_AI_RESPONSE_FINISH_REASONS] = this.#finishReasons;
+    this.#failure = { outcome, upstreamStatus };
     this.#status = { code: SpanStatusCode.ERROR, message };
     this.#endAt = Date.now();
     this.end();
@@ -167,22 +175,51 @@ export class AttemptTrace implements AttemptSpan {
 
   /** Ends the span with the request's usage: the counts the usage row holds. */
   end(usage?: RequestSummary['usage']): void {
-    if (!this.attributes || this.#ended) return;
+    const { info } = this;
+    if (!info || this.#ended) return;
     this.#ended = true;
-    if (usage) setUsage(this.attributes, usage);
-    this.tracing.export(this.request.child(this.spanId, this.name, SpanKind.CLIENT, this.startedAt, this.#endAt ?? Date.now(), this.attributes, this.#status));
+    const attributes: Attributes = {
+      [GEN_AI_OPERATION_NAME]: info.operation,
+      [GEN_AI_PROVIDER_NAME]: genAiProviderName(info.provider),
+      [GEN_AI_REQUEST_MODEL]: info.upstreamModel,
+      [GATEWAY.attempt]: info.attempt,
+    };
+    const host = this.tracing.host(info.baseUrl);
+    if (host) {
+      attributes[ATTR_SERVER_ADDRESS] = host.address;
+      attributes[ATTR_SERVER_PORT] = host.port;
+    }
+    if (info.upstreamKeyId) attributes[GATEWAY.upstreamKeyId] = info.upstreamKeyId;
+    if (this.#responseModel) attributes[GEN_AI_RESPONSE_MODEL] = this.#responseModel;
+    if (this.#firstChunkAt !== undefined) attributes[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.#firstChunkAt - this.startedAt) / 1000;
+    const reasons = this.#finishReasons;
+    if (reasons !== undefined) attributes[GEN_AI_RESPONSE_FINISH_REASONS] = typeof reasons === 'string' ? [reasons] : reasons;
+    const failure = this.#failure;
+    if (failure) {
+      const { outcome, upstreamStatus } = failure;
+      if (upstreamStatus !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = upstreamStatus;
+      // The HTTP client convention: the status code when there is one, else what went wrong.
+      attributes[ATTR_ERROR_TYPE] = upstreamStatus !== undefined && upstreamStatus >= 400 ? String(upstreamStatus) : outcome;
+      attributes[GATEWAY.outcome] = outcome;
+    }
+    if (usage) setUsage(attributes, usage);
+    const name = `${info.operation} ${info.upstreamModel}`;
+    this.tracing.export(this.request.child(this.spanId, name, SpanKind.CLIENT, this.startedAt, this.#endAt ?? Date.now(), attributes, this.#status));
   }
 }
 
 /**
- * W3C trace context naming an attempt's span as the upstream's parent:
- * what the propagator's inject writes, without the context it reads it
- * from (a new context and span wrapper for every attempt).
+ * The transport's headers and the W3C trace context naming an attempt's
+ * span as the upstream's parent: what the propagator's inject writes,
+ * without the context it reads it from (a new context and span wrapper for
+ * every attempt), in one object with the rest.
  */
-function traceHeaders(traceId: string, spanId: string, traceFlags: number, traceState: TraceState | undefined): Record<string, string> {
-  const traceparent = `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
+function traceHeaders(base: Readonly<Record<string, string>> | undefined, traceId: string, spanId: string, traceFlags: number, traceState: TraceState | undefined): Record<string, string> {
+  // traceparent before the spread: keys a literal adds after a leading spread give each object a hidden class of its own (docs/design.md).
+  const headers: Record<string, string> = { traceparent: `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`, ...base };
   const tracestate = traceState?.serialize();
-  return tracestate ? { traceparent, tracestate } : { traceparent };
+  if (tracestate) headers.tracestate = tracestate;
+  return headers;
 }
 
 function setUsage(attributes: Attributes, usage: RequestSummary['usage']): void {
@@ -242,14 +279,14 @@ export class Tracing implements RequestObserver, AttemptTracer {
 
   /**
    * Opens a request's SERVER span, the child of the client's traceparent
-   * when it sent a valid one. `attributes` makes the span's own, and is
-   * called only when the sampler keeps the request.
+   * when it sent a valid one. `attributes` makes the span's HTTP
+   * attributes, and is called when the span ends, if the sampler kept the
+   * request.
    */
   startRequest(requestId: string, headers: Carrier, name: string, attributes: () => Attributes): RequestTrace {
     const parent = headers.traceparent === undefined ? undefined : trace.getSpanContext(this.#propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter));
     const traceId = parent ? parent.traceId : this.#options.newTraceId();
     const decision = this.#options.sample(parent, traceId, name);
-    const drawn = decision.sampled ? attributes() : undefined;
     const live = new LiveTrace(
       traceId,
       this.#options.newSpanId(),
@@ -259,21 +296,21 @@ export class Tracing implements RequestObserver, AttemptTracer {
       name,
       requestId,
       Date.now(),
-      drawn,
+      decision.sampled ? attributes : undefined,
     );
     // A trace the sampler dropped still has ids to pass upstream, but nothing is drawn.
-    if (drawn) {
-      drawn[GATEWAY.requestId] = requestId;
-      this.#live.set(requestId, live);
-    }
+    if (decision.sampled) this.#live.set(requestId, live);
     return live;
   }
 
   /** Ends the server span when the response is over (or the client went away). */
   endRequest(requestTrace: RequestTrace, statusCode: number, aborted: boolean): void {
-    if (!(requestTrace instanceof LiveTrace) || !requestTrace.attributes) return;
-    const { attributes } = requestTrace;
-    requestTrace.attributes = undefined;
+    if (!(requestTrace instanceof LiveTrace) || !requestTrace.serverAttributes) return;
+    const attributes = requestTrace.serverAttributes();
+    requestTrace.serverAttributes = undefined;
+    attributes[GATEWAY.requestId] = requestTrace.requestId;
+    // The rest of what the request was (its key, door, outcome, cost) is the usage row's, found by the trace id.
+    if (requestTrace.projectId) attributes[GATEWAY.projectId] = requestTrace.projectId;
     attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
     // A server span is an error on 5xx only: a 4xx is the client's.
     if (statusCode >= 500) {
@@ -303,33 +340,20 @@ export class Tracing implements RequestObserver, AttemptTracer {
     }
   }
 
-  /** Opens an upstream attempt's CLIENT span; undefined when the request is not traced here. */
-  startAttempt(requestTrace: RequestTrace | undefined, info: AttemptInfo): AttemptTrace | undefined {
+  /**
+   * Opens an upstream attempt's CLIENT span, whose headers are `headers`
+   * (the transport's) with its traceparent; undefined when the request is
+   * not traced here.
+   */
+  startAttempt(requestTrace: RequestTrace | undefined, info: AttemptInfo, headers?: Readonly<Record<string, string>>): AttemptTrace | undefined {
     if (!(requestTrace instanceof LiveTrace)) return undefined;
     const spanId = this.#options.newSpanId();
-    const headers = traceHeaders(requestTrace.traceId, spanId, requestTrace.traceFlags, requestTrace.traceState);
-    const attributes = requestTrace.sampled ? this.#attemptAttributes(info) : undefined;
-    return new AttemptTrace(this, requestTrace, spanId, `${info.operation} ${info.upstreamModel}`, attributes, headers, this.#live.has(requestTrace.requestId), Date.now());
-  }
-
-  #attemptAttributes(info: AttemptInfo): Attributes {
-    const host = this.#host(info.baseUrl);
-    const attributes: Attributes = {
-      [GEN_AI_OPERATION_NAME]: info.operation,
-      [GEN_AI_PROVIDER_NAME]: genAiProviderName(info.provider),
-      [GEN_AI_REQUEST_MODEL]: info.upstreamModel,
-      [GATEWAY.attempt]: info.attempt,
-    };
-    if (host) {
-      attributes[ATTR_SERVER_ADDRESS] = host.address;
-      attributes[ATTR_SERVER_PORT] = host.port;
-    }
-    if (info.upstreamKeyId) attributes[GATEWAY.upstreamKeyId] = info.upstreamKeyId;
-    return attributes;
+    const upstreamHeaders = traceHeaders(headers, requestTrace.traceId, spanId, requestTrace.traceFlags, requestTrace.traceState);
+    return new AttemptTrace(this, requestTrace, spanId, requestTrace.sampled ? info : undefined, upstreamHeaders, this.#live.has(requestTrace.requestId), Date.now());
   }
 
   /** server.address and server.port of an upstream base URL, parsed once per URL (null: the test-mode mock's, no URL). */
-  #host(baseUrl: string): Host | null {
+  host(baseUrl: string): Host | null {
     let host = this.#hosts.get(baseUrl);
     if (host === undefined) {
       try {
@@ -349,10 +373,7 @@ export class Tracing implements RequestObserver, AttemptTracer {
     if (!live) return;
     live.summarized = true;
     live.settlementDue = summary.status !== 'rejected';
-    if (live.attributes) {
-      // The rest of what the request was (its key, door, outcome, cost) is the usage row's, found by the trace id.
-      live.attributes[GATEWAY.projectId] = summary.projectId;
-    }
+    live.projectId = summary.projectId;
     const startMs = Math.min(summary.receivedAt ?? live.startedAt, summary.startedAt);
     const spanId = this.#options.newSpanId();
     this.#options.export(
@@ -365,7 +386,7 @@ export class Tracing implements RequestObserver, AttemptTracer {
     );
     live.answered?.end(summary.usage);
     live.answered = undefined;
-    if (!live.attributes && !live.settlementDue) this.#live.delete(summary.requestId);
+    if (!live.serverAttributes && !live.settlementDue) this.#live.delete(summary.requestId);
   }
 
   /** A settlement batch was written: one `settlement` span under each of its requests, with the batch's times. */
