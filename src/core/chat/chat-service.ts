@@ -106,7 +106,7 @@ const sse = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
  * meter stays open (and shutdown waits for it) until the count is in.
  */
 function closeCounted(meter: Meter, req: ChatRequest, completionTokens: number, outcome: Omit<MeterClose, 'usage'>): void {
-  const close = (promptTokens: number) => meter.close({ ...outcome, usage: { promptTokens, completionTokens, cachedTokens: 0, reasoningTokens: 0 } });
+  const close = (promptTokens: number) => meter.close({ usage: { promptTokens, completionTokens, cachedTokens: 0, reasoningTokens: 0 }, ...outcome });
   const prompt = countPromptTokensExact(req.messages, req.tools);
   if (typeof prompt === 'number') close(prompt);
   else void prompt.then(close);

@@ -62,7 +62,8 @@ export class EmbeddingService {
     if (capture) ctx.capture = capture;
     const { promptTokens } = size;
     const deadline = requestDeadline(ctx.client, this.deps.defaultDeadlineMs, false);
-    const upstreamReq: EmbeddingRequest = { ...req, encoding_format: 'float' };
+    // The key first when it is new: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+    const upstreamReq: EmbeddingRequest = req.encoding_format === undefined ? { encoding_format: 'float', ...req } : { ...req, encoding_format: 'float' };
     try {
       const { value, route } = await meter.whenRecorded(this.deps.dispatcher.embed(model, upstreamReq, dispatchOptions(ctx, deadline)), deadline.abort);
       const usage = { promptTokens: value.usage?.prompt_tokens ?? promptTokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 };
@@ -73,7 +74,7 @@ export class EmbeddingService {
           : value.data;
       return {
         body: { ...value, data, model: req.model, usage: { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens } },
-        headers: { ...limitHeaders, 'x-gateway-route': `${route.provider}/${route.upstreamModel}`, 'x-gateway-attempts': String(route.attempts) },
+        headers: { 'x-gateway-route': `${route.provider}/${route.upstreamModel}`, 'x-gateway-attempts': String(route.attempts), ...limitHeaders },
       };
     } catch (e) {
       const error = toGatewayError(deadline.timedOut() ? new DeadlineError(false) : e);

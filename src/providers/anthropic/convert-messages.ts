@@ -19,7 +19,8 @@ type TextLike = { type: string; text?: string; refusal?: string; cache_control?:
 /** A part's `cache_control` (OpenAI-shaped parts carry it as OpenRouter and LiteLLM do), kept on the block it becomes. */
 function withCacheControl(block: AnthropicBlock, from: object): AnthropicBlock {
   const cacheControl = (from as { cache_control?: unknown }).cache_control;
-  return cacheControl != null ? { ...block, cache_control: cacheControl } : block;
+  // The key first (blocks are made here without it): keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+  return cacheControl != null ? { cache_control: cacheControl, ...block } : block;
 }
 
 const textBlocks = (content: string | TextLike[] | null | undefined): AnthropicBlock[] => {

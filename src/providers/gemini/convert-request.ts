@@ -51,7 +51,11 @@ export function toGeminiRequest(req: ChatRequest, upstreamModel: string, outputC
   const thinking = geminiThinkingConfig(req);
   if (thinking) config.thinkingConfig = thinking;
 
-  const body: Record<string, unknown> = { ...prompt, ...convertToGeminiTools(req) };
+  // Key by key, not { ...prompt, ...tools }: keys added to a copy made by a leading spread give it a hidden class of its own (docs/design.md).
+  const body: Record<string, unknown> = {};
+  if (prompt.systemInstruction) body.systemInstruction = prompt.systemInstruction;
+  body.contents = prompt.contents;
+  Object.assign(body, convertToGeminiTools(req));
   if (Object.keys(config).length > 0) body.generationConfig = config;
   if (req.safety_settings?.length) body.safetySettings = req.safety_settings;
   return body;

@@ -122,11 +122,15 @@ export class MockAdapter implements ProviderAdapter {
     breakMidway: boolean,
   ): AsyncGenerator<ChatCompletionChunk[]> {
     // The mock paces its chunks like a slow upstream, so each arrives alone in its batch.
-    const base = { id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion.chunk' as const, created: Math.floor(Date.now() / 1000), model: req.model };
+    const id = `chatcmpl-${ctx.requestId}`;
+    const created = Math.floor(Date.now() / 1000);
+    const { model } = req;
+    // Each chunk one literal, not { ...base, choices }: keys added after a leading spread give every chunk a hidden class of its own (docs/design.md).
+    const object = 'chat.completion.chunk' as const;
     const n = req.n ?? 1;
     // One chunk per choice at each step, as OpenAI interleaves the choices of `n`.
     const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null = null): ChatCompletionChunk[] =>
-      Array.from({ length: n }, (_, index) => ({ ...base, choices: [{ index, delta, logprobs: null, finish_reason: finish }] }));
+      Array.from({ length: n }, (_, index) => ({ id, object, created, model, choices: [{ index, delta, logprobs: null, finish_reason: finish }] }));
     yield chunk({ role: 'assistant', content: '' });
     if (answer.toolCall) {
       const { id, function: fn } = answer.toolCall;
@@ -147,7 +151,7 @@ export class MockAdapter implements ProviderAdapter {
       }
     }
     yield chunk({}, answer.finishReason);
-    yield [{ ...base, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens * n) }];
+    yield [{ id, object, created, model, choices: [], usage: makeUsage(answer.promptTokens, answer.completionTokens * n) }];
   }
 
   async #applyScenario(req: ChatRequest | undefined, ctx: CallContext, streaming: boolean): Promise<MockScenario | undefined> {

@@ -8,7 +8,11 @@ import type { z } from 'zod';
 
 /** Pass-through, always asking for floats: base64 is encoded by the gateway, so usage and dimensions stay checkable. */
 export function toOpenAIEmbeddingBody(req: EmbeddingRequest, upstreamModel: string): Record<string, unknown> {
-  return { ...withoutGatewayFields(req), model: upstreamModel, encoding_format: 'float' };
+  // Set on the copy, not spread again: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+  const body = withoutGatewayFields(req);
+  body.model = upstreamModel;
+  body.encoding_format = 'float';
+  return body;
 }
 
 export function convertOpenAIEmbeddingResponse(

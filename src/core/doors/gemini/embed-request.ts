@@ -75,5 +75,8 @@ export const renderBatchEmbedContents = (res: EmbeddingResponse) => ({ embedding
 /** The door's body for admission: the path's model on Google's body. */
 export function embedBody(body: unknown, model: string): unknown {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
-  return { ...(body as Record<string, unknown>), model };
+  // The key first, set again after the client's: see generateContentBody.
+  const out: Record<string, unknown> = { model, ...(body as Record<string, unknown>) };
+  out.model = model;
+  return out;
 }

@@ -162,15 +162,17 @@ export class ResponseEventRenderer {
     if (!open) return;
     this.#open = undefined;
     open.item.status = status;
-    const at = { item_id: open.item.id, output_index: open.index };
+    // Not a shared { item_id, output_index } spread first: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+    const item_id = open.item.id;
+    const output_index = open.index;
     if (open.kind === 'text') {
-      out.push(this.#event('response.output_text.done', { ...at, content_index: 0, text: open.part.text, logprobs: [] }));
-      out.push(this.#event('response.content_part.done', { ...at, content_index: 0, part: { ...open.part } }));
+      out.push(this.#event('response.output_text.done', { item_id, output_index, content_index: 0, text: open.part.text, logprobs: [] }));
+      out.push(this.#event('response.content_part.done', { item_id, output_index, content_index: 0, part: { ...open.part } }));
     } else if (open.kind === 'reasoning') {
-      out.push(this.#event('response.reasoning_text.done', { ...at, content_index: 0, text: open.part.text }));
-      out.push(this.#event('response.content_part.done', { ...at, content_index: 0, part: { ...open.part } }));
+      out.push(this.#event('response.reasoning_text.done', { item_id, output_index, content_index: 0, text: open.part.text }));
+      out.push(this.#event('response.content_part.done', { item_id, output_index, content_index: 0, part: { ...open.part } }));
     } else {
-      out.push(this.#event('response.function_call_arguments.done', { ...at, name: open.item.name, arguments: open.item.arguments }));
+      out.push(this.#event('response.function_call_arguments.done', { item_id, output_index, name: open.item.name, arguments: open.item.arguments }));
     }
     out.push(this.#event('response.output_item.done', { output_index: open.index, item: structuredClone(open.item) }));
   }
