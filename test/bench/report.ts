@@ -20,6 +20,8 @@ export const OTLP_SINK_URL = '<otlp-sink>';
 export const GATEWAY_VARIANTS = {
   'gateway-nometrics': { env: { METRICS_ENABLED: 'false' }, label: 'gateway, metrics off', cost: 'metrics', costOf: 'base', limitPct: 3 },
   'gateway-accesslog': { env: { LOG_LEVEL: 'info' }, label: 'gateway, access log on', cost: 'the access log at info', costOf: 'variant', limitPct: undefined },
+  // Nothing changed: what variant-cost.ts reads when both gateways are the same (an A/A run), the instrument's own bias and spread.
+  'gateway-same': { env: {}, label: 'gateway again (A/A)', cost: 'nothing (A/A)', costOf: 'variant', limitPct: undefined },
   // Every request sampled, exported to a sink that discards it (otlp-sink.ts; OTLP_SINK_URL is its address, filled in by targets.ts).
   'gateway-tracing': {
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_SINK_URL, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
@@ -39,6 +41,7 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   'gateway-postgres': 'gateway (Postgres)',
   'gateway-nometrics': GATEWAY_VARIANTS['gateway-nometrics'].label,
   'gateway-accesslog': GATEWAY_VARIANTS['gateway-accesslog'].label,
+  'gateway-same': GATEWAY_VARIANTS['gateway-same'].label,
   'gateway-tracing': GATEWAY_VARIANTS['gateway-tracing'].label,
 };
 

@@ -6,7 +6,7 @@
  * drifts, so their ratio is worth more than two figures from `npm run
  * bench` taken a minute apart. Usage:
  *   npx tsx test/bench/variant-cost.ts            (PGlite; Postgres when DATABASE_URL is set)
- * Env: BENCH_VARIANT (tracing), BENCH_AB (together: both loaded at once on one core; alternate), BENCH_DURATION (s per round, 5), BENCH_ROUNDS (6), BENCH_WARMUP (s per gateway, 10),
+ * Env: BENCH_VARIANT (tracing; nometrics, accesslog, or same for an A/A run), BENCH_AB (together: both loaded at once on one core; alternate), BENCH_DURATION (s per round, 5), BENCH_ROUNDS (6), BENCH_WARMUP (s per gateway, 10),
  * BENCH_TRIALS (1: pairs of fresh gateway processes, each warmed and measured, then the median of their costs),
  * BENCH_SCENARIOS (json-c50-lat0,stream-c50-lat0), BENCH_GATEWAY_NODE_ARGS and BENCH_CHILD_LOG_DIR (as npm run bench's).
  */
