@@ -20,7 +20,8 @@ export async function messagesRoutes(scope: FastifyInstance, gateway: Gateway): 
     const ctx = await requestContext(gateway, request, reply);
     // The client's betas, for an Anthropic upstream to honour (the adapter keeps the ones it may pass on).
     const beta = request.headers[ANTHROPIC_BETA_HINT];
-    if (typeof beta === 'string' && beta) ctx.hints = { ...ctx.hints, [ANTHROPIC_BETA_HINT]: beta };
+    // The new key first (no other hint is a beta): keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+    if (typeof beta === 'string' && beta) ctx.hints = { [ANTHROPIC_BETA_HINT]: beta, ...ctx.hints };
     return ctx;
   };
 

@@ -25,7 +25,10 @@ const textPart = (role: unknown, text: string) => (role === 'assistant' ? { type
 export function toStoredItem(item: LooseItem): StoredItem {
   const type = typeof item.type === 'string' ? item.type : 'message';
   const id = typeof item.id === 'string' && item.id !== '' ? item.id : newId(ID_PREFIX[type] ?? 'item', 24);
-  const out: StoredItem = { ...item, type, id };
+  // The keys first, set again after the client's: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+  const out = { type, id, ...item } as StoredItem;
+  out.type = type;
+  out.id = id;
   if (type === 'message') {
     if (typeof item.content === 'string') out.content = [textPart(item.role, item.content)];
     if (item.role === 'assistant') {

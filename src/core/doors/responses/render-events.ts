@@ -107,7 +107,8 @@ export class ResponseEventRenderer {
   #add(item: OutputItem, out: ResponseStreamEvent[]): number {
     const index = this.#output.length;
     this.#output.push(item);
-    out.push(this.#event('response.output_item.added', { output_index: index, item: { ...item, content: 'content' in item ? [] : undefined } }));
+    // Not { ...item, content }: an item without content would gain a key after a leading spread (see #close).
+    out.push(this.#event('response.output_item.added', { output_index: index, item: 'content' in item ? { ...item, content: [] } : { ...item } }));
     return index;
   }
 
@@ -162,7 +163,7 @@ export class ResponseEventRenderer {
     if (!open) return;
     this.#open = undefined;
     open.item.status = status;
-    // Not a shared { item_id, output_index } spread first: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
+    // Not { ...at, content_index }: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md).
     const item_id = open.item.id;
     const output_index = open.index;
     if (open.kind === 'text') {

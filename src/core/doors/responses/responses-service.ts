@@ -155,7 +155,7 @@ export class ResponsesService {
   async #run(ctx: RequestContext, body: unknown, prior: ResponseInputItem[], forceStream: true | undefined): Promise<{ run: ChatRun; translation: Translation }> {
     let translation: Translation | undefined;
     const translate = (req: ResponsesRequest): ChatRequest => {
-      if (translation?.req !== req) translation = { req, chat: toChatRequest(forceStream ? { ...req, stream: true } : req, prior) };
+      if (translation?.req !== req) translation = { req, chat: toChatRequest(forceStream ? streaming(req) : req, prior) };
       return translation.chat;
     };
     const plan: ChatDoorPlan<typeof responsesRequestSchema> = {
@@ -271,3 +271,6 @@ async function* frames(batches: AsyncGenerator<ResponseStreamEvent[], void, unde
     if (out) yield out;
   }
 }
+
+/** `{ ...req, stream: true }` with the key first when it is new: keys a literal adds after a leading spread get a hidden class of their own (docs/design.md). */
+const streaming = (req: ResponsesRequest): ResponsesRequest => (req.stream === undefined ? { stream: true, ...req } : { ...req, stream: true });
