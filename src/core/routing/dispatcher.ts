@@ -136,7 +136,6 @@ export class Dispatcher {
     return { agent: upstream.agent, headers: { [HOP_HEADER]: hop, ...passOn } };
   }
 
-
   chat(model: CatalogueModel, req: ChatRequest, opts: DispatchOptions): Promise<Dispatched<ChatCompletion>> {
     return this.#run(model, opts, chatTokens(req), neededCapabilities(req), { operation: 'chat', stream: false }, async (c, ctx, _ticket, span) => {
       const started = Date.now();
