@@ -3,17 +3,11 @@
  * what each costs to make, once the code is optimized: the check behind
  * docs/design.md's rule that literals on a request's path put new keys
  * before a spread. Run it again on a new Node before dropping the rule:
- *   node --allow-natives-syntax --import tsx test/bench/spread-classes.ts
+ *   npx tsx test/bench/spread-classes.ts
  */
+import { haveSameMap } from '../helpers/v8-shapes.js';
 
 type Make = () => object;
-
-if (!process.execArgv.includes('--allow-natives-syntax')) {
-  process.stderr.write('run with node --allow-natives-syntax --import tsx test/bench/spread-classes.ts\n');
-  process.exit(2);
-}
-// V8's own test: whether two objects have the same hidden class (only with --allow-natives-syntax).
-const sameClass = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
 
 const ctx = { target: { keyId: 'k' }, signal: null, requestId: 'req_1', transport: undefined };
 const headers = { 'x-gateway-hop': 'gw_0123456789' };
@@ -43,7 +37,7 @@ for (const [label, make] of shapes) {
   for (let i = 0; i < 100_000; i++) keep[i & 1023] = make(); // optimized by now
   const made = Array.from({ length: 200 }, make);
   let classes = 1;
-  for (let i = 1; i < made.length; i++) if (!sameClass(made[i]!, made[i - 1]!)) classes++;
+  for (let i = 1; i < made.length; i++) if (!haveSameMap(made[i]!, made[i - 1]!)) classes++;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < ROUNDS; i++) keep[i & 1023] = make();
   const ns = Number(process.hrtime.bigint() - t0) / ROUNDS;
