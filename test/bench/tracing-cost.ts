@@ -15,11 +15,11 @@
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { setImmediate as tick } from 'node:timers/promises';
-import type { RequestSummary } from '../../src/core/telemetry/request-observer.js';
 import type { Tracing } from '../../src/core/telemetry/tracing.js';
 import type { AttemptInfo } from '../../src/core/telemetry/tracing-seams.js';
 import { tracingFor } from '../../src/telemetry/tracing-sdk.js';
 import { tracingSettings } from '../../src/telemetry/tracing-settings.js';
+import { requestSummary } from '../helpers/request-summary.js';
 
 const REQUESTS = Number(process.env.TRACING_COST_REQUESTS ?? 50_000);
 const ROUNDS = Number(process.env.TRACING_COST_ROUNDS ?? 5);
@@ -39,40 +39,13 @@ async function startSink(): Promise<{ url: string; stop: () => void }> {
 
 const ATTEMPT: AttemptInfo = { operation: 'chat', provider: 'openai', modelId: 'gpt-4o-mini', upstreamModel: 'gpt-4o-mini', baseUrl: 'http://127.0.0.1:9999/v1', upstreamKeyId: 'uk_0123456789abcdef', attempt: 1 };
 
-function summaryOf(requestId: string, receivedAt: number, now: number): RequestSummary {
-  return {
-    requestId,
-    projectId: 'prj_0123456789abcdef',
-    apiKeyId: 'key_0123456789abcdef',
-    endpoint: 'chat',
-    modelId: 'gpt-4o-mini',
-    route: undefined,
-    status: 'ok',
-    httpStatus: 200,
-    errorCode: null,
-    usage: { promptTokens: 12, completionTokens: 20, cachedTokens: 0, reasoningTokens: 0 },
-    cost: 15_000_000n,
-    reservedCost: 123_456_000n,
-    reservation: 'lease',
-    stream: false,
-    test: false,
-    receivedAt,
-    startedAt: receivedAt + 1,
-    endedAt: now,
-    admissionMs: 1,
-    ttftMs: null,
-    attempts: [],
-    traceId: null,
-  };
-}
-
 /** One batch of requests through tracing (or, with none, only the summaries the gateway makes anyway). */
 function requests(tracing: Tracing | undefined, round: number, batch: number): void {
   const now = Date.now();
   const settled = [];
   for (let i = 0; i < IN_FLIGHT; i++) {
     const requestId = `req_${round}_${batch}_${i}`;
-    const summary = summaryOf(requestId, now - 3, now);
+    const summary = requestSummary(requestId, { projectId: 'prj_0123456789abcdef', receivedAt: now - 3, startedAt: now - 2, endedAt: now });
     settled.push({ requestId, charged: summary.cost });
     if (!tracing) continue;
     const trace = tracing.startRequest(requestId, { host: 'gateway' }, 'POST /v1/chat/completions', () => ({

@@ -1,10 +1,10 @@
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import type { RequestSummary } from '../../src/core/telemetry/request-observer.js';
 import type { SpanRecord } from '../../src/core/telemetry/span-record.js';
 import { Tracing } from '../../src/core/telemetry/tracing.js';
 import type { AttemptInfo } from '../../src/core/telemetry/tracing-seams.js';
+import { requestSummary } from '../helpers/request-summary.js';
 
 // An attempt's span keeps what it learns while the attempt runs and makes
 // its attributes when it ends; the server span makes its HTTP attributes
@@ -28,33 +28,7 @@ function tracing(): { tracing: Tracing; spans: SpanRecord[] } {
 
 const INFO: AttemptInfo = { operation: 'chat', provider: 'openai', modelId: 'gpt-4o-mini', upstreamModel: 'gpt-4o-mini', baseUrl: 'https://api.example.com/v1', upstreamKeyId: 'uk_1', attempt: 1 };
 
-function summary(requestId: string): RequestSummary {
-  const now = Date.now();
-  return {
-    requestId,
-    projectId: 'prj_1',
-    apiKeyId: 'key_1',
-    endpoint: 'chat',
-    modelId: 'gpt-4o-mini',
-    route: undefined,
-    status: 'ok',
-    httpStatus: 200,
-    errorCode: null,
-    usage: { promptTokens: 12, completionTokens: 20, cachedTokens: 4, reasoningTokens: 0 },
-    cost: 1_500_000n,
-    reservedCost: 9_000_000n,
-    reservation: 'lease',
-    stream: true,
-    test: false,
-    receivedAt: now - 5,
-    startedAt: now - 4,
-    endedAt: now,
-    admissionMs: 1,
-    ttftMs: 2,
-    attempts: [],
-    traceId: null,
-  };
-}
+const summary = (requestId: string) => requestSummary(requestId, { usage: { promptTokens: 12, completionTokens: 20, cachedTokens: 4, reasoningTokens: 0 }, stream: true, ttftMs: 2 });
 
 const named = (spans: SpanRecord[], name: string) => spans.find((s) => s.name === name)!;
 
