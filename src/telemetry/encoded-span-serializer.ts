@@ -13,6 +13,12 @@ import { EncodedSpan } from './encoded-span.js';
 // resource and scope written once, then the spans' bytes copied as they
 // are. What the exporter's HTTP delegate sends, retries and times out is
 // the OpenTelemetry exporter's own.
+//
+// A batch's request is written into a buffer lent for the export and given
+// back when the export is over (ReleasingExporter): a batch of hundreds of
+// spans is well over glibc's mmap threshold (npm start fixes it at 128 KB),
+// so a fresh buffer per export was mapped, faulted in page by page and
+// unmapped again each time.
 
 /** A length as a protobuf varint, at `at` in `out`; returns the position after it. */
 function writeVarint(out: Uint8Array, at: number, value: number): number {
@@ -40,8 +46,44 @@ function schemaField(url: string | undefined): Uint8Array {
   });
 }
 
-/** Serializes batches of EncodedSpan (the processor hands them over as the ReadableSpans it batches). */
-export function encodedSpanSerializer(resource: Resource, scope: InstrumentationScope): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
+/** Buffers for requests being exported, reused from one export to the next. */
+export class RequestBuffers {
+  /** Buffers no export holds, largest last. */
+  readonly #free: Uint8Array[] = [];
+  /** The buffer each batch's request was written to, until its export is over. */
+  readonly #lent = new Map<readonly unknown[], Uint8Array>();
+
+  /** `size` bytes of a buffer lent for `batch`'s export (a batch is serialized once per export). */
+  lend(batch: readonly unknown[], size: number): Uint8Array {
+    let buffer = this.#free.pop();
+    // Room to spare, so the next batches (a few spans more, or longer) fit the same buffer.
+    if (!buffer || buffer.length < size) buffer = new Uint8Array(Math.ceil((size * 1.25) / GRAIN) * GRAIN);
+    this.#lent.set(batch, buffer);
+    return buffer.subarray(0, size);
+  }
+
+  /** `batch`'s export is over: its buffer is free again (nothing when it was never serialized). */
+  giveBack(batch: readonly unknown[]): void {
+    const buffer = this.#lent.get(batch);
+    if (!buffer) return;
+    this.#lent.delete(batch);
+    // Kept: two (overlapping exports are a flush's), the largest, the rest left to the collector.
+    this.#free.push(buffer);
+    this.#free.sort((a, b) => a.length - b.length);
+    if (this.#free.length > 2) this.#free.shift();
+  }
+
+  /** Buffers lent and not given back (tests). */
+  get lentCount(): number {
+    return this.#lent.size;
+  }
+}
+
+/** Buffer sizes are multiples of this. */
+const GRAIN = 64 * 1024;
+
+/** Serializes batches of EncodedSpan (the processor hands them over as the ReadableSpans it batches), each into a buffer `buffers` lends. */
+export function encodedSpanSerializer(resource: Resource, scope: InstrumentationScope, buffers = new RequestBuffers()): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
   // ResourceSpans: resource (1), scope_spans (2), schema_url (3). ScopeSpans: scope (1), spans (2), schema_url (3).
   const resourceField = fieldBytes((writer) => writeResource(writer, resource, 1));
   const resourceSchema = schemaField(resource.schemaUrl);
@@ -59,7 +101,7 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
       }
       const scopeSpans = scopeField.length + spanBytes + scopeSchema.length;
       const resourceSpans = resourceField.length + 1 + estimateVarintSize(scopeSpans) + scopeSpans + resourceSchema.length;
-      const out = new Uint8Array(1 + estimateVarintSize(resourceSpans) + resourceSpans);
+      const out = buffers.lend(spans, 1 + estimateVarintSize(resourceSpans) + resourceSpans);
       // ExportTraceServiceRequest.resource_spans (1)
       out[0] = (1 << 3) | 2;
       let at = writeVarint(out, 1, resourceSpans);

@@ -20,7 +20,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { SpanRecord } from '../core/telemetry/span-record.js';
 import { Tracing } from '../core/telemetry/tracing.js';
 import { EncodedSpan, SpanEncoder } from './encoded-span.js';
-import { encodedSpanSerializer } from './encoded-span-serializer.js';
+import { encodedSpanSerializer, RequestBuffers } from './encoded-span-serializer.js';
 import { ExportedSpan } from './exported-span.js';
 import { PooledIdGenerator } from './pooled-ids.js';
 import type { TracingSettings } from './tracing-settings.js';
@@ -84,9 +84,10 @@ function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): 
     return { processor, take: (span) => processor.onEnd(new ExportedSpan(span, resource, scope)) };
   }
   const options = convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
-  const serializer = encodedSpanSerializer(resource, scope);
+  const buffers = new RequestBuffers();
+  const serializer = encodedSpanSerializer(resource, scope, buffers);
   const exporter = new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
-  const processor = new BatchSpanProcessor(new ReleasingExporter(exporter), { ...settings.batch });
+  const processor = new BatchSpanProcessor(new ReleasingExporter(exporter, buffers), { ...settings.batch });
   const encoder = new SpanEncoder(resource);
   // The processor reads two things of a span it takes, whether it is sampled and its resource; the serializer is ours.
   return { processor, take: (span) => processor.onEnd(encoder.encode(span) as unknown as ReadableSpan) };
@@ -101,11 +102,24 @@ function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): 
  * generation copies, then promotes, what it holds.
  */
 export class ReleasingExporter implements SpanExporter {
-  constructor(private readonly exporter: SpanExporter) {}
+  constructor(
+    private readonly exporter: SpanExporter,
+    /** The buffers the serializer writes requests to, given back when their export is over (retries included). */
+    private readonly buffers?: RequestBuffers,
+  ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const { buffers } = this;
     try {
-      this.exporter.export(spans, done);
+      this.exporter.export(
+        spans,
+        buffers
+          ? (result) => {
+              buffers.giveBack(spans);
+              done(result);
+            }
+          : done,
+      );
     } finally {
       for (const span of spans) if (span instanceof ExportedSpan || span instanceof EncodedSpan) span.release();
     }

@@ -7,7 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/core/telemetry/span-record.js';
 import { EncodedSpan, SpanEncoder } from '../../src/telemetry/encoded-span.js';
-import { encodedSpanSerializer } from '../../src/telemetry/encoded-span-serializer.js';
+import { encodedSpanSerializer, RequestBuffers } from '../../src/telemetry/encoded-span-serializer.js';
 import { ExportedSpan } from '../../src/telemetry/exported-span.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
 
@@ -219,5 +219,68 @@ describe('a span handed to the OTLP exporter', () => {
       expect(span.name).toBe('');
       expect(span.attributes).toEqual({});
     }
+  });
+});
+
+describe('the buffers batches are serialized into', () => {
+  it('are reused once an export is over and never while one holds them, its bytes intact until then', async () => {
+    const { ReleasingExporter } = await import('../../src/telemetry/tracing-sdk.js');
+    const encoder = new SpanEncoder(resource);
+    const buffers = new RequestBuffers();
+    const serializer = encodedSpanSerializer(resource, scope, buffers);
+    const sent: Array<{ bytes: Uint8Array; copy: string; answer: () => void }> = [];
+    // As the OTLP exporter does: serialize within export(), answer when the collector does.
+    const exporter = new ReleasingExporter(
+      {
+        export(spans, done) {
+          const bytes = serializer.serializeRequest(spans)!;
+          sent.push({ bytes, copy: hex(bytes), answer: () => done({ code: 0 }) });
+        },
+        shutdown: () => Promise.resolve(),
+      },
+      buffers,
+    );
+    const exportBatch = (size: number) => {
+      const ended = records(size);
+      const expected = hex(ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!);
+      exporter.export(ended.map((record) => encoder.encode(record)) as unknown as ExportedSpan[], () => {});
+      return expected;
+    };
+
+    // Two exports at once (a flush): each its own buffer.
+    const first = exportBatch(600);
+    const second = exportBatch(500);
+    expect(sent[0]!.bytes.buffer).not.toBe(sent[1]!.bytes.buffer);
+    expect(buffers.lentCount).toBe(2);
+    expect(sent[0]!.copy).toBe(first);
+    expect(sent[1]!.copy).toBe(second);
+
+    // The first is answered: the next batch is written where it was, and the second's bytes are untouched.
+    sent[0]!.answer();
+    const third = exportBatch(550);
+    expect(sent[2]!.bytes.buffer).toBe(sent[0]!.bytes.buffer);
+    expect(sent[2]!.copy).toBe(third);
+    expect(hex(sent[1]!.bytes)).toBe(second);
+
+    // A batch larger than any buffer free gets a new one; every buffer comes back.
+    sent[1]!.answer();
+    sent[2]!.answer();
+    const fourth = exportBatch(3000);
+    expect(sent[3]!.bytes.buffer).not.toBe(sent[0]!.bytes.buffer);
+    expect(sent[3]!.bytes.buffer).not.toBe(sent[1]!.bytes.buffer);
+    expect(sent[3]!.copy).toBe(fourth);
+    sent[3]!.answer();
+    expect(buffers.lentCount).toBe(0);
+  });
+
+  it('keep nothing for an export that never serialized its batch', () => {
+    const buffers = new RequestBuffers();
+    buffers.giveBack([]);
+    expect(buffers.lentCount).toBe(0);
+    const batchOfTwo = [1, 2];
+    expect(buffers.lend(batchOfTwo, 10)).toHaveLength(10);
+    buffers.giveBack(batchOfTwo);
+    buffers.giveBack(batchOfTwo);
+    expect(buffers.lentCount).toBe(0);
   });
 });
