@@ -9,6 +9,7 @@
  * heap bytes allocated per request, each the median of its rounds.
  *   npx tsx test/bench/tracing-cost.ts
  * Env: TRACING_COST_REQUESTS (per round, 50,000), TRACING_COST_ROUNDS (5),
+ * OTEL_BSP_* (the batch span processor's, as the gateway reads them),
  * TRACING_COST_HEAP_DIR (writes the traced round's heap profile there, to see
  * where the bytes are allocated; opens in Chrome DevTools' Memory tab).
  */
@@ -98,7 +99,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const sink = await startSink();
-  const settings = tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' })!;
+  // The batch span processor's variables pass through, to weigh its settings.
+  const batch = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_BSP_')));
+  const settings = tracingSettings({ ...batch, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' })!;
   const tracing = tracingFor(settings);
   await round(tracing, -1); // warm-up
   const cpu: number[] = [];

@@ -367,7 +367,7 @@ describe('tracing settings', () => {
       samplerName: 'parentbased_traceidratio 0.25',
     });
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:9999/custom' })?.url).toBe('http://c:9999/custom');
-    expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp' })?.batch).toEqual({ maxExportBatchSize: 512, maxQueueSize: 8192, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 });
+    expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp' })?.batch).toEqual({ maxExportBatchSize: 2048, maxQueueSize: 8192, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 });
     expect(tracingSettings({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128', OTEL_BSP_SCHEDULE_DELAY: '200' })?.batch).toMatchObject({ maxExportBatchSize: 128, scheduledDelayMillis: 200 });
   });
 
