@@ -45,9 +45,8 @@ export class OtlpUndiciTransport implements IExporterTransport {
     try {
       const { options } = this;
       const compress = options.compression === 'gzip';
-      // The user agent over any configured one, as the SDK's transport sets it.
-      const headers: Record<string, string> = { ...(await options.headers()), 'User-Agent': options.userAgent ? `${options.userAgent} ${USER_AGENT}` : USER_AGENT };
-      if (compress) headers['Content-Encoding'] = 'gzip';
+      const headers: Record<string, string> = { 'user-agent': options.userAgent ? `${options.userAgent} ${USER_AGENT}` : USER_AGENT, ...(await options.headers()) };
+      if (compress) headers['content-encoding'] = 'gzip';
       const response = await request(options.url, {
         method: 'POST',
         headers,
