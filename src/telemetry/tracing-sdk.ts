@@ -1,7 +1,8 @@
 import { type ExportResult, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { createOtlpNetworkExportDelegate, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
-import { type IExportTraceServiceResponse, type ISerializer, JsonTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
@@ -21,7 +22,6 @@ import { Tracing } from '../core/telemetry/tracing.js';
 import { EncodedSpan, SpanEncoder } from './encoded-span.js';
 import { encodedSpanSerializer, RequestBuffers } from './encoded-span-serializer.js';
 import { ExportedSpan } from './exported-span.js';
-import { OtlpUndiciTransport } from './otlp-undici-transport.js';
 import { PooledIdGenerator } from './pooled-ids.js';
 import type { TracingSettings } from './tracing-settings.js';
 
@@ -72,33 +72,25 @@ type Scope = { name: string };
 /**
  * What takes each span the core ends, for the configured encoding. For
  * protobuf the span is encoded when it ends (encoded-span.ts) and the batch
- * span processor batches its bytes, which a serializer of ours frames; for
- * JSON the span is shown to the SDK's JSON serializer as a ReadableSpan
- * (exported-span.ts).
+ * span processor batches its bytes; the exporter is built as
+ * @opentelemetry/exporter-trace-otlp-proto builds it (the same HTTP
+ * delegate), with a serializer that frames the bytes. For JSON the span is
+ * shown to the SDK's exporter as a ReadableSpan (exported-span.ts).
  */
 function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): { processor: BatchSpanProcessor; take: (span: SpanRecord) => void } {
+  const config = { url: settings.url, headers: settings.headers };
   if (settings.protocol === 'http/json') {
-    const exporter = otlpExporter(settings, 'application/json', JsonTraceSerializer);
-    const processor = new BatchSpanProcessor(new ReleasingExporter(exporter), { ...settings.batch });
+    const processor = new BatchSpanProcessor(new ReleasingExporter(new OTLPTraceExporter(config)), { ...settings.batch });
     return { processor, take: (span) => processor.onEnd(new ExportedSpan(span, resource, scope)) };
   }
+  const options = convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
   const buffers = new RequestBuffers();
-  const exporter = otlpExporter(settings, 'application/x-protobuf', encodedSpanSerializer(resource, scope, buffers));
+  const serializer = encodedSpanSerializer(resource, scope, buffers);
+  const exporter = new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
   const processor = new BatchSpanProcessor(new ReleasingExporter(exporter, buffers), { ...settings.batch });
   const encoder = new SpanEncoder(resource);
   // The processor reads two things of a span it takes, whether it is sampled and its resource; the serializer is ours.
   return { processor, take: (span) => processor.onEnd(encoder.encode(span) as unknown as ReadableSpan) };
-}
-
-/**
- * The SDK's OTLP/HTTP span exporter as @opentelemetry/exporter-trace-otlp-http
- * builds it (its configuration from the environment, its delegate and
- * metrics), sending over undici (otlp-undici-transport.ts says why).
- */
-function otlpExporter(settings: TracingSettings, contentType: string, serializer: ISerializer<ReadableSpan[], IExportTraceServiceResponse>): OTLPExporterBase<ReadableSpan[]> {
-  const options = convertLegacyHttpOptions({ url: settings.url, headers: settings.headers }, 'TRACES', 'v1/traces', { 'Content-Type': contentType });
-  const metrics = createOtlpHttpExporterMetrics('otlp_http_span_exporter', TraceExporterMetricsHelper, options.url, undefined);
-  return new OTLPExporterBase(createOtlpNetworkExportDelegate(options, serializer, metrics, new OtlpUndiciTransport(options)));
 }
 
 /**

@@ -14,7 +14,7 @@ import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { useTwoUpstreams, useUpstream } from '../helpers/use-upstreams.js';
 
 // The gateway's spans as an OTLP/HTTP collector receives them. The exporter
-// (the SDK's, over undici) sends OTLP's JSON encoding, and
+// (@opentelemetry/exporter-trace-otlp-http) sends OTLP's JSON encoding, and
 // @opentelemetry/otlp-transformer (the SDK's own encoder) has no decoder for
 // requests, only for responses: bodies are read with JSON.parse into the
 // transformer's own request types, not with a parser of ours.
