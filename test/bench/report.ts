@@ -34,6 +34,16 @@ export const GATEWAY_VARIANTS = {
 export type GatewayVariant = keyof typeof GATEWAY_VARIANTS;
 export const isGatewayVariant = (t: string): t is GatewayVariant => t in GATEWAY_VARIANTS;
 
+/**
+ * CPU per request with a variant's setting and without it, and the
+ * setting's cost (with over without, less one): the variant turns its
+ * setting on, or (costOf 'base') off, so the plain gateway has it.
+ */
+export function settingCost(variant: GatewayVariant, plainCpu: number, variantCpu: number): { withIt: number; without: number; cost: number } {
+  const [withIt, without] = GATEWAY_VARIANTS[variant].costOf === 'base' ? [plainCpu, variantCpu] : [variantCpu, plainCpu];
+  return { withIt, without, cost: withIt / without - 1 };
+}
+
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct to mock',
   proxy: 'bare proxy',
@@ -262,8 +272,8 @@ export function goals(runs: RunRecord[], targets: TargetRecord[], scenarios: Sce
       const base = run(s.id);
       const other = runs.find((r) => r.target === variant && r.scenario === s.id);
       if (!base || !other || !Number.isFinite(base.server.cpuPer1k) || !Number.isFinite(other.server.cpuPer1k)) continue;
-      const [withIt, without] = v.costOf === 'base' ? [base.server.cpuPer1k, other.server.cpuPer1k] : [other.server.cpuPer1k, base.server.cpuPer1k];
-      const pct = ((withIt - without) / without) * 100;
+      const { withIt, without, cost } = settingCost(variant as GatewayVariant, base.server.cpuPer1k, other.server.cpuPer1k);
+      const pct = cost * 100;
       out.push({
         goal: `${v.cost}: CPU per request${v.limitPct === undefined ? '' : ` < +${v.limitPct} %`}, ${s.label} (${on})`,
         measured: `${signed(pct, 1)} % (${fmt(withIt, 3)} with, ${fmt(without, 3)} without, CPU s / 1k req)`,

@@ -12,7 +12,7 @@
  */
 import { measuredRound, type Round } from './measured-round.js';
 import { pinPostgres, pinSelf, stopAll } from './processes.js';
-import { GATEWAY_VARIANTS, isGatewayVariant, type TargetId } from './report.js';
+import { GATEWAY_VARIANTS, type GatewayVariant, isGatewayVariant, settingCost, type TargetId } from './report.js';
 import { type RunningTarget, startMocks, startTarget } from './targets.js';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -31,10 +31,8 @@ const TOGETHER = (process.env.BENCH_AB ?? 'together') === 'together';
 /** Pairs of fresh gateway processes, each measured as a whole: a single process's figure depends on the state it fell into. */
 const TRIALS = num('BENCH_TRIALS', 1);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'json-c50-lat0,stream-c50-lat0').split(',').map((s) => s.trim());
-const SETTING = isGatewayVariant(VARIANT) ? GATEWAY_VARIANTS[VARIANT] : undefined;
-/** The variant turns the measured thing off (metrics): its cost is the plain gateway's CPU over the variant's. */
-const COST_OF_BASE = SETTING?.costOf === 'base';
-const COST = SETTING?.cost ?? VARIANT;
+/** What the variant's setting is called (what its cost is the cost of). */
+const COST = isGatewayVariant(VARIANT) ? GATEWAY_VARIANTS[VARIANT].cost : VARIANT;
 
 function load(target: RunningTarget, stream: boolean, seconds: number): Promise<Round> {
   const endpoint = target.endpoint('fast');
@@ -56,16 +54,18 @@ async function trial(n: number, mocks: Awaited<ReturnType<typeof startMocks>>, o
   // Which gateway starts and warms up first alternates by trial: in three of five profiled pairs the one
   // started second, never the first, ran every process.nextTick about ten times as slowly, ~10 µs a request.
   const plainFirst = n % 2 === 1;
-  const start = (id: TargetId) => startTarget(id, mocks, options);
-  const plainId: TargetId = DATABASE_URL ? 'gateway-postgres' : 'gateway-pglite';
-  const [plain, variant] = plainFirst ? [await start(plainId), await start(VARIANT as TargetId)] : await start(VARIANT as TargetId).then(async (v) => [await start(plainId), v]);
+  const ids: TargetId[] = [DATABASE_URL ? 'gateway-postgres' : 'gateway-pglite', VARIANT as TargetId];
+  const first = plainFirst ? [0, 1] : [1, 0];
+  const started: RunningTarget[] = [];
+  for (const i of first) started[i] = await startTarget(ids[i]!, mocks, options);
   const targets = [
-    { id: 'gateway', target: plain! },
-    { id: GATEWAY_VARIANTS[VARIANT as keyof typeof GATEWAY_VARIANTS].label, target: variant! },
+    { id: 'gateway', target: started[0]! },
+    { id: GATEWAY_VARIANTS[VARIANT as keyof typeof GATEWAY_VARIANTS].label, target: started[1]! },
   ];
   try {
     log(`warming up ${WARMUP} s each, ${plainFirst ? 'the plain gateway' : 'the variant'} first`);
-    for (const { target } of plainFirst ? targets : [...targets].reverse()) {
+    for (const i of first) {
+      const { target } = targets[i]!;
       await load(target, false, WARMUP / 2);
       await load(target, true, WARMUP / 2);
     }
@@ -101,10 +101,9 @@ async function trial(n: number, mocks: Awaited<ReturnType<typeof startMocks>>, o
         );
       });
       // Each round's variant against the plain round next to it: the spread says how far to trust the median.
-      // What is measured is the cost of what the variant turns on, or (metrics off) of what it turns off.
-      const costOf = (withIt: number, without: number) => (COST_OF_BASE ? without / withIt - 1 : withIt / without - 1);
-      const ratios = rounds[1]!.map((r, i) => costOf(r.cpuPer1k, rounds[0]![i]!.cpuPer1k));
-      const cost = costOf(cpu[1]!, cpu[0]!);
+      const costOf = (plainCpu: number, variantCpu: number) => settingCost(VARIANT as GatewayVariant, plainCpu, variantCpu).cost;
+      const ratios = rounds[1]!.map((r, i) => costOf(rounds[0]![i]!.cpuPer1k, r.cpuPer1k));
+      const cost = costOf(cpu[0]!, cpu[1]!);
       costs.set(scenario, cost);
       process.stdout.write(`| ${scenario} | cost of ${COST} | | | ${pct(cost)} (pairs of rounds: median ${pct(median(ratios))}, ${pct(Math.min(...ratios))} to ${pct(Math.max(...ratios))}) | |\n`);
     }
