@@ -7,6 +7,7 @@ import { estimateVarintSize } from '@opentelemetry/otlp-transformer/build/src/co
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { EncodedSpan } from './encoded-span.js';
+import type { Slab } from './span-writer.js';
 
 // An ExportTraceServiceRequest around spans encoded when they ended
 // (encoded-span.ts): one ResourceSpans with one ScopeSpans, the gateway's
@@ -124,11 +125,11 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
 
 /** Copies the spans' bytes in order: spans that ended one after another lie together in their slab, and go in one copy. */
 function copySpans(spans: EncodedSpan[], out: Uint8Array, at: number): number {
-  let slab: ProtobufWriter | undefined;
+  let slab: Slab | undefined;
   let from = 0;
   let to = 0;
   const flush = () => {
-    if (slab && to > from) out.set(slab.finish().subarray(from, to), at);
+    if (slab && to > from) out.set(slab.bytes.subarray(from, to), at);
     at += to - from;
   };
   for (const span of spans) {

@@ -1,21 +1,22 @@
 import type { HrTime, SpanContext, SpanStatus } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { writeAttributes, writeHrTimeAsFixed64 } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
-import { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
+import { writeHrTimeAsFixed64 } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
+import type { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
 import type { SpanRecord } from '../core/telemetry/span-record.js';
+import { close, closeWide, open, openWide, Slab, writeAttributes, writeFixed32, writeFixed64, writeHexId, writeString, writeVarint } from './span-writer.js';
 
 // A span is encoded to OTLP protobuf the moment it ends, while its record
 // is still in cache and before anything keeps it: the record dies young,
 // and the batch waiting for export is bytes outside the JavaScript heap
 // (no span objects for the young generation to copy and promote). The
 // bytes are the `spans` field of a ScopeSpans message, exactly as
-// @opentelemetry/otlp-transformer's serializer writes a ReadableSpan, with
-// its writer and its attribute encoding; encoded-span-serializer.ts frames
-// a batch of them into an ExportTraceServiceRequest.
+// @opentelemetry/otlp-transformer's serializer writes a ReadableSpan
+// (span-writer.ts writes them); encoded-span-serializer.ts frames a batch
+// of them into an ExportTraceServiceRequest.
 
 /** Bytes of one slab: spans are written one after another into it. */
 const SLAB_BYTES = 64 * 1024;
-/** A new slab is begun when less is left than this: a span seldom needs more (the writer grows if one does). */
+/** A new slab is begun when less is left than this: a span seldom needs more (the slab grows if one does), and its first tags need no check. */
 const SLAB_ROOM = 8 * 1024;
 
 /** What BatchSpanProcessor asks of a span it takes: only whether it is sampled (every span drawn is). */
@@ -28,10 +29,10 @@ const IS_REMOTE = 0x200;
 
 /** One finished span's bytes: where they are in the slab they were written to. */
 export class EncodedSpan {
-  #slab: ProtobufWriter | undefined;
+  #slab: Slab | undefined;
 
   constructor(
-    slab: ProtobufWriter,
+    slab: Slab,
     /** The span's first byte in the slab (its field tag). */
     readonly start: number,
     readonly end: number,
@@ -46,7 +47,7 @@ export class EncodedSpan {
   }
 
   /** The slab the span is in; undefined once released. */
-  get slab(): ProtobufWriter | undefined {
+  get slab(): Slab | undefined {
     return this.#slab;
   }
 
@@ -58,65 +59,68 @@ export class EncodedSpan {
 
 /** Writes each span the core ends into the current slab. */
 export class SpanEncoder {
-  #slab = new ProtobufWriter(SLAB_BYTES);
-  readonly #traceId = new Uint8Array(16);
-  readonly #spanId = new Uint8Array(8);
+  #slab = new Slab(SLAB_BYTES);
   readonly #time: HrTime = [0, 0];
+  /** What writeHrTimeAsFixed64 writes through: the slab's fixed64. */
+  readonly #fixed64 = { writeFixed64: (low: number, high: number) => writeFixed64(this.#slab, low, high) } as unknown as ProtobufWriter;
 
   constructor(private readonly resource: Resource) {}
 
   encode(span: SpanRecord): EncodedSpan {
-    if (this.#slab.pos > SLAB_BYTES - SLAB_ROOM) this.#slab = new ProtobufWriter(SLAB_BYTES);
-    const writer = this.#slab;
-    const start = writer.pos;
-    // ScopeSpans.spans (field 2), a Span message.
-    writer.writeTag(2, 2);
-    const lengthAt = writer.startLengthDelimited();
-    const from = writer.pos;
-    writer.writeTag(1, 2);
-    writer.writeBytes(this.#id(span.traceId));
-    writer.writeTag(2, 2);
-    writer.writeBytes(this.#id(span.spanId));
+    if (this.#slab.pos > SLAB_BYTES - SLAB_ROOM) this.#slab = new Slab(SLAB_BYTES);
+    const s = this.#slab;
+    const start = s.pos;
+    // ScopeSpans.spans (field 2), a Span message. Tags are written as their bytes: (field << 3) | wire type.
+    s.bytes[s.pos++] = 0x12;
+    const length = openWide(s);
+    s.bytes[s.pos++] = 0x0a; // trace_id (1)
+    writeHexId(s, span.traceId);
+    s.room(1);
+    s.bytes[s.pos++] = 0x12; // span_id (2)
+    writeHexId(s, span.spanId);
     const traceState = span.traceState?.serialize();
     if (traceState) {
-      writer.writeTag(3, 2);
-      writer.writeString(traceState);
+      s.room(1);
+      s.bytes[s.pos++] = 0x1a; // trace_state (3)
+      writeString(s, traceState);
     }
     if (span.parentSpanId) {
-      writer.writeTag(4, 2);
-      writer.writeBytes(this.#id(span.parentSpanId));
+      s.room(1);
+      s.bytes[s.pos++] = 0x22; // parent_span_id (4)
+      writeHexId(s, span.parentSpanId);
     }
-    writer.writeTag(5, 2);
-    writer.writeString(span.name);
-    // The API's kinds count from 0, the protocol's from 1 (0 is unspecified).
-    writer.writeTag(6, 0);
-    writer.writeVarint(span.kind + 1);
-    writer.writeTag(7, 1);
-    writeHrTimeAsFixed64(writer, this.#hrTime(span.startMs));
-    writer.writeTag(8, 1);
-    writeHrTimeAsFixed64(writer, this.#hrTime(span.endMs));
-    writeAttributes(writer, span.attributes, 9);
-    // Dropped attributes, events and links: none (written as the SDK's serializer writes them).
-    writer.writeTag(10, 0);
-    writer.writeVarint(0);
-    writer.writeTag(12, 0);
-    writer.writeVarint(0);
-    writer.writeTag(14, 0);
-    writer.writeVarint(0);
-    writer.writeTag(15, 2);
-    writeStatus(writer, span.status);
-    writer.writeTag(16, 5);
-    writer.writeFixed32((span.traceFlags & 0xff) | HAS_IS_REMOTE | (span.parentIsRemote ? IS_REMOTE : 0));
-    writer.finishLengthDelimited(lengthAt, writer.pos - from);
-    return new EncodedSpan(writer, start, writer.pos, this.resource);
-  }
-
-  /** A hex id's bytes, in a scratch array the writer copies at once. */
-  #id(hex: string): Uint8Array {
-    const bytes = hex.length === 32 ? this.#traceId : hex.length === 16 ? this.#spanId : undefined;
-    if (!bytes) return Buffer.from(hex, 'hex');
-    for (let i = 0, j = 0; j < bytes.length; i += 2, j++) bytes[j] = (HEX_DIGITS[hex.charCodeAt(i)]! << 4) | HEX_DIGITS[hex.charCodeAt(i + 1)]!;
-    return bytes;
+    s.room(1);
+    s.bytes[s.pos++] = 0x2a; // name (5)
+    writeString(s, span.name);
+    // kind (6): the API's kinds count from 0, the protocol's from 1 (0 is unspecified).
+    s.room(2);
+    s.bytes[s.pos++] = 0x30;
+    s.bytes[s.pos++] = span.kind + 1;
+    s.room(1);
+    s.bytes[s.pos++] = 0x39; // start_time_unix_nano (7), fixed64
+    writeHrTimeAsFixed64(this.#fixed64, this.#hrTime(span.startMs));
+    s.room(1);
+    s.bytes[s.pos++] = 0x41; // end_time_unix_nano (8), fixed64
+    writeHrTimeAsFixed64(this.#fixed64, this.#hrTime(span.endMs));
+    writeAttributes(s, span.attributes, 0x4a); // attributes (9)
+    // Dropped attributes (10), events (12) and links (14): none, written as the SDK's serializer writes them.
+    s.room(6);
+    s.bytes[s.pos++] = 0x50;
+    s.bytes[s.pos++] = 0;
+    s.bytes[s.pos++] = 0x60;
+    s.bytes[s.pos++] = 0;
+    s.bytes[s.pos++] = 0x70;
+    s.bytes[s.pos++] = 0;
+    s.room(1);
+    s.bytes[s.pos++] = 0x7a; // status (15)
+    writeStatus(s, span.status);
+    // flags (16), fixed32: a two-byte tag.
+    s.room(2);
+    s.bytes[s.pos++] = 0x85;
+    s.bytes[s.pos++] = 0x01;
+    writeFixed32(s, (span.traceFlags & 0xff) | HAS_IS_REMOTE | (span.parentIsRemote ? IS_REMOTE : 0));
+    closeWide(s, length);
+    return new EncodedSpan(s, start, s.pos, this.resource);
   }
 
   /** Epoch milliseconds as the SDK's millisToHrTime makes them, in a scratch pair the writer reads at once. */
@@ -128,22 +132,15 @@ export class SpanEncoder {
   }
 }
 
-/** Each hex digit's value by its character code (0-9, a-f, A-F). */
-const HEX_DIGITS = new Uint8Array(128);
-for (let digit = 0; digit < 16; digit++) {
-  const char = digit.toString(16);
-  HEX_DIGITS[char.charCodeAt(0)] = digit;
-  HEX_DIGITS[char.toUpperCase().charCodeAt(0)] = digit;
-}
-
-function writeStatus(writer: ProtobufWriter, status: SpanStatus): void {
-  const lengthAt = writer.startLengthDelimited();
-  const from = writer.pos;
+function writeStatus(s: Slab, status: SpanStatus): void {
+  const at = open(s);
   if (status.message) {
-    writer.writeTag(2, 2);
-    writer.writeString(status.message);
+    s.room(1);
+    s.bytes[s.pos++] = 0x12; // message (2)
+    writeString(s, status.message);
   }
-  writer.writeTag(3, 0);
-  writer.writeVarint(status.code);
-  writer.finishLengthDelimited(lengthAt, writer.pos - from);
+  s.room(1);
+  s.bytes[s.pos++] = 0x18; // code (3)
+  writeVarint(s, status.code);
+  close(s, at);
 }

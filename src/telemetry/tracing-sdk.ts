@@ -30,8 +30,8 @@ import type { TracingSettings } from './tracing-settings.js';
 // (which speaks @opentelemetry/api only). On a request's path: the
 // sampler's decision (when it is not known beforehand), a trace id and four
 // span ids (pooled-ids.ts), and each span the core drew (tracing.ts says
-// why they are not the SDK Tracer's own) encoded and taken by the batch
-// span processor.
+// why they are not the SDK Tracer's own) kept for its run, encoded and
+// taken by the batch span processor.
 
 /**
  * The configured sampler, and what it is known to answer without being
@@ -69,19 +69,31 @@ const KEEP = Object.freeze({ sampled: true });
 
 type Scope = { name: string };
 
+/** Spans encoded together: the encoder's code and data stay warm through the run, where one span at a time finds them cold. */
+const ENCODE_RUN = 64;
+/** How long a span waits for its run to fill before it is encoded anyway (the batch span processor then waits for its batch). */
+const ENCODE_WAIT_MS = 50;
+
+interface SpanSink {
+  take(span: SpanRecord): void;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
 /**
  * What takes each span the core ends, for the configured encoding. For
- * protobuf the span is encoded when it ends (encoded-span.ts) and the batch
- * span processor batches its bytes; the exporter is built as
+ * protobuf the spans are encoded in runs of ENCODE_RUN (encoded-span.ts),
+ * a few requests' worth, short enough for their records to die young, and
+ * the batch span processor batches their bytes; the exporter is built as
  * @opentelemetry/exporter-trace-otlp-proto builds it (the same HTTP
- * delegate), with a serializer that frames the bytes. For JSON the span is
- * shown to the SDK's exporter as a ReadableSpan (exported-span.ts).
+ * delegate), with a serializer that frames the bytes. For JSON each span
+ * is shown to the SDK's exporter as a ReadableSpan (exported-span.ts).
  */
-function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): { processor: BatchSpanProcessor; take: (span: SpanRecord) => void } {
+function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): SpanSink {
   const config = { url: settings.url, headers: settings.headers };
   if (settings.protocol === 'http/json') {
     const processor = new BatchSpanProcessor(new ReleasingExporter(new OTLPTraceExporter(config)), { ...settings.batch });
-    return { processor, take: (span) => processor.onEnd(new ExportedSpan(span, resource, scope)) };
+    return { take: (span) => processor.onEnd(new ExportedSpan(span, resource, scope)), flush: () => processor.forceFlush(), shutdown: () => processor.shutdown() };
   }
   const options = convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
   const buffers = new RequestBuffers();
@@ -89,8 +101,30 @@ function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): 
   const exporter = new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
   const processor = new BatchSpanProcessor(new ReleasingExporter(exporter, buffers), { ...settings.batch });
   const encoder = new SpanEncoder(resource);
-  // The processor reads two things of a span it takes, whether it is sampled and its resource; the serializer is ours.
-  return { processor, take: (span) => processor.onEnd(encoder.encode(span) as unknown as ReadableSpan) };
+  const run: SpanRecord[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const encodeRun = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    // The processor reads two things of a span it takes, whether it is sampled and its resource; the serializer is ours.
+    for (const span of run) processor.onEnd(encoder.encode(span) as unknown as ReadableSpan);
+    run.length = 0;
+  };
+  return {
+    take(span) {
+      run.push(span);
+      if (run.length >= ENCODE_RUN) encodeRun();
+      else timer ??= setTimeout(encodeRun, ENCODE_WAIT_MS).unref();
+    },
+    flush() {
+      encodeRun();
+      return processor.forceFlush();
+    },
+    shutdown() {
+      encodeRun();
+      return processor.shutdown();
+    },
+  };
 }
 
 /**
@@ -139,7 +173,7 @@ export function tracingFor(settings: TracingSettings): Tracing {
   const resource = resourceFromAttributes({ ...settings.resourceAttributes, [ATTR_SERVICE_NAME]: settings.serviceName });
   const { sampler, keepsRoots, keepsAll } = samplerFor(settings.sampler);
   const ids = new PooledIdGenerator();
-  const { processor, take } = spanSink(settings, resource, { name: 'llm-gateway' });
+  const sink = spanSink(settings, resource, { name: 'llm-gateway' });
   return new Tracing({
     sample(parent, traceId, name) {
       if (keepsAll || (keepsRoots && !parent)) return KEEP;
@@ -151,8 +185,8 @@ export function tracingFor(settings: TracingSettings): Tracing {
     newTraceId: () => ids.generateTraceId(),
     newSpanId: () => ids.generateSpanId(),
     propagator: new W3CTraceContextPropagator(),
-    export: take,
-    flush: () => processor.forceFlush(),
-    shutdown: () => processor.shutdown(),
+    export: (span) => sink.take(span),
+    flush: () => sink.flush(),
+    shutdown: () => sink.shutdown(),
   });
 }

@@ -11,14 +11,12 @@ import { encodedSpanSerializer, RequestBuffers } from '../../src/telemetry/encod
 import { ExportedSpan } from '../../src/telemetry/exported-span.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
 
-// The gateway encodes each span to OTLP protobuf when it ends
-// (src/telemetry/encoded-span.ts) with the transformer's protobuf writer,
-// whose writeString is patched (patches/@opentelemetry+otlp-transformer*:
-// one pass over an ASCII string). Two oracles: the transformer's JSON
-// encoder (not patched), whose spans must be what the protobuf bytes say,
-// read field by field with the package's own reader, for strings with and
-// without non-ASCII characters; and its protobuf encoder, whose bytes for
-// the same spans the gateway's framing must match byte for byte.
+// The gateway encodes spans to OTLP protobuf itself
+// (src/telemetry/encoded-span.ts, span-writer.ts). Two oracles: the
+// transformer's JSON encoder, whose spans must be what the gateway's bytes
+// say, read field by field with the package's own reader, for strings with
+// and without non-ASCII characters; and its protobuf encoder, whose bytes
+// for the same spans the gateway's must match byte for byte.
 
 interface Seen {
   traceId: string;
@@ -118,6 +116,8 @@ function records(size: number): SpanRecord[] {
     // Every kind of value the encoders write: ints past 32 bits and negative (ten bytes), doubles, booleans, arrays with holes.
     if (i % 11 === 7)
       Object.assign(attributes, { 'x.neg': -5, 'x.big': 2 ** 40, 'x.huge': 2 ** 62, 'x.dbl': -1.5e-7, 'x.yes': true, 'x.no': false, 'x.empty': '', 'x.list': [1, 2.5, null, -3] as number[] });
+    // A map, which the API's types do not allow and the encoders write as a kvlist all the same.
+    if (i % 11 === 8) attributes['x.map'] = { a: 1, b: 'two', c: [true] } as unknown as string;
     // Larger than a slab: the span encoder's writer grows mid-span.
     if (i === 650) attributes['llm_gateway.note'] = 'n'.repeat(70_000);
     return {
@@ -137,15 +137,18 @@ function records(size: number): SpanRecord[] {
   });
 }
 
-describe('the OTLP protobuf writer, patched', () => {
-  it('writes what the JSON encoder writes, ASCII and not, for batches small and large', () => {
+describe('spans encoded by the gateway', () => {
+  it('say what the JSON encoder writes, ASCII and not, for batches small and large', () => {
+    const encoder = new SpanEncoder(resource);
+    const serializer = encodedSpanSerializer(resource, scope);
     for (const size of [1, 700, 3, 2000, 40]) {
-      const spans = batch(size);
-      const fromProtobuf = spansOfProtobuf(ProtobufTraceSerializer.serializeRequest(spans)!);
-      const fromJson = spansOfJson(JsonTraceSerializer.serializeRequest(spans)!);
+      const ended = records(size);
+      const framed = serializer.serializeRequest(ended.map((record) => encoder.encode(record)) as unknown as ExportedSpan[])!;
+      const fromProtobuf = spansOfProtobuf(framed);
+      const fromJson = spansOfJson(JsonTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!);
       expect(fromProtobuf).toHaveLength(size);
       expect(fromProtobuf).toEqual(fromJson);
-      // Ids are each span's own, not the last one written through the reused array.
+      // Ids are each span's own, not the last one written through a reused array.
       expect(new Set(fromProtobuf.map((s) => s.spanId)).size).toBe(size);
     }
   });
