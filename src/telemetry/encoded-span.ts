@@ -27,12 +27,34 @@ const HAS_IS_REMOTE = 0x100;
 /** Span.flags: the parent is remote (SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK). */
 const IS_REMOTE = 0x200;
 
+/**
+ * A slab of spans, given back to its encoder once it is full and every span
+ * in it has been framed for export: the next spans are written over it.
+ * A new 64 KB slab every couple of hundred spans was memory V8 counts as
+ * external and pressing on its collections, malloc'd and freed again.
+ */
+export class SpanSlab extends Slab {
+  /** Spans written to it and not yet framed. */
+  unframed = 0;
+  /** The encoder has moved on to another slab: no more spans will be written here. */
+  full = false;
+
+  constructor(private readonly encoder: SpanEncoder) {
+    super(SLAB_BYTES);
+  }
+
+  /** One of its spans has been framed. */
+  framed(): void {
+    if (--this.unframed === 0 && this.full) this.encoder.reuse(this);
+  }
+}
+
 /** One finished span's bytes: where they are in the slab they were written to. */
 export class EncodedSpan {
-  #slab: Slab | undefined;
+  #slab: SpanSlab | undefined;
 
   constructor(
-    slab: Slab,
+    slab: SpanSlab,
     /** The span's first byte in the slab (its field tag). */
     readonly start: number,
     readonly end: number,
@@ -40,6 +62,7 @@ export class EncodedSpan {
     readonly resource: Resource,
   ) {
     this.#slab = slab;
+    slab.unframed++;
   }
 
   spanContext(): SpanContext {
@@ -51,15 +74,22 @@ export class EncodedSpan {
     return this.#slab;
   }
 
-  /** Lets go of the slab once the span's batch is encoded (the processor keeps the batch until the collector answers). */
+  /** Lets go of the slab once the span's batch is framed (the processor keeps the batch until the collector answers); the slab may then be written over. */
   release(): void {
+    const slab = this.#slab;
     this.#slab = undefined;
+    slab?.framed();
   }
 }
 
+/** Slabs kept for reuse: a batch of 2048 spans fills about ten. */
+const FREE_SLABS = 16;
+
 /** Writes each span the core ends into the current slab. */
 export class SpanEncoder {
-  #slab = new Slab(SLAB_BYTES);
+  #slab = new SpanSlab(this);
+  /** Full slabs whose spans have all been framed, to be written over. */
+  readonly #free: SpanSlab[] = [];
   readonly #time: HrTime = [0, 0];
   /** What writeHrTimeAsFixed64 writes through: the slab's fixed64. */
   readonly #fixed64 = { writeFixed64: (low: number, high: number) => writeFixed64(this.#slab, low, high) } as unknown as ProtobufWriter;
@@ -67,7 +97,7 @@ export class SpanEncoder {
   constructor(private readonly resource: Resource) {}
 
   encode(span: SpanRecord): EncodedSpan {
-    if (this.#slab.pos > SLAB_BYTES - SLAB_ROOM) this.#slab = new Slab(SLAB_BYTES);
+    if (this.#slab.pos > this.#slab.bytes.length - SLAB_ROOM) this.#nextSlab();
     const s = this.#slab;
     const start = s.pos;
     // ScopeSpans.spans (field 2), a Span message. Tags are written as their bytes: (field << 3) | wire type.
@@ -121,6 +151,26 @@ export class SpanEncoder {
     writeFixed32(s, (span.traceFlags & 0xff) | HAS_IS_REMOTE | (span.parentIsRemote ? IS_REMOTE : 0));
     closeWide(s, length);
     return new EncodedSpan(s, start, s.pos, this.resource);
+  }
+
+  /** A full slab all of whose spans are framed: kept to be written over, unless enough are kept already. */
+  reuse(slab: SpanSlab): void {
+    if (this.#free.length >= FREE_SLABS) return;
+    slab.pos = 0;
+    slab.full = false;
+    this.#free.push(slab);
+  }
+
+  /** Slabs kept for reuse (tests). */
+  get freeSlabs(): number {
+    return this.#free.length;
+  }
+
+  #nextSlab(): void {
+    const slab = this.#slab;
+    slab.full = true;
+    if (slab.unframed === 0) this.reuse(slab);
+    this.#slab = this.#free.pop() ?? new SpanSlab(this);
   }
 
   /** Epoch milliseconds as the SDK's millisToHrTime makes them, in a scratch pair the writer reads at once. */

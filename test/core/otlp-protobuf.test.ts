@@ -199,6 +199,37 @@ describe('spans encoded when they end', () => {
   });
 });
 
+describe('the slabs spans are encoded into', () => {
+  it('are written over once full and every span in them is framed, and never before', () => {
+    const encoder = new SpanEncoder(resource);
+    const serializer = encodedSpanSerializer(resource, scope);
+    const frame = (spans: EncodedSpan[]) => {
+      const bytes = hex(serializer.serializeRequest(spans as unknown as ExportedSpan[])!);
+      for (const span of spans) span.release();
+      return bytes;
+    };
+    const expected = (ended: SpanRecord[]) => hex(ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!);
+    // Several slabs' worth: all but the last slab are full.
+    const first = records(1500);
+    const firstEncoded = first.map((record) => encoder.encode(record));
+    const slabs = [...new Set(firstEncoded.map((span) => span.slab))];
+    expect(slabs.length).toBeGreaterThan(3);
+    // Framing all but one span of the first slab frees nothing.
+    const firstSlab = firstEncoded.filter((span) => span.slab === slabs[0]);
+    expect(frame(firstSlab.slice(0, -1))).toBe(expected(first.slice(0, firstSlab.length - 1)));
+    expect(encoder.freeSlabs).toBe(0);
+    // Its last span frees it; the current slab, not full, is kept whatever is framed.
+    frame(firstSlab.slice(-1));
+    expect(encoder.freeSlabs).toBe(1);
+    // New spans go over the freed slab, and the spans still waiting keep their bytes.
+    const second = records(800);
+    const secondEncoded = second.map((record) => encoder.encode(record));
+    expect(secondEncoded.some((span) => span.slab === slabs[0])).toBe(true);
+    expect(frame(firstEncoded.slice(firstSlab.length))).toBe(expected(first.slice(firstSlab.length)));
+    expect(frame(secondEncoded)).toBe(expected(second));
+  });
+});
+
 describe('a span handed to the OTLP exporter', () => {
   it('lets go of its record once the exporter has encoded it, while the batch waits for the collector', async () => {
     const { ReleasingExporter } = await import('../../src/telemetry/tracing-sdk.js');
