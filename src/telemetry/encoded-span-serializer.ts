@@ -6,12 +6,12 @@ import { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common
 import { estimateVarintSize } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/utils.js';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { EncodedSpan } from './encoded-span.js';
+import { EncodedRun } from './encoded-span.js';
 import type { Slab } from './span-writer.js';
 
-// An ExportTraceServiceRequest around spans encoded when they ended
+// An ExportTraceServiceRequest around runs of encoded spans
 // (encoded-span.ts): one ResourceSpans with one ScopeSpans, the gateway's
-// resource and scope written once, then the spans' bytes copied as they
+// resource and scope written once, then the runs' bytes copied as they
 // are. What the exporter's HTTP delegate sends, retries and times out is
 // the OpenTelemetry exporter's own.
 //
@@ -83,7 +83,7 @@ export class RequestBuffers {
 /** Buffer sizes are multiples of this. */
 const GRAIN = 64 * 1024;
 
-/** Serializes batches of EncodedSpan (the processor hands them over as the ReadableSpans it batches), each into a buffer `buffers` lends. */
+/** Serializes batches of EncodedRun (the processor hands them over as the ReadableSpans it batches), each into a buffer `buffers` lends. */
 export function encodedSpanSerializer(resource: Resource, scope: InstrumentationScope, buffers = new RequestBuffers()): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
   // ResourceSpans: resource (1), scope_spans (2), schema_url (3). ScopeSpans: scope (1), spans (2), schema_url (3).
   const resourceField = fieldBytes((writer) => writeResource(writer, resource, 1));
@@ -93,12 +93,12 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
 
   return {
     serializeRequest(spans: ReadableSpan[]): Uint8Array {
-      const encoded: EncodedSpan[] = [];
+      const encoded: EncodedRun[] = [];
       let spanBytes = 0;
-      for (const span of spans) {
-        if (!(span instanceof EncodedSpan) || !span.slab) throw new Error('tracing: a span reached the protobuf serializer unencoded or twice');
-        encoded.push(span);
-        spanBytes += span.end - span.start;
+      for (const run of spans) {
+        if (!(run instanceof EncodedRun) || !run.slab) throw new Error('tracing: spans reached the protobuf serializer unencoded or twice');
+        encoded.push(run);
+        spanBytes += run.end - run.start;
       }
       const scopeSpans = scopeField.length + spanBytes + scopeSchema.length;
       const resourceSpans = resourceField.length + 1 + estimateVarintSize(scopeSpans) + scopeSpans + resourceSchema.length;
@@ -123,8 +123,8 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
   };
 }
 
-/** Copies the spans' bytes in order: spans that ended one after another lie together in their slab, and go in one copy. */
-function copySpans(spans: EncodedSpan[], out: Uint8Array, at: number): number {
+/** Copies the runs' bytes in order: runs encoded one after another lie together in their slab, and go in one copy. */
+function copySpans(runs: EncodedRun[], out: Uint8Array, at: number): number {
   let slab: Slab | undefined;
   let from = 0;
   let to = 0;
@@ -132,15 +132,15 @@ function copySpans(spans: EncodedSpan[], out: Uint8Array, at: number): number {
     if (slab && to > from) out.set(slab.bytes.subarray(from, to), at);
     at += to - from;
   };
-  for (const span of spans) {
-    if (span.slab === slab && span.start === to) {
-      to = span.end;
+  for (const run of runs) {
+    if (run.slab === slab && run.start === to) {
+      to = run.end;
       continue;
     }
     flush();
-    slab = span.slab;
-    from = span.start;
-    to = span.end;
+    slab = run.slab;
+    from = run.start;
+    to = run.end;
   }
   flush();
   return at;

@@ -5,14 +5,15 @@ import type { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/c
 import type { SpanRecord } from '../core/telemetry/span-record.js';
 import { close, closeWide, open, openWide, Slab, writeAttributes, writeFixed32, writeFixed64, writeHexId, writeString, writeVarint } from './span-writer.js';
 
-// A span is encoded to OTLP protobuf the moment it ends, while its record
-// is still in cache and before anything keeps it: the record dies young,
-// and the batch waiting for export is bytes outside the JavaScript heap
-// (no span objects for the young generation to copy and promote). The
-// bytes are the `spans` field of a ScopeSpans message, exactly as
+// Spans are encoded to OTLP protobuf in runs, a few requests' worth at a
+// time (tracing-sdk.ts), while their records are still young: the records
+// die young, and what waits for export is bytes outside the JavaScript
+// heap and one object per run, where an object per span would be kept by
+// the batch span processor long enough to be promoted. The bytes are the
+// `spans` field of a ScopeSpans message, exactly as
 // @opentelemetry/otlp-transformer's serializer writes a ReadableSpan
-// (span-writer.ts writes them); encoded-span-serializer.ts frames a batch
-// of them into an ExportTraceServiceRequest.
+// (span-writer.ts writes them); encoded-span-serializer.ts frames runs into
+// an ExportTraceServiceRequest.
 
 /** Bytes of one slab: spans are written one after another into it. */
 const SLAB_BYTES = 64 * 1024;
@@ -28,13 +29,13 @@ const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
 /**
- * A slab of spans, given back to its encoder once it is full and every span
+ * A slab of spans, given back to its encoder once it is full and every run
  * in it has been framed for export: the next spans are written over it.
  * A new 64 KB slab every couple of hundred spans was memory V8 counts as
  * external and pressing on its collections, malloc'd and freed again.
  */
 export class SpanSlab extends Slab {
-  /** Spans written to it and not yet framed. */
+  /** Runs written to it and not yet framed. */
   unframed = 0;
   /** The encoder has moved on to another slab: no more spans will be written here. */
   full = false;
@@ -43,21 +44,27 @@ export class SpanSlab extends Slab {
     super(SLAB_BYTES);
   }
 
-  /** One of its spans has been framed. */
+  /** One of its runs has been framed. */
   framed(): void {
     if (--this.unframed === 0 && this.full) this.encoder.reuse(this);
   }
 }
 
-/** One finished span's bytes: where they are in the slab they were written to. */
-export class EncodedSpan {
+/**
+ * A run of spans' bytes, one after another in one slab: what the batch
+ * span processor holds and counts as one item (tracing-sdk.ts sizes its
+ * batches in runs).
+ */
+export class EncodedRun {
   #slab: SpanSlab | undefined;
 
   constructor(
     slab: SpanSlab,
-    /** The span's first byte in the slab (its field tag). */
+    /** The first span's first byte in the slab (its field tag). */
     readonly start: number,
     readonly end: number,
+    /** Spans in the run. */
+    readonly spans: number,
     /** Read by the batch span processor (whether its attributes are still to come). */
     readonly resource: Resource,
   ) {
@@ -69,12 +76,12 @@ export class EncodedSpan {
     return SAMPLED;
   }
 
-  /** The slab the span is in; undefined once released. */
+  /** The slab the run is in; undefined once released. */
   get slab(): Slab | undefined {
     return this.#slab;
   }
 
-  /** Lets go of the slab once the span's batch is framed (the processor keeps the batch until the collector answers); the slab may then be written over. */
+  /** Lets go of the slab once the run's batch is framed (the processor keeps the batch until the collector answers); the slab may then be written over. */
   release(): void {
     const slab = this.#slab;
     this.#slab = undefined;
@@ -85,10 +92,10 @@ export class EncodedSpan {
 /** Slabs kept for reuse: a batch of 2048 spans fills about ten. */
 const FREE_SLABS = 16;
 
-/** Writes each span the core ends into the current slab. */
+/** Writes the spans the core ends into the current slab, run by run. */
 export class SpanEncoder {
   #slab = new SpanSlab(this);
-  /** Full slabs whose spans have all been framed, to be written over. */
+  /** Full slabs whose runs have all been framed, to be written over. */
   readonly #free: SpanSlab[] = [];
   readonly #time: HrTime = [0, 0];
   /** What writeHrTimeAsFixed64 writes through: the slab's fixed64. */
@@ -96,10 +103,27 @@ export class SpanEncoder {
 
   constructor(private readonly resource: Resource) {}
 
-  encode(span: SpanRecord): EncodedSpan {
-    if (this.#slab.pos > this.#slab.bytes.length - SLAB_ROOM) this.#nextSlab();
+  /** Encodes the spans in order: one run, or one per slab when a slab fills on the way. */
+  encode(spans: readonly SpanRecord[]): EncodedRun[] {
+    const runs: EncodedRun[] = [];
+    let start = this.#slab.pos;
+    let count = 0;
+    for (const span of spans) {
+      if (this.#slab.pos > this.#slab.bytes.length - SLAB_ROOM) {
+        if (count > 0) runs.push(new EncodedRun(this.#slab, start, this.#slab.pos, count, this.resource));
+        this.#nextSlab();
+        start = this.#slab.pos;
+        count = 0;
+      }
+      this.#write(span);
+      count++;
+    }
+    if (count > 0) runs.push(new EncodedRun(this.#slab, start, this.#slab.pos, count, this.resource));
+    return runs;
+  }
+
+  #write(span: SpanRecord): void {
     const s = this.#slab;
-    const start = s.pos;
     // ScopeSpans.spans (field 2), a Span message. Tags are written as their bytes: (field << 3) | wire type.
     s.bytes[s.pos++] = 0x12;
     const length = openWide(s);
@@ -150,10 +174,9 @@ export class SpanEncoder {
     s.bytes[s.pos++] = 0x01;
     writeFixed32(s, (span.traceFlags & 0xff) | HAS_IS_REMOTE | (span.parentIsRemote ? IS_REMOTE : 0));
     closeWide(s, length);
-    return new EncodedSpan(s, start, s.pos, this.resource);
   }
 
-  /** A full slab all of whose spans are framed: kept to be written over, unless enough are kept already. */
+  /** A full slab all of whose runs are framed: kept to be written over, unless enough are kept already. */
   reuse(slab: SpanSlab): void {
     if (this.#free.length >= FREE_SLABS) return;
     slab.pos = 0;

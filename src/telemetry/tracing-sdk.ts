@@ -19,7 +19,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { SpanRecord } from '../core/telemetry/span-record.js';
 import { Tracing } from '../core/telemetry/tracing.js';
-import { EncodedSpan, SpanEncoder } from './encoded-span.js';
+import { EncodedRun, SpanEncoder } from './encoded-span.js';
 import { encodedSpanSerializer, RequestBuffers } from './encoded-span-serializer.js';
 import { ExportedSpan } from './exported-span.js';
 import { PooledIdGenerator } from './pooled-ids.js';
@@ -81,10 +81,21 @@ interface SpanSink {
 }
 
 /**
+ * The batch settings for a processor that holds runs of up to `runLength`
+ * spans: a batch or a queue of runs never holds more spans than the
+ * settings allow (a run cut short by its wait counts as a whole one).
+ */
+export function runBatch(batch: TracingSettings['batch'], runLength: number): TracingSettings['batch'] {
+  const maxExportBatchSize = Math.max(1, Math.floor(batch.maxExportBatchSize / runLength));
+  return { ...batch, maxExportBatchSize, maxQueueSize: Math.max(maxExportBatchSize, Math.floor(batch.maxQueueSize / runLength)) };
+}
+
+/**
  * What takes each span the core ends, for the configured encoding. For
  * protobuf the spans are encoded in runs of ENCODE_RUN (encoded-span.ts),
  * a few requests' worth, short enough for their records to die young, and
- * the batch span processor batches their bytes; the exporter is built as
+ * the batch span processor batches the runs' bytes, counting runs
+ * (runBatch); the exporter is built as
  * @opentelemetry/exporter-trace-otlp-proto builds it (the same HTTP
  * delegate), with a serializer that frames the bytes. For JSON each span
  * is shown to the SDK's exporter as a ReadableSpan (exported-span.ts).
@@ -99,21 +110,24 @@ function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): 
   const buffers = new RequestBuffers();
   const serializer = encodedSpanSerializer(resource, scope, buffers);
   const exporter = new OTLPExporterBase<ReadableSpan[]>(createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
-  const processor = new BatchSpanProcessor(new ReleasingExporter(exporter, buffers), { ...settings.batch });
+  // A batch of fewer spans than a run would be overrun by one run: runs are then as long as a batch.
+  const runLength = Math.min(ENCODE_RUN, settings.batch.maxExportBatchSize);
+  const processor = new BatchSpanProcessor(new ReleasingExporter(exporter, buffers), runBatch(settings.batch, runLength));
   const encoder = new SpanEncoder(resource);
   const run: SpanRecord[] = [];
   let timer: NodeJS.Timeout | undefined;
   const encodeRun = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    // The processor reads two things of a span it takes, whether it is sampled and its resource; the serializer is ours.
-    for (const span of run) processor.onEnd(encoder.encode(span) as unknown as ReadableSpan);
+    if (run.length === 0) return;
+    // The processor reads two things of a span it takes, whether it is sampled and its resource: a run answers both; the serializer is ours.
+    for (const encoded of encoder.encode(run)) processor.onEnd(encoded as unknown as ReadableSpan);
     run.length = 0;
   };
   return {
     take(span) {
       run.push(span);
-      if (run.length >= ENCODE_RUN) encodeRun();
+      if (run.length >= runLength) encodeRun();
       else timer ??= setTimeout(encodeRun, ENCODE_WAIT_MS).unref();
     },
     flush() {
@@ -128,7 +142,7 @@ function spanSink(settings: TracingSettings, resource: Resource, scope: Scope): 
 }
 
 /**
- * The OTLP exporter, letting go of each span once it is encoded: the
+ * The OTLP exporter, letting go of each span (or run) once it is encoded: the
  * exporter encodes a batch within export(), before it is sent, while the
  * batch span processor holds the batch until the collector answers. A
  * collector answering in tens of milliseconds would otherwise keep every
@@ -155,7 +169,7 @@ export class ReleasingExporter implements SpanExporter {
           : done,
       );
     } finally {
-      for (const span of spans) if (span instanceof ExportedSpan || span instanceof EncodedSpan) span.release();
+      for (const span of spans) if (span instanceof ExportedSpan || span instanceof EncodedRun) span.release();
     }
   }
 

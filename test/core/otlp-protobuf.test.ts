@@ -6,7 +6,7 @@ import type { IExportTraceServiceRequest } from '@opentelemetry/otlp-transformer
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/core/telemetry/span-record.js';
-import { EncodedSpan, SpanEncoder } from '../../src/telemetry/encoded-span.js';
+import { EncodedRun, SpanEncoder } from '../../src/telemetry/encoded-span.js';
 import { encodedSpanSerializer, RequestBuffers } from '../../src/telemetry/encoded-span-serializer.js';
 import { ExportedSpan } from '../../src/telemetry/exported-span.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
@@ -143,7 +143,7 @@ describe('spans encoded by the gateway', () => {
     const serializer = encodedSpanSerializer(resource, scope);
     for (const size of [1, 700, 3, 2000, 40]) {
       const ended = records(size);
-      const framed = serializer.serializeRequest(ended.map((record) => encoder.encode(record)) as unknown as ExportedSpan[])!;
+      const framed = serializer.serializeRequest(encoder.encode(ended) as unknown as ExportedSpan[])!;
       const fromProtobuf = spansOfProtobuf(framed);
       const fromJson = spansOfJson(JsonTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!);
       expect(fromProtobuf).toHaveLength(size);
@@ -154,14 +154,17 @@ describe('spans encoded by the gateway', () => {
   });
 });
 
-describe('spans encoded when they end', () => {
+describe('spans encoded in runs', () => {
   it('frame to the bytes the OTLP protobuf encoder writes for the same spans, across slabs and batches', () => {
     const encoder = new SpanEncoder(resource);
     const serializer = encodedSpanSerializer(resource, scope);
     // Spans end between batches, and a batch spans several slabs.
     for (const size of [1, 700, 3, 2000, 40]) {
       const ended = records(size);
-      const encoded = ended.map((record) => encoder.encode(record));
+      const encoded = encoder.encode(ended);
+      // A run that fills its slab goes on in the next as a run of its own.
+      if (size === 2000) expect(encoded.length).toBeGreaterThan(1);
+      expect(encoded.reduce((sum, run) => sum + run.spans, 0)).toBe(size);
       const framed = serializer.serializeRequest(encoded as unknown as ExportedSpan[])!;
       const expected = ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!;
       expect(hex(framed)).toBe(hex(expected));
@@ -169,11 +172,11 @@ describe('spans encoded when they end', () => {
     }
   });
 
-  it('frame a batch that is not one run of a slab: spans of other batches between them', () => {
+  it('frame a batch that is not one stretch of a slab: runs of other batches between them', () => {
     const encoder = new SpanEncoder(resource);
     const serializer = encodedSpanSerializer(resource, scope);
     const ended = records(300);
-    const encoded = ended.map((record) => encoder.encode(record));
+    const encoded = ended.map((record) => encoder.encode([record])[0]!);
     const every = (n: number) => ended.filter((_, i) => i % 3 === n);
     const framed = serializer.serializeRequest(encoded.filter((_, i) => i % 3 === 1) as unknown as ExportedSpan[])!;
     const expected = ProtobufTraceSerializer.serializeRequest(every(1).map((record) => new ExportedSpan(record, resource, scope)))!;
@@ -185,25 +188,25 @@ describe('spans encoded when they end', () => {
     const scopeWithSchema = { name: 'llm-gateway', version: '1', schemaUrl: 'https://opentelemetry.io/schemas/1.36.0' };
     const ended = records(5);
     const encoder = new SpanEncoder(withSchema);
-    const framed = encodedSpanSerializer(withSchema, scopeWithSchema).serializeRequest(ended.map((record) => encoder.encode(record)) as unknown as ExportedSpan[])!;
+    const framed = encodedSpanSerializer(withSchema, scopeWithSchema).serializeRequest(encoder.encode(ended) as unknown as ExportedSpan[])!;
     const expected = ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, withSchema, scopeWithSchema)))!;
     expect(hex(framed)).toBe(hex(expected));
   });
 
-  it('refuse to frame a span twice once released', () => {
+  it('refuse to frame a run twice once released', () => {
     const encoder = new SpanEncoder(resource);
-    const span = encoder.encode(records(1)[0]!);
-    expect(span).toBeInstanceOf(EncodedSpan);
-    span.release();
-    expect(() => encodedSpanSerializer(resource, scope).serializeRequest([span] as unknown as ExportedSpan[])).toThrow(/unencoded or twice/);
+    const [run] = encoder.encode(records(1));
+    expect(run).toBeInstanceOf(EncodedRun);
+    run!.release();
+    expect(() => encodedSpanSerializer(resource, scope).serializeRequest([run] as unknown as ExportedSpan[])).toThrow(/unencoded or twice/);
   });
 });
 
 describe('the slabs spans are encoded into', () => {
-  it('are written over once full and every span in them is framed, and never before', () => {
+  it('are written over once full and every run in them is framed, and never before', () => {
     const encoder = new SpanEncoder(resource);
     const serializer = encodedSpanSerializer(resource, scope);
-    const frame = (spans: EncodedSpan[]) => {
+    const frame = (spans: EncodedRun[]) => {
       const bytes = hex(serializer.serializeRequest(spans as unknown as ExportedSpan[])!);
       for (const span of spans) span.release();
       return bytes;
@@ -211,7 +214,8 @@ describe('the slabs spans are encoded into', () => {
     const expected = (ended: SpanRecord[]) => hex(ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!);
     // Several slabs' worth: all but the last slab are full.
     const first = records(1500);
-    const firstEncoded = first.map((record) => encoder.encode(record));
+    // A run per span, to frame them one by one.
+    const firstEncoded = first.map((record) => encoder.encode([record])[0]!);
     const slabs = [...new Set(firstEncoded.map((span) => span.slab))];
     expect(slabs.length).toBeGreaterThan(3);
     // Framing all but one span of the first slab frees nothing.
@@ -223,7 +227,7 @@ describe('the slabs spans are encoded into', () => {
     expect(encoder.freeSlabs).toBe(1);
     // New spans go over the freed slab, and the spans still waiting keep their bytes.
     const second = records(800);
-    const secondEncoded = second.map((record) => encoder.encode(record));
+    const secondEncoded = encoder.encode(second);
     expect(secondEncoded.some((span) => span.slab === slabs[0])).toBe(true);
     expect(frame(firstEncoded.slice(firstSlab.length))).toBe(expected(first.slice(firstSlab.length)));
     expect(frame(secondEncoded)).toBe(expected(second));
@@ -277,7 +281,7 @@ describe('the buffers batches are serialized into', () => {
     const exportBatch = (size: number) => {
       const ended = records(size);
       const expected = hex(ProtobufTraceSerializer.serializeRequest(ended.map((record) => new ExportedSpan(record, resource, scope)))!);
-      exporter.export(ended.map((record) => encoder.encode(record)) as unknown as ExportedSpan[], () => {});
+      exporter.export(encoder.encode(ended) as unknown as ExportedSpan[], () => {});
       return expected;
     };
 

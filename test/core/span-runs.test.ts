@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/core/telemetry/span-record.js';
 import type { Tracing } from '../../src/core/telemetry/tracing.js';
 import { PooledIdGenerator } from '../../src/telemetry/pooled-ids.js';
-import { tracingFor } from '../../src/telemetry/tracing-sdk.js';
+import { runBatch, tracingFor } from '../../src/telemetry/tracing-sdk.js';
 import { tracingSettings } from '../../src/telemetry/tracing-settings.js';
 
 // With OTLP protobuf the gateway encodes spans in runs (tracing-sdk.ts): a
@@ -44,12 +44,16 @@ function spanNames(body: Uint8Array): string[] {
 /** A collector that records the span names of every export, and tells when `count` have come. */
 async function startCollector() {
   const names: string[] = [];
+  /** Spans in each export. */
+  const exports: number[] = [];
   const arrived = new EventTarget();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      names.push(...spanNames(Buffer.concat(chunks)));
+      const spans = spanNames(Buffer.concat(chunks));
+      names.push(...spans);
+      exports.push(spans.length);
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       arrived.dispatchEvent(new Event('spans'));
     });
@@ -59,6 +63,7 @@ async function startCollector() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     names,
+    exports,
     async until(count: number): Promise<string[]> {
       while (names.length < count) await once(arrived, 'spans');
       return names;
@@ -121,5 +126,22 @@ describe('spans encoded in runs', () => {
     tracing.export(span('at shutdown 2'));
     await tracing.shutdown();
     expect(collector.names).toEqual(['flushed', 'at shutdown 1', 'at shutdown 2']);
+  });
+});
+
+describe('the batch span processor counting runs', () => {
+  it('is sized so that a batch or a queue never holds more spans than the settings say', () => {
+    const batch = { maxExportBatchSize: 2048, maxQueueSize: 8192, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 };
+    expect(runBatch(batch, 64)).toEqual({ ...batch, maxExportBatchSize: 32, maxQueueSize: 128 });
+    expect(runBatch({ ...batch, maxExportBatchSize: 100, maxQueueSize: 150 }, 64)).toMatchObject({ maxExportBatchSize: 1, maxQueueSize: 2 });
+    expect(runBatch({ ...batch, maxExportBatchSize: 10, maxQueueSize: 10 }, 10)).toMatchObject({ maxExportBatchSize: 1, maxQueueSize: 1 });
+  });
+
+  it('exports no more spans at once than OTEL_BSP_MAX_EXPORT_BATCH_SIZE, even below a run', async () => {
+    const { tracing, collector } = await tracedTo({ OTEL_BSP_SCHEDULE_DELAY: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10' });
+    for (let i = 0; i < 35; i++) tracing.export(span(`span ${i}`));
+    await collector.until(35);
+    expect(collector.exports.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...collector.exports)).toBeLessThanOrEqual(10);
   });
 });
