@@ -1,4 +1,5 @@
 import type { HrTime, SpanContext, SpanStatus } from '@opentelemetry/api';
+import { globalErrorHandler } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { writeHrTimeAsFixed64 } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
 import type { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
@@ -115,8 +116,15 @@ export class SpanEncoder {
         start = this.#slab.pos;
         count = 0;
       }
-      this.#write(span);
-      count++;
+      const at = this.#slab.pos;
+      try {
+        this.#write(span);
+        count++;
+      } catch (error) {
+        // Encoding runs on a request's path or from a timer: a span that cannot be written is dropped, as the SDK drops what it cannot export.
+        this.#slab.pos = at;
+        globalErrorHandler(error as Error);
+      }
     }
     if (count > 0) runs.push(new EncodedRun(this.#slab, start, this.#slab.pos, count, this.resource));
     return runs;

@@ -193,6 +193,21 @@ describe('spans encoded in runs', () => {
     expect(hex(framed)).toBe(hex(expected));
   });
 
+  it('drop a span that cannot be written, and keep the rest of its run', () => {
+    const encoder = new SpanEncoder(resource);
+    const [first, bad, last] = records(3);
+    Object.defineProperty(bad!.attributes, 'x.broken', {
+      enumerable: true,
+      get() {
+        throw new Error('an attribute that cannot be read');
+      },
+    });
+    const runs = encoder.encode([first!, bad!, last!]);
+    expect(runs.map((run) => run.spans)).toEqual([2]);
+    const framed = encodedSpanSerializer(resource, scope).serializeRequest(runs as unknown as ExportedSpan[])!;
+    expect(hex(framed)).toBe(hex(ProtobufTraceSerializer.serializeRequest([first!, last!].map((record) => new ExportedSpan(record, resource, scope)))!));
+  });
+
   it('refuse to frame a run twice once released', () => {
     const encoder = new SpanEncoder(resource);
     const [run] = encoder.encode(records(1));
