@@ -4,7 +4,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { writeHrTimeAsFixed64 } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
 import type { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
 import type { SpanRecord } from '../core/telemetry/span-record.js';
-import { close, closeWide, open, openWide, Slab, writeAttributes, writeFixed32, writeFixed64, writeHexId, writeString, writeVarint } from './span-writer.js';
+import { close, closeWide, open, openWide, Slab, writeAttributes, writeFixed32, writeFixed64, writeHexId, writeString, writeTag, writeVarint } from './span-writer.js';
 
 // Spans are encoded to OTLP protobuf in runs, a few requests' worth at a
 // time (tracing-sdk.ts), while their records are still young: the records
@@ -137,32 +137,26 @@ export class SpanEncoder {
     const length = openWide(s);
     s.bytes[s.pos++] = 0x0a; // trace_id (1)
     writeHexId(s, span.traceId);
-    s.room(1);
-    s.bytes[s.pos++] = 0x12; // span_id (2)
+    writeTag(s, 0x12); // span_id (2)
     writeHexId(s, span.spanId);
     const traceState = span.traceState?.serialize();
     if (traceState) {
-      s.room(1);
-      s.bytes[s.pos++] = 0x1a; // trace_state (3)
+      writeTag(s, 0x1a); // trace_state (3)
       writeString(s, traceState);
     }
     if (span.parentSpanId) {
-      s.room(1);
-      s.bytes[s.pos++] = 0x22; // parent_span_id (4)
+      writeTag(s, 0x22); // parent_span_id (4)
       writeHexId(s, span.parentSpanId);
     }
-    s.room(1);
-    s.bytes[s.pos++] = 0x2a; // name (5)
+    writeTag(s, 0x2a); // name (5)
     writeString(s, span.name);
     // kind (6): the API's kinds count from 0, the protocol's from 1 (0 is unspecified).
     s.room(2);
     s.bytes[s.pos++] = 0x30;
     s.bytes[s.pos++] = span.kind + 1;
-    s.room(1);
-    s.bytes[s.pos++] = 0x39; // start_time_unix_nano (7), fixed64
+    writeTag(s, 0x39); // start_time_unix_nano (7), fixed64
     writeHrTimeAsFixed64(this.#fixed64, this.#hrTime(span.startMs));
-    s.room(1);
-    s.bytes[s.pos++] = 0x41; // end_time_unix_nano (8), fixed64
+    writeTag(s, 0x41); // end_time_unix_nano (8), fixed64
     writeHrTimeAsFixed64(this.#fixed64, this.#hrTime(span.endMs));
     writeAttributes(s, span.attributes, 0x4a); // attributes (9)
     // Dropped attributes (10), events (12) and links (14): none, written as the SDK's serializer writes them.
@@ -173,8 +167,7 @@ export class SpanEncoder {
     s.bytes[s.pos++] = 0;
     s.bytes[s.pos++] = 0x70;
     s.bytes[s.pos++] = 0;
-    s.room(1);
-    s.bytes[s.pos++] = 0x7a; // status (15)
+    writeTag(s, 0x7a); // status (15)
     writeStatus(s, span.status);
     // flags (16), fixed32: a two-byte tag.
     s.room(2);
@@ -216,12 +209,10 @@ export class SpanEncoder {
 function writeStatus(s: Slab, status: SpanStatus): void {
   const at = open(s);
   if (status.message) {
-    s.room(1);
-    s.bytes[s.pos++] = 0x12; // message (2)
+    writeTag(s, 0x12); // message (2)
     writeString(s, status.message);
   }
-  s.room(1);
-  s.bytes[s.pos++] = 0x18; // code (3)
+  writeTag(s, 0x18); // code (3)
   writeVarint(s, status.code);
   close(s, at);
 }

@@ -73,6 +73,12 @@ export function writeVarint(s: Slab, value: number): void {
   s.pos = pos;
 }
 
+/** A field's tag, as its one byte: (field << 3) | wire type, for fields below 16. */
+export function writeTag(s: Slab, tag: number): void {
+  s.room(1);
+  s.bytes[s.pos++] = tag;
+}
+
 /** Opens a length-delimited field whose length is expected to fit one byte: returns where the length goes. */
 export function open(s: Slab): number {
   s.room(1);
@@ -219,19 +225,16 @@ function keyField(key: string): Uint8Array | undefined {
 export function writeAttributes(s: Slab, attributes: Attributes, tag: number): void {
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
-    s.room(1);
-    s.bytes[s.pos++] = tag;
+    writeTag(s, tag);
     const kv = open(s);
     const field = keyField(key);
     if (field) writeRaw(s, field);
     else {
-      s.room(1);
-      s.bytes[s.pos++] = 0x0a;
+      writeTag(s, 0x0a);
       writeString(s, key);
     }
     // KeyValue.value (2): an AnyValue.
-    s.room(1);
-    s.bytes[s.pos++] = 0x12;
+    writeTag(s, 0x12);
     const value = open(s);
     writeAnyValue(s, attributes[key]);
     close(s, value);
@@ -270,8 +273,7 @@ function writeAnyValue(s: Slab, value: AttributeValue | null | undefined | Recor
     s.bytes[s.pos++] = 0x2a; // array_value (5): ArrayValue.values (1), each an AnyValue
     const array = open(s);
     for (const item of value) {
-      s.room(1);
-      s.bytes[s.pos++] = 0x0a;
+      writeTag(s, 0x0a);
       const at = open(s);
       writeAnyValue(s, item);
       close(s, at);
@@ -290,8 +292,7 @@ function writeAnyValue(s: Slab, value: AttributeValue | null | undefined | Recor
       const kv = open(s);
       s.bytes[s.pos++] = 0x0a;
       writeString(s, key);
-      s.room(1);
-      s.bytes[s.pos++] = 0x12;
+      writeTag(s, 0x12);
       const at = open(s);
       writeAnyValue(s, (value as Record<string, AttributeValue>)[key]);
       close(s, at);
