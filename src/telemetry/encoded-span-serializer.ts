@@ -113,7 +113,7 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
       at = writeVarint(out, at, scopeSpans);
       out.set(scopeField, at);
       at += scopeField.length;
-      at = copySpans(encoded, out, at);
+      at = copyRuns(encoded, out, at);
       out.set(scopeSchema, at);
       at += scopeSchema.length;
       out.set(resourceSchema, at);
@@ -124,7 +124,7 @@ export function encodedSpanSerializer(resource: Resource, scope: Instrumentation
 }
 
 /** Copies the runs' bytes in order: runs encoded one after another lie together in their slab, and go in one copy. */
-function copySpans(runs: EncodedRun[], out: Uint8Array, at: number): number {
+function copyRuns(runs: EncodedRun[], out: Uint8Array, at: number): number {
   let slab: Slab | undefined;
   let from = 0;
   let to = 0;

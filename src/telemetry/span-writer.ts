@@ -223,23 +223,25 @@ function keyField(key: string): Uint8Array | undefined {
 
 /** Attributes as repeated KeyValue in field `tag` (a tag byte: field < 16, length-delimited), in the transformer's order and encoding. */
 export function writeAttributes(s: Slab, attributes: Attributes, tag: number): void {
-  for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
-    writeTag(s, tag);
-    const kv = open(s);
-    const field = keyField(key);
-    if (field) writeRaw(s, field);
-    else {
-      writeTag(s, 0x0a);
-      writeString(s, key);
-    }
-    // KeyValue.value (2): an AnyValue.
-    writeTag(s, 0x12);
-    const value = open(s);
-    writeAnyValue(s, attributes[key]);
-    close(s, value);
-    close(s, kv);
+  for (const key in attributes) if (Object.hasOwn(attributes, key)) writeKeyValue(s, tag, key, attributes[key]);
+}
+
+/** One KeyValue message in field `tag`: its key (the field written once per key), then its AnyValue. */
+function writeKeyValue(s: Slab, tag: number, key: string, value: AttributeValue | undefined): void {
+  writeTag(s, tag);
+  const kv = open(s);
+  const field = keyField(key);
+  if (field) writeRaw(s, field);
+  else {
+    writeTag(s, 0x0a);
+    writeString(s, key);
   }
+  // KeyValue.value (2): an AnyValue.
+  writeTag(s, 0x12);
+  const at = open(s);
+  writeAnyValue(s, value);
+  close(s, at);
+  close(s, kv);
 }
 
 function writeAnyValue(s: Slab, value: AttributeValue | null | undefined | Record<string, unknown>): void {
@@ -284,20 +286,7 @@ function writeAnyValue(s: Slab, value: AttributeValue | null | undefined | Recor
   if (typeof value === 'object' && value !== null) {
     s.bytes[s.pos++] = 0x32; // kvlist_value (6): KeyValueList.values (1), each a KeyValue
     const list = open(s);
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
-      // KeyValue's tag, its length, and its key's tag.
-      s.room(3);
-      s.bytes[s.pos++] = 0x0a;
-      const kv = open(s);
-      s.bytes[s.pos++] = 0x0a;
-      writeString(s, key);
-      writeTag(s, 0x12);
-      const at = open(s);
-      writeAnyValue(s, (value as Record<string, AttributeValue>)[key]);
-      close(s, at);
-      close(s, kv);
-    }
+    for (const key in value) if (Object.hasOwn(value, key)) writeKeyValue(s, 0x0a, key, (value as Record<string, AttributeValue>)[key]);
     close(s, list);
   }
   // Anything else (null, undefined): an empty AnyValue, as the transformer writes it.

@@ -199,8 +199,8 @@ export function tracingFor(settings: TracingSettings): Tracing {
     newTraceId: () => ids.generateTraceId(),
     newSpanId: () => ids.generateSpanId(),
     propagator: new W3CTraceContextPropagator(),
-    export: (span) => sink.take(span),
-    flush: () => sink.flush(),
-    shutdown: () => sink.shutdown(),
+    export: sink.take,
+    flush: sink.flush,
+    shutdown: sink.shutdown,
   });
 }
